@@ -1,0 +1,57 @@
+# Residency — one command runs it, one tests it.
+#   make run    start the service in the foreground (embedded PGlite + in-process cache by default)
+#   make test   the whole gate: Rego fmt/check/test+coverage, bundle freshness, types, lint, vitest
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+include mk/opa.mk
+
+NODE_STAMP := node_modules/.installed
+
+.PHONY: help deps run test typecheck lint vitest bench bench-eval bench-http bench-audit crash-test clean
+
+help:
+	@echo "make run         start the service (PORT, HOST, DATABASE_URL, REDIS_URL, ... see README)"
+	@echo "make test        everything CI runs"
+	@echo "make opa-test    Rego: opa fmt, opa check --strict, opa test --coverage (>= 95%)"
+	@echo "make bundle      rebuild bundles/residency.tar.gz from rego/"
+	@echo "make bench       benchmarks (policy evaluation, HTTP, audit group commit)"
+
+# npm ci when node_modules is missing or older than the lock file.
+$(NODE_STAMP): package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+deps: $(NODE_STAMP)
+
+run: deps
+	node --import tsx src/main.ts
+
+typecheck: deps
+	npx tsc --noEmit
+
+lint: deps
+	npx biome check .
+
+vitest: deps
+	npx vitest run
+
+test: deps opa-test bundle-check typecheck lint vitest
+
+bench: deps bench-eval bench-http bench-audit
+
+bench-eval: deps
+	node --import tsx bench/eval.ts
+
+bench-http: deps
+	node --import tsx bench/http.ts
+
+bench-audit: deps
+	node --import tsx bench/audit.ts
+
+crash-test: deps
+	node --import tsx scripts/crash-test.ts
+
+clean:
+	rm -rf node_modules data coverage

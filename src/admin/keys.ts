@@ -1,0 +1,90 @@
+import { randomUUID } from "node:crypto";
+import type { AuditAppender } from "../audit/types.ts";
+import { BOOTSTRAP_KEY_ID, type KeysRepo } from "../context/keys-repo.ts";
+import type { Caller } from "../decision/types.ts";
+import type { Role } from "../domain/vocabulary.ts";
+import { AppError } from "../errors.ts";
+
+export function createKeyAdmin(deps: {
+  repo: KeysRepo;
+  audit: AuditAppender;
+  /** Drops cached authentications so a revoked key stops working at once. */
+  forgetKey: (keyId: string) => Promise<void>;
+  clock?: () => Date;
+}) {
+  const clock = deps.clock ?? (() => new Date());
+
+  async function record(type: string, keyId: string, caller: Caller | null, payload: Record<string, unknown>) {
+    await deps.audit.append({
+      event_id: randomUUID(),
+      type,
+      occurred_at: clock(),
+      tenant_id: null,
+      learner_id: null,
+      actor: caller?.principal.principal ?? "system",
+      request_id: caller?.requestId ?? null,
+      bundle_revision: null,
+      policy_id: null,
+      policy_version: null,
+      payload: { key_id: keyId, ...payload }, // never the secret
+    });
+  }
+
+  return {
+    async create(body: { principal: string; roles: Role[]; tenant_ids?: string[] | null | undefined }, caller: Caller) {
+      const created = await deps.repo.create({
+        principal: body.principal,
+        roles: body.roles,
+        tenantIds: body.tenant_ids ?? null,
+        createdBy: caller.principal.principal,
+        now: clock(),
+      });
+      await record("key.created", created.key_id, caller, {
+        principal: created.principal,
+        roles: created.roles,
+        tenant_ids: created.tenant_ids,
+      });
+      return created;
+    },
+
+    async revoke(keyId: string, caller: Caller) {
+      const revoked = await deps.repo.revoke(keyId, clock());
+      if (!revoked) throw new AppError("NOT_FOUND", `key ${keyId} not found or already revoked`);
+      await deps.forgetKey(keyId);
+      await record("key.revoked", keyId, caller, {});
+      return { key_id: keyId, revoked: true };
+    },
+
+    /**
+     * Start-up: the configured bootstrap key becomes an admin key; with no keys at all, one is
+     * minted and returned so main.ts can print it once.
+     */
+    async bootstrap(configuredKey: string | undefined): Promise<{ printed: string | null }> {
+      if (configuredKey) {
+        const created = await deps.repo.create({
+          principal: "bootstrap-admin",
+          roles: ["admin"],
+          tenantIds: null,
+          createdBy: "system",
+          now: clock(),
+          fixed: { keyId: BOOTSTRAP_KEY_ID, key: configuredKey },
+        });
+        await deps.forgetKey(created.key_id);
+        await record("key.created", created.key_id, null, { principal: "bootstrap-admin", roles: ["admin"], bootstrap: true });
+        return { printed: null };
+      }
+      if ((await deps.repo.count()) > 0) return { printed: null };
+      const created = await deps.repo.create({
+        principal: "bootstrap-admin",
+        roles: ["admin"],
+        tenantIds: null,
+        createdBy: "system",
+        now: clock(),
+      });
+      await record("key.created", created.key_id, null, { principal: "bootstrap-admin", roles: ["admin"], generated: true });
+      return { printed: created.key };
+    },
+  };
+}
+
+export type KeyAdmin = ReturnType<typeof createKeyAdmin>;

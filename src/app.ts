@@ -1,0 +1,145 @@
+import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
+import express, { type NextFunction, type Request, type Response, type Router } from "express";
+import type { KeyAdmin } from "./admin/keys.ts";
+import type { OverrideAdmin } from "./admin/overrides.ts";
+import type { PolicyAdmin } from "./admin/policies.ts";
+import type { RegionAdmin } from "./admin/regions.ts";
+import type { Decide } from "./decision/decide.ts";
+import type { createPresign } from "./decision/presign.ts";
+import { AppError } from "./errors.ts";
+import type { Authenticate } from "./http/auth.ts";
+import { MAX_BODY_BYTES } from "./http/body.ts";
+import { requestIdOf, sendError } from "./http/envelope.ts";
+import { createFastRouter, type FastRoute } from "./http/fast-routes.ts";
+import { type AuditReader, auditRoutes } from "./http/routes/audit.ts";
+import { catalogRoutes } from "./http/routes/catalog.ts";
+import { type HealthReport, healthRoutes } from "./http/routes/health.ts";
+import { keyRoutes } from "./http/routes/keys.ts";
+import { overrideRoutes } from "./http/routes/overrides.ts";
+import { policyRoutes } from "./http/routes/policies.ts";
+import { regionRoutes } from "./http/routes/regions.ts";
+import {
+  type AccessRequest,
+  accessRequestSchema,
+  type InferenceRequest,
+  inferenceRequestSchema,
+  type PresignRequestBody,
+  presignRequestSchema,
+} from "./http/schemas.ts";
+import type { Logger } from "./observability/logger.ts";
+import type { Metrics } from "./observability/metrics.ts";
+import type { CatalogEntry } from "./policy/types.ts";
+
+export type AppDeps = {
+  logger: Logger;
+  metrics: Metrics;
+  authenticate: Authenticate;
+  decide: Decide;
+  presign: ReturnType<typeof createPresign>;
+  policies: PolicyAdmin;
+  overrides: OverrideAdmin;
+  regions: RegionAdmin;
+  keys: KeyAdmin;
+  audit: AuditReader;
+  catalog: () => CatalogEntry[] | null;
+  health: () => Promise<HealthReport>;
+  bundleRoutes: Router;
+};
+
+export type App = { handler: RequestListener; express: express.Express };
+
+/**
+ * The service as a request listener: the three decision routes on bare node:http (fast path),
+ * everything else through Express. Tests pass their own dependencies; main.ts passes real ones.
+ */
+export function createApp(deps: AppDeps): App {
+  const observe = (route: string, status: number, seconds: number, err?: AppError) => {
+    deps.metrics.httpRequests.inc({ route, status: String(status) });
+    deps.metrics.httpDuration.observe({ route }, seconds);
+    if (status >= 500) deps.logger.error({ route, status, err: err?.cause ?? err }, "request failed");
+  };
+
+  const tenantFromHeader = (body: InferenceRequest | { tenant_id?: string }, req: IncomingMessage): string => {
+    const header = req.headers["x-tenant-id"];
+    const fromHeader = typeof header === "string" && header !== "" ? header : undefined;
+    if (body.tenant_id && fromHeader && body.tenant_id !== fromHeader) {
+      throw new AppError("VALIDATION_FAILED", "tenant_id in the body and X-Tenant-ID differ");
+    }
+    const tenantId = body.tenant_id ?? fromHeader;
+    if (!tenantId || !/^[A-Za-z0-9._-]{1,128}$/.test(tenantId)) {
+      throw new AppError("VALIDATION_FAILED", "tenant_id (body) or X-Tenant-ID (header) is required", {
+        details: [{ path: "tenant_id", message: "required, [A-Za-z0-9._-]{1,128}" }],
+      });
+    }
+    return tenantId;
+  };
+
+  const fastRoutes = [
+    {
+      path: "/api/v1/access/resolve",
+      roles: ["service"],
+      schema: accessRequestSchema,
+      tenantOf: (b: AccessRequest) => b.tenant_id,
+      handle: async (b: AccessRequest, c) =>
+        (await deps.decide.decideAccess(b, { principal: c.principal, requestId: c.requestId })).decision,
+    } satisfies FastRoute<typeof accessRequestSchema>,
+    {
+      path: "/api/v1/inference/route",
+      roles: ["service"],
+      schema: inferenceRequestSchema,
+      tenantOf: tenantFromHeader,
+      handle: async (b, c) =>
+        (
+          await deps.decide.decideInference(
+            { ...b, tenant_id: c.tenantId },
+            { principal: c.principal, requestId: c.requestId },
+          )
+        ).decision,
+    } satisfies FastRoute<typeof inferenceRequestSchema>,
+    {
+      path: "/api/v1/storage/presign",
+      roles: ["service"],
+      schema: presignRequestSchema,
+      tenantOf: (b: PresignRequestBody) => b.tenant_id,
+      handle: (b: PresignRequestBody, c) => deps.presign(b, { principal: c.principal, requestId: c.requestId }),
+    } satisfies FastRoute<typeof presignRequestSchema>,
+  ] as unknown as Array<FastRoute<import("zod").ZodType>>;
+
+  const handleFast = createFastRouter({ authenticate: deps.authenticate, routes: fastRoutes, observe });
+
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("etag", false);
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    const requestId = requestIdOf(req);
+    res.locals.requestId = requestId;
+    res.setHeader("x-request-id", requestId);
+    const start = process.hrtime.bigint();
+    res.on("finish", () => {
+      const route = req.route?.path ? `${req.baseUrl}${req.route.path}` : "unmatched";
+      observe(route, res.statusCode, Number(process.hrtime.bigint() - start) / 1e9);
+    });
+    next();
+  });
+  app.use(healthRoutes({ health: deps.health, registry: deps.metrics.registry }));
+  const json = express.json({ limit: MAX_BODY_BYTES, strict: true });
+  app.use("/api/v1/policies", json, policyRoutes(deps));
+  app.use("/api/v1/emergency", json, overrideRoutes(deps));
+  app.use("/api/v1/regions", json, regionRoutes(deps));
+  app.use("/api/v1/keys", json, keyRoutes(deps));
+  app.use("/api/v1/audit", auditRoutes(deps));
+  app.use("/api/v1/inference", catalogRoutes(deps));
+  app.use("/api/v1/bundles", deps.bundleRoutes);
+  app.use((req: Request) => {
+    throw new AppError("NOT_FOUND", `no route for ${req.method} ${req.path}`);
+  });
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    const appError = sendError(res, err, res.locals.requestId as string);
+    if (appError.status >= 500) deps.logger.error({ err: appError.cause ?? err }, appError.message);
+  });
+
+  const handler: RequestListener = (req: IncomingMessage, res: ServerResponse) => {
+    if (!handleFast(req, res)) app(req, res);
+  };
+  return { handler, express: app };
+}

@@ -1,0 +1,17 @@
+import type { Db } from "../context/db.ts";
+import type { AuditReader } from "../http/routes/audit.ts";
+import { exportAuditLogs } from "./export.ts";
+import { queryAuditLogs } from "./query.ts";
+import { verifyChain } from "./verify.ts";
+
+/** The audit room's read side bound to a store, in the shape the HTTP routes ask for. */
+export function createAuditReader(db: Db): AuditReader {
+  return {
+    query: (q) => queryAuditLogs(db, q),
+    verify: async () => {
+      const r = await verifyChain(db);
+      return r;
+    },
+    export: (format, filters) => exportAuditLogs(db, { format, filters }),
+  };
+}

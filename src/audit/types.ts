@@ -1,0 +1,26 @@
+// What the rest of the service hands to the audit room, and what the room promises back.
+
+export type AuditEventInput = {
+  /** = decision_id for decisions; unique. */
+  event_id: string;
+  /** e.g. `decision.access`, `decision.inference`, `decision.presign`, `policy.created`,
+   * `override.approved`, `bundle.activated`, `key.created`, `region.health_changed`. */
+  type: string;
+  occurred_at: Date;
+  tenant_id: string | null;
+  learner_id: string | null;
+  actor: string | null;
+  request_id: string | null;
+  bundle_revision: string | null;
+  policy_id: string | null;
+  policy_version: number | null;
+  /** Compact copy of the input and the decision (or the event's details). JSON only. */
+  payload: unknown;
+};
+
+export type AuditRecord = AuditEventInput & { seq: number; prev_hash: string; hash: string };
+
+export type AuditAppender = {
+  /** Resolves once the record is committed; rejects with AppError AUDIT_UNAVAILABLE otherwise. */
+  append(event: AuditEventInput): Promise<{ seq: number; hash: string }>;
+};

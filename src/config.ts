@@ -1,0 +1,62 @@
+import { z } from "zod";
+
+// The environment, parsed once (SPEC §9). Any bad value stops start-up with one line that names
+// the variable — never a half-configured service.
+
+const bool = z
+  .enum(["true", "false", "1", "0", "yes", "no"])
+  .transform((v) => v === "true" || v === "1" || v === "yes");
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const url = (protocols: RegExp) => z.url({ protocol: protocols });
+
+const envSchema = z.object({
+  PORT: int(0, 65_535).default(8080),
+  HOST: z.string().min(1).default("127.0.0.1"),
+  DATABASE_URL: url(/^postgres(ql)?$/).optional(),
+  RESIDENCY_DATA_DIR: z.string().min(1).default("./data"),
+  REDIS_URL: url(/^rediss?$/).optional(),
+  REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/).default("residency:"),
+  BUNDLE_PATH: z.string().min(1).default("bundles/residency.tar.gz"),
+  BUNDLE_VERIFICATION_KEY: z.string().min(1).optional(),
+  BUNDLE_POLL_INTERVAL_MS: int(200, 3_600_000).default(5_000),
+  INFRASTRUCTURE_CONFIG: z.string().min(1).optional(),
+  OVERRIDE_MAX_HOURS: z.coerce.number().positive().max(72, "must be at most 72 (SPEC §4.4)").default(24),
+  OVERRIDE_REQUIRED_APPROVALS: int(1, 10).default(2),
+  OVERRIDE_WEBHOOK_URL: url(/^https?$/).optional(),
+  OVERRIDE_WEBHOOK_SECRET: z.string().min(16, "must be at least 16 characters").optional(),
+  OVERRIDE_SWEEP_INTERVAL_MS: int(1_000, 3_600_000).default(30_000),
+  S3_ENDPOINT: url(/^https?$/).optional(),
+  S3_FORCE_PATH_STYLE: bool.default(false),
+  AWS_ACCESS_KEY_ID: z.string().min(1).optional(),
+  AWS_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  AWS_SESSION_TOKEN: z.string().min(1).optional(),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  RESIDENCY_BOOTSTRAP_ADMIN_KEY: z
+    .string()
+    .regex(/^[\x21-\x7e]{24,256}$/, "must be 24-256 printable characters without spaces")
+    .optional(),
+});
+
+export type Config = z.output<typeof envSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly variable: string, message: string) {
+    super(`${variable}: ${message}`);
+    this.name = "ConfigError";
+  }
+}
+
+export function parseConfig(env: Record<string, string | undefined>): Config {
+  // Empty strings mean "unset" — a blank line in an .env file must not become a value.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(String(issue.path[0] ?? "environment"), issue.message);
+  }
+  const config = parsed.data;
+  if (config.OVERRIDE_WEBHOOK_URL && !config.OVERRIDE_WEBHOOK_SECRET) {
+    throw new ConfigError("OVERRIDE_WEBHOOK_SECRET", "required when OVERRIDE_WEBHOOK_URL is set (payloads are signed)");
+  }
+  return config;
+}

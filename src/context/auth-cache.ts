@@ -1,0 +1,22 @@
+import type { TenantCache } from "./cache.ts";
+import { hashKey, type KeysRepo, type Principal } from "./keys-repo.ts";
+
+// Every request authenticates; a database round trip each time would dominate the decision path.
+// Principals are cached by the key's hash (never the key) and dropped everywhere on revocation.
+
+const KEYS = "\u0000keys";
+
+export function createCachedAuthenticate(deps: { repo: Pick<KeysRepo, "authenticate">; cache: TenantCache }) {
+  return {
+    async authenticate(key: string): Promise<Principal | null> {
+      const id = hashKey(key);
+      const cached = await deps.cache.get<{ principal: Principal | null }>(KEYS, id);
+      if (cached.value) return cached.value.principal;
+      const principal = await deps.repo.authenticate(key);
+      // Unknown keys are not cached: a key created a moment later must work at once.
+      if (principal) await deps.cache.set(KEYS, id, { principal }, cached.generation);
+      return principal;
+    },
+    forgetKey: async (_keyId: string) => deps.cache.invalidate(KEYS),
+  };
+}

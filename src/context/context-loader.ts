@@ -1,0 +1,107 @@
+import { mergePolicies } from "../domain/effective-policy.ts";
+import type { EffectivePolicy, StoredPolicy } from "../domain/policy.ts";
+import type { RegionCode, RegionHealth } from "../domain/vocabulary.ts";
+import { AppError, isAppError } from "../errors.ts";
+import type { TenantCache } from "./cache.ts";
+import type { OverridesRepo } from "./overrides-repo.ts";
+import type { PoliciesRepo } from "./policies-repo.ts";
+import type { RegionsRepo } from "./regions-repo.ts";
+
+/** An override as the bundle reads it (docs/policy-contract.md). */
+export type OverrideInput = {
+  override_id: string;
+  tenant_id: string;
+  learner_ids: string[] | null;
+  target_region: string;
+  operations: string[] | null;
+  requested_by: string;
+  approvals: Array<{ principal: string; at: string }>;
+  expires_at_ms: number;
+  revoked: boolean;
+};
+
+export type TenantContext = {
+  tenantPolicy: StoredPolicy | null;
+  learnerPolicy: StoredPolicy | null;
+  effective: EffectivePolicy | null;
+  /** The most specific policy that decided: the learner's when there is one. */
+  policyRef: { policy_id: string; version: number } | null;
+  overrides: OverrideInput[];
+};
+
+export type ContextLoader = ReturnType<typeof createContextLoader>;
+
+const REGIONS_KEY = "\u0000regions";
+
+export function createContextLoader(deps: {
+  policies: Pick<PoliciesRepo, "activeFor">;
+  overrides: Pick<OverridesRepo, "liveForTenant">;
+  regions: Pick<RegionsRepo, "health">;
+  cache: TenantCache;
+  onLookup?: (result: "hit" | "miss") => void;
+}) {
+  // A store outage must read as "cannot decide" (503), never as "no policy" (a deny that looks final).
+  const unavailable = (err: unknown) =>
+    isAppError(err) ? err : new AppError("POLICY_UNAVAILABLE", "policy store unavailable", { cause: err });
+
+  async function tenantContext(tenantId: string, learnerId: string | null): Promise<TenantContext> {
+    const key = learnerId ?? "";
+    try {
+      const cached = await deps.cache.get<TenantContext>(tenantId, key);
+      if (cached.value) {
+        deps.onLookup?.("hit");
+        return cached.value;
+      }
+      deps.onLookup?.("miss");
+      const [tenantPolicy, learnerPolicy, overrides] = await Promise.all([
+        deps.policies.activeFor(tenantId, null),
+        learnerId ? deps.policies.activeFor(tenantId, learnerId) : Promise.resolve(null),
+        deps.overrides.liveForTenant(tenantId),
+      ]);
+      const effective = tenantPolicy ? mergePolicies(tenantPolicy.document, learnerPolicy?.document ?? null).policy : null;
+      const decidingPolicy = learnerPolicy ?? tenantPolicy;
+      const context: TenantContext = {
+        tenantPolicy,
+        learnerPolicy,
+        effective,
+        policyRef: decidingPolicy ? { policy_id: decidingPolicy.policy_id, version: decidingPolicy.version } : null,
+        overrides: overrides.map((o) => ({
+          override_id: o.override_id,
+          tenant_id: o.tenant_id,
+          learner_ids: o.learner_ids,
+          target_region: o.target_region,
+          operations: o.operations,
+          requested_by: o.requested_by,
+          approvals: o.approvals,
+          expires_at_ms: Date.parse(o.expires_at),
+          revoked: o.revoked_at !== null,
+        })),
+      };
+      await deps.cache.set(tenantId, key, context, cached.generation);
+      return context;
+    } catch (err) {
+      throw unavailable(err);
+    }
+  }
+
+  async function regionHealth(): Promise<Partial<Record<RegionCode, RegionHealth>>> {
+    try {
+      const cached = await deps.cache.get<Partial<Record<RegionCode, RegionHealth>>>(REGIONS_KEY, "health");
+      if (cached.value) return cached.value;
+      const records = await deps.regions.health();
+      const health: Partial<Record<RegionCode, RegionHealth>> = {};
+      for (const [code, rec] of Object.entries(records)) health[code as RegionCode] = rec.status;
+      await deps.cache.set(REGIONS_KEY, "health", health, cached.generation);
+      return health;
+    } catch (err) {
+      throw unavailable(err);
+    }
+  }
+
+  return {
+    tenantContext,
+    regionHealth,
+    invalidateTenant: (tenantId: string) => deps.cache.invalidate(tenantId),
+    invalidateRegions: () => deps.cache.invalidate(REGIONS_KEY),
+  };
+}

@@ -1,0 +1,79 @@
+import pg from "pg";
+import type { Db, QueryResult, Row } from "./db.ts";
+
+export type PostgresOptions = {
+  connectionString: string;
+  /** Schema to work in (tests isolate themselves this way); created if missing. */
+  schema?: string;
+  max?: number;
+  onError?: (err: Error) => void;
+};
+
+// int8 (seq, counts) as numbers: audit seq stays far below 2^53.
+const types = {
+  getTypeParser: ((oid: number, format?: string) =>
+    oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as "text")) as typeof pg.types.getTypeParser,
+};
+
+export async function createPostgresDb(options: PostgresOptions): Promise<Db> {
+  const pool = new pg.Pool({
+    connectionString: options.connectionString,
+    max: options.max ?? 10,
+    // Fail fast when the server is gone so callers can answer 503 instead of hanging.
+    connectionTimeoutMillis: 2_000,
+    idleTimeoutMillis: 30_000,
+    types,
+    ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
+  });
+  // An idle client losing its server emits 'error' on the pool; unhandled it would kill the process.
+  pool.on("error", (err) => options.onError?.(err));
+
+  if (options.schema) {
+    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(options.schema)) throw new Error(`invalid schema name ${options.schema}`);
+    await pool.query(`CREATE SCHEMA IF NOT EXISTS ${options.schema}`);
+  }
+
+  const toResult = <T extends Row>(r: pg.QueryResult): QueryResult<T> => ({
+    rows: r.rows as T[],
+    rowCount: r.rowCount ?? r.rows.length,
+  });
+
+  let closed = false;
+  return {
+    kind: "postgres",
+    async query<T extends Row = Row>(sql: string, params: readonly unknown[] = []) {
+      return toResult<T>(await pool.query(sql, params as unknown[]));
+    },
+    async exec(sql: string) {
+      await pool.query(sql);
+    },
+    async transaction<T>(fn: (tx: { query: Db["query"] }) => Promise<T>): Promise<T> {
+      const client = await pool.connect();
+      let broken = false;
+      try {
+        await client.query("BEGIN");
+        const value = await fn({
+          async query<R extends Row = Row>(sql: string, params: readonly unknown[] = []) {
+            return toResult<R>(await client.query(sql, params as unknown[]));
+          },
+        });
+        await client.query("COMMIT");
+        return value;
+      } catch (err) {
+        try {
+          await client.query("ROLLBACK");
+        } catch {
+          broken = true; // connection is gone; do not return it to the pool
+        }
+        throw err;
+      } finally {
+        client.release(broken);
+      }
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await pool.end();
+    },
+  };
+}

@@ -1,0 +1,99 @@
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import type { Role } from "../domain/vocabulary.ts";
+import type { Db } from "./db.ts";
+
+// Keys are looked up by the SHA-256 of the whole key (indexed) and compared in constant time;
+// only the hash is stored. Generated keys carry 256 random bits, so a fast hash is enough. Any
+// printable string of 24+ characters works as a configured bootstrap key.
+
+export type Principal = {
+  key_id: string;
+  principal: string;
+  roles: Role[];
+  /** null = every tenant */
+  tenant_ids: string[] | null;
+};
+
+export type CreatedKey = Principal & { key: string; created_at: string };
+
+type KeyRow = {
+  key_id: string;
+  principal: string;
+  roles: Role[];
+  tenant_ids: string[] | null;
+  secret_hash: string;
+  revoked_at: Date | null;
+};
+
+export const BOOTSTRAP_KEY_ID = "key_bootstrap";
+
+export const hashKey = (key: string) => createHash("sha256").update(key).digest("hex");
+
+export function isAcceptableKey(key: string): boolean {
+  return /^[\x21-\x7e]{24,256}$/.test(key);
+}
+
+export type KeysRepo = ReturnType<typeof createKeysRepo>;
+
+export function createKeysRepo(db: Db) {
+  return {
+    async create(args: {
+      principal: string;
+      roles: Role[];
+      tenantIds: string[] | null;
+      createdBy: string;
+      now: Date;
+      /** Use this exact key under this id (bootstrap from configuration); otherwise a random one. */
+      fixed?: { keyId: string; key: string };
+    }): Promise<CreatedKey> {
+      if (args.fixed && !isAcceptableKey(args.fixed.key)) throw new Error("key must be 24-256 printable characters");
+      const keyId = args.fixed?.keyId ?? `key_${randomBytes(8).toString("hex")}`;
+      const key = args.fixed?.key ?? `rsk_${randomBytes(32).toString("base64url")}`;
+      await db.query(
+        `INSERT INTO api_keys (key_id, principal, roles, tenant_ids, secret_hash, created_at, created_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (key_id) DO UPDATE SET principal = EXCLUDED.principal, roles = EXCLUDED.roles,
+           tenant_ids = EXCLUDED.tenant_ids, secret_hash = EXCLUDED.secret_hash, revoked_at = NULL`,
+        [keyId, args.principal, args.roles, args.tenantIds, hashKey(key), args.now.toISOString(), args.createdBy],
+      );
+      return {
+        key_id: keyId,
+        key,
+        principal: args.principal,
+        roles: args.roles,
+        tenant_ids: args.tenantIds,
+        created_at: args.now.toISOString(),
+      };
+    },
+
+    /** null when the key is unknown, revoked or wrong — the caller cannot tell which. */
+    async authenticate(key: string): Promise<Principal | null> {
+      if (!isAcceptableKey(key)) return null;
+      const presented = hashKey(key);
+      const r = await db.query<KeyRow>(
+        "SELECT key_id, principal, roles, tenant_ids, secret_hash, revoked_at FROM api_keys WHERE secret_hash = $1",
+        [presented],
+      );
+      const row = r.rows[0];
+      if (!row) return null;
+      // The index lookup is by hash (timing there reveals nothing about the key); the final
+      // comparison is constant-time all the same.
+      const match = timingSafeEqual(Buffer.from(presented, "hex"), Buffer.from(row.secret_hash, "hex"));
+      if (!match || row.revoked_at) return null;
+      return { key_id: row.key_id, principal: row.principal, roles: row.roles, tenant_ids: row.tenant_ids };
+    },
+
+    async revoke(keyId: string, now: Date): Promise<boolean> {
+      const r = await db.query("UPDATE api_keys SET revoked_at = $2 WHERE key_id = $1 AND revoked_at IS NULL", [
+        keyId,
+        now.toISOString(),
+      ]);
+      return r.rowCount > 0;
+    },
+
+    async count(): Promise<number> {
+      const r = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM api_keys WHERE revoked_at IS NULL");
+      return r.rows[0]?.n ?? 0;
+    },
+  };
+}

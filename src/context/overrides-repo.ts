@@ -1,0 +1,198 @@
+import { randomUUID } from "node:crypto";
+import type { AccessOperation, RegionCode } from "../domain/vocabulary.ts";
+import { AppError } from "../errors.ts";
+import type { Db, Queryable } from "./db.ts";
+
+export type OverrideStatus = "pending" | "active" | "expired" | "revoked";
+
+export type OverrideRecord = {
+  override_id: string;
+  tenant_id: string;
+  learner_ids: string[] | null;
+  target_region: RegionCode;
+  operations: AccessOperation[] | null;
+  reason: string;
+  ticket: string;
+  duration_hours: number;
+  requested_by: string;
+  created_at: string;
+  expires_at: string;
+  activated_at: string | null;
+  revoked_at: string | null;
+  revoked_by: string | null;
+  approvals: Array<{ principal: string; at: string }>;
+  use_count: number;
+  last_used_at: string | null;
+  expiry_recorded: boolean;
+};
+
+type Row = Omit<OverrideRecord, "approvals" | "created_at" | "expires_at" | "activated_at" | "revoked_at" | "last_used_at"> & {
+  created_at: Date;
+  expires_at: Date;
+  activated_at: Date | null;
+  revoked_at: Date | null;
+  last_used_at: Date | null;
+  approvals: Array<{ principal: string; at: string }> | null;
+};
+
+const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
+
+const SELECT = `SELECT o.*, (SELECT coalesce(json_agg(json_build_object('principal', a.principal, 'at', a.approved_at) ORDER BY a.approved_at), '[]'::json)
+   FROM override_approvals a WHERE a.override_id = o.override_id) AS approvals FROM overrides o`;
+
+function toRecord(row: Row): OverrideRecord {
+  return {
+    ...row,
+    use_count: Number(row.use_count),
+    created_at: iso(row.created_at)!,
+    expires_at: iso(row.expires_at)!,
+    activated_at: iso(row.activated_at),
+    revoked_at: iso(row.revoked_at),
+    last_used_at: iso(row.last_used_at),
+    approvals: (row.approvals ?? []).map((a) => ({ principal: a.principal, at: new Date(a.at).toISOString() })),
+  };
+}
+
+/** Status at `now` — computed, never stored, so expiry needs no sweeper to take effect. */
+export function overrideStatus(o: OverrideRecord, requiredApprovals: number, now: Date): OverrideStatus {
+  if (o.revoked_at) return "revoked";
+  if (now.getTime() >= Date.parse(o.expires_at)) return "expired";
+  const approvers = new Set(o.approvals.map((a) => a.principal).filter((p) => p !== o.requested_by));
+  return approvers.size >= requiredApprovals ? "active" : "pending";
+}
+
+export type OverridesRepo = ReturnType<typeof createOverridesRepo>;
+
+export function createOverridesRepo(db: Db) {
+  async function get(q: Queryable, id: string): Promise<OverrideRecord | null> {
+    const r = await q.query<Row>(`${SELECT} WHERE o.override_id = $1`, [id]);
+    return r.rows[0] ? toRecord(r.rows[0]) : null;
+  }
+
+  return {
+    get: (id: string) => get(db, id),
+
+    async create(args: {
+      tenantId: string;
+      learnerIds: string[] | null;
+      targetRegion: RegionCode;
+      operations: AccessOperation[] | null;
+      reason: string;
+      ticket: string;
+      durationHours: number;
+      requestedBy: string;
+      now: Date;
+    }): Promise<OverrideRecord> {
+      const id = `ovr_${randomUUID().replaceAll("-", "")}`;
+      const expires = new Date(args.now.getTime() + args.durationHours * 3_600_000);
+      await db.query(
+        `INSERT INTO overrides (override_id, tenant_id, learner_ids, target_region, operations, reason, ticket,
+           duration_hours, requested_by, created_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+        [
+          id,
+          args.tenantId,
+          args.learnerIds,
+          args.targetRegion,
+          args.operations,
+          args.reason,
+          args.ticket,
+          args.durationHours,
+          args.requestedBy,
+          args.now.toISOString(),
+          expires.toISOString(),
+        ],
+      );
+      return (await get(db, id))!;
+    },
+
+    /** Adds an approval; returns the record after it and whether this approval activated it. */
+    async approve(id: string, principal: string, requiredApprovals: number, now: Date) {
+      return db.transaction(async (tx) => {
+        await tx.query("SELECT 1 FROM overrides WHERE override_id = $1 FOR UPDATE", [id]);
+        const before = await get(tx, id);
+        if (!before) throw new AppError("NOT_FOUND", `override ${id} not found`);
+        const statusBefore = overrideStatus(before, requiredApprovals, now);
+        if (statusBefore === "revoked" || statusBefore === "expired") {
+          throw new AppError("CONFLICT", `override ${id} is ${statusBefore}`);
+        }
+        const inserted = await tx.query(
+          "INSERT INTO override_approvals (override_id, principal, approved_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+          [id, principal, now.toISOString()],
+        );
+        let after = (await get(tx, id))!;
+        const activated = statusBefore === "pending" && overrideStatus(after, requiredApprovals, now) === "active";
+        if (activated) {
+          await tx.query("UPDATE overrides SET activated_at = $2 WHERE override_id = $1", [id, now.toISOString()]);
+          after = (await get(tx, id))!;
+        }
+        return { record: after, activated, duplicate: inserted.rowCount === 0 };
+      });
+    },
+
+    async revoke(id: string, principal: string, reason: string | null, now: Date): Promise<OverrideRecord> {
+      const r = await db.query(
+        "UPDATE overrides SET revoked_at = $2, revoked_by = $3, revoke_reason = $4 WHERE override_id = $1 AND revoked_at IS NULL",
+        [id, now.toISOString(), principal, reason],
+      );
+      const record = await get(db, id);
+      if (!record) throw new AppError("NOT_FOUND", `override ${id} not found`);
+      if (r.rowCount === 0) throw new AppError("CONFLICT", `override ${id} is already revoked`);
+      return record;
+    },
+
+    /** Overrides that could still apply to a decision (not revoked, not past expiry by a margin). */
+    async liveForTenant(tenantId: string): Promise<OverrideRecord[]> {
+      const r = await db.query<Row>(`${SELECT} WHERE o.tenant_id = $1 AND o.revoked_at IS NULL ORDER BY o.created_at`, [
+        tenantId,
+      ]);
+      return r.rows.map(toRecord);
+    },
+
+    async list(filter: { tenantIds: string[] | null; tenantId?: string; limit: number }): Promise<OverrideRecord[]> {
+      const where: string[] = [];
+      const params: unknown[] = [];
+      if (filter.tenantIds) {
+        params.push(filter.tenantIds);
+        where.push(`o.tenant_id = ANY($${params.length})`);
+      }
+      if (filter.tenantId) {
+        params.push(filter.tenantId);
+        where.push(`o.tenant_id = $${params.length}`);
+      }
+      params.push(filter.limit);
+      const r = await db.query<Row>(
+        `${SELECT} ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY o.created_at DESC LIMIT $${params.length}`,
+        params,
+      );
+      return r.rows.map(toRecord);
+    },
+
+    async recordUse(id: string, now: Date): Promise<void> {
+      await db.query("UPDATE overrides SET use_count = use_count + 1, last_used_at = $2 WHERE override_id = $1", [
+        id,
+        now.toISOString(),
+      ]);
+    },
+
+    /** Expired overrides whose expiry has not been recorded yet; marks them (for the sweeper). */
+    async claimNewlyExpired(now: Date): Promise<OverrideRecord[]> {
+      const r = await db.query<{ override_id: string }>(
+        `UPDATE overrides SET expiry_recorded = true
+         WHERE NOT expiry_recorded AND revoked_at IS NULL AND expires_at <= $1 RETURNING override_id`,
+        [now.toISOString()],
+      );
+      const out: OverrideRecord[] = [];
+      for (const row of r.rows) {
+        const rec = await get(db, row.override_id);
+        if (rec) out.push(rec);
+      }
+      return out;
+    },
+
+    async countActive(requiredApprovals: number, now: Date): Promise<number> {
+      const r = await db.query<Row>(`${SELECT} WHERE o.revoked_at IS NULL AND o.expires_at > $1`, [now.toISOString()]);
+      return r.rows.map(toRecord).filter((o) => overrideStatus(o, requiredApprovals, now) === "active").length;
+    },
+  };
+}

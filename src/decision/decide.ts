@@ -1,0 +1,209 @@
+import { randomUUID } from "node:crypto";
+import type { AuditAppender, AuditEventInput } from "../audit/types.ts";
+import type { ContextLoader, TenantContext } from "../context/context-loader.ts";
+import type { RegionCode } from "../domain/vocabulary.ts";
+import type { Infrastructure } from "../endpoints/infrastructure.ts";
+import { AppError, toError } from "../errors.ts";
+import type { AccessRequest, InferenceRequest } from "../http/schemas.ts";
+import type { LoadedBundle } from "../policy/bundle.ts";
+import type { PolicyEngine } from "../policy/engine.ts";
+import type { AccessResult, Entrypoint, InferenceResult } from "../policy/types.ts";
+import type { AccessDecision, Caller, InferenceDecision } from "./types.ts";
+
+// The use case: load context → evaluate the bundle → map to infrastructure → audit → answer.
+// No driver, no HTTP: everything comes in through DecideDeps.
+
+export type DecideDeps = {
+  context: Pick<ContextLoader, "tenantContext" | "regionHealth">;
+  engine: Pick<PolicyEngine, "current">;
+  infrastructure: (region: RegionCode) => Infrastructure;
+  audit: AuditAppender;
+  /** Counts a use of an override that carried a decision (best effort after the audit record). */
+  recordOverrideUse: (overrideId: string, at: Date) => Promise<void>;
+  requiredApprovals: number;
+  clock?: () => Date;
+  newId?: () => string;
+  onEvaluated?: (entrypoint: Entrypoint, seconds: number) => void;
+  onDecision?: (kind: "access" | "inference" | "presign", allowed: boolean, code: string) => void;
+  onBackgroundError?: (err: Error) => void;
+};
+
+function withoutRequest(input: unknown): Record<string, unknown> {
+  const { request: _request, ...rest } = input as Record<string, unknown>;
+  return rest;
+}
+
+export type Decided<T> = { decision: T; input: unknown; context: TenantContext };
+
+export function createDecide(deps: DecideDeps) {
+  const clock = deps.clock ?? (() => new Date());
+  const newId = deps.newId ?? randomUUID;
+
+  function activeBundle(): LoadedBundle {
+    const bundle = deps.engine.current();
+    if (!bundle) throw new AppError("POLICY_UNAVAILABLE", "no policy bundle is active yet");
+    return bundle;
+  }
+
+  function evaluate<T>(bundle: LoadedBundle, entrypoint: Entrypoint, input: unknown): T {
+    const start = process.hrtime.bigint();
+    try {
+      return bundle.evaluate<T>(entrypoint, input);
+    } catch (err) {
+      // A bundle that cannot evaluate this input decides nothing: fail closed with a 503.
+      throw new AppError("POLICY_UNAVAILABLE", `policy evaluation failed: ${toError(err).message}`, { cause: err });
+    } finally {
+      deps.onEvaluated?.(entrypoint, Number(process.hrtime.bigint() - start) / 1e9);
+    }
+  }
+
+  function envelope(bundle: LoadedBundle, context: TenantContext, now: Date, target: RegionCode | null, allowed: boolean) {
+    return {
+      decision_id: newId(),
+      infrastructure: allowed && target ? deps.infrastructure(target) : null,
+      policy: context.policyRef,
+      bundle_revision: bundle.revision,
+      evaluated_at: now.toISOString(),
+    };
+  }
+
+  function auditRecord(
+    type: string,
+    decision: AccessDecision | InferenceDecision,
+    request: { tenant_id: string; learner_id?: string | undefined },
+    input: unknown,
+    caller: Caller,
+    now: Date,
+    extra: Record<string, unknown> = {},
+  ): AuditEventInput {
+    return {
+      event_id: decision.decision_id,
+      type,
+      occurred_at: now,
+      tenant_id: request.tenant_id,
+      learner_id: request.learner_id ?? null,
+      actor: caller.principal.principal,
+      request_id: caller.requestId,
+      bundle_revision: decision.bundle_revision,
+      policy_id: decision.policy?.policy_id ?? null,
+      policy_version: decision.policy?.version ?? null,
+      payload: {
+        request: (input as { request: unknown }).request,
+        // The rest of the evaluated input (effective policy, health, overrides, now): with `request`
+        // it is exactly what the bundle saw, so a candidate bundle can replay it (dry runs).
+        evaluation: withoutRequest(input),
+        decision: {
+          allowed: decision.allowed,
+          reason_code: decision.reason.code,
+          target_region: decision.target_region,
+          override_id: decision.override_id,
+          failover: decision.failover,
+          flags: decision.flags,
+          legal_regions: decision.legal_regions,
+          permitted_regions: decision.permitted_regions,
+          ...extra,
+        },
+      },
+    };
+  }
+
+  /** Appends the decision (and the override use, if any) and resolves once both are committed. */
+  async function commit(record: AuditEventInput, decision: { override_id: string | null; allowed: boolean }, caller: Caller, now: Date) {
+    const records = [deps.audit.append(record)];
+    if (decision.allowed && decision.override_id) {
+      records.push(
+        deps.audit.append({
+          ...record,
+          event_id: newId(),
+          type: "override.used",
+          payload: { override_id: decision.override_id, decision_id: record.event_id, actor: caller.principal.principal },
+        }),
+      );
+    }
+    await Promise.all(records);
+    if (decision.allowed && decision.override_id) {
+      // The audit trail already proves the use; the counter is a convenience for the listing.
+      deps.recordOverrideUse(decision.override_id, now).catch((err) => deps.onBackgroundError?.(toError(err)));
+    }
+  }
+
+  async function loadInputs(tenantId: string, learnerId: string | undefined) {
+    const [context, health] = await Promise.all([
+      deps.context.tenantContext(tenantId, learnerId ?? null),
+      deps.context.regionHealth(),
+    ]);
+    return { context, health };
+  }
+
+  async function decideAccess(
+    request: AccessRequest,
+    caller: Caller,
+    options: {
+      auditType?: string;
+      /** Runs after evaluation, before the audit commit; its fields join the answer and the record. */
+      enrich?: (d: AccessDecision) => Promise<{ response: Record<string, unknown>; audit: Record<string, unknown> }>;
+    } = {},
+  ): Promise<Decided<AccessDecision>> {
+    const bundle = activeBundle();
+    const now = clock();
+    const { context, health } = await loadInputs(request.tenant_id, request.learner_id);
+    const input = {
+      now_ms: now.getTime(),
+      request,
+      policy: context.effective,
+      region_health: health,
+      overrides: context.overrides,
+      settings: { required_approvals: deps.requiredApprovals },
+    };
+    const result = evaluate<AccessResult>(bundle, "residency/decision", input);
+    let decision: AccessDecision = {
+      ...envelope(bundle, context, now, result.target_region, result.allowed),
+      ...result,
+    };
+    const type = options.auditType ?? "decision.access";
+    const enriched = options.enrich ? await options.enrich(decision) : null;
+    if (enriched) decision = { ...decision, ...enriched.response };
+    await commit(
+      auditRecord(type, decision, request, input, caller, now, enriched?.audit),
+      decision,
+      caller,
+      now,
+    );
+    deps.onDecision?.(type === "decision.presign" ? "presign" : "access", decision.allowed, decision.reason.code);
+    return { decision, input, context };
+  }
+
+  async function decideInference(request: InferenceRequest, caller: Caller): Promise<Decided<InferenceDecision>> {
+    const bundle = activeBundle();
+    const now = clock();
+    const { context, health } = await loadInputs(request.tenant_id, request.learner_id);
+    const input = {
+      now_ms: now.getTime(),
+      request,
+      policy: context.effective,
+      region_health: health,
+      settings: { required_approvals: deps.requiredApprovals },
+    };
+    const result = evaluate<InferenceResult>(bundle, "inference/route", input);
+    const decision: InferenceDecision = {
+      ...envelope(bundle, context, now, result.provider_region, result.allowed),
+      ...result,
+    };
+    await commit(
+      auditRecord("decision.inference", decision, request, input, caller, now, {
+        provider: decision.provider,
+        model: decision.model,
+        provider_region: decision.provider_region,
+      }),
+      decision,
+      caller,
+      now,
+    );
+    deps.onDecision?.("inference", decision.allowed, decision.reason.code);
+    return { decision, input, context };
+  }
+
+  return { decideAccess, decideInference };
+}
+
+export type Decide = ReturnType<typeof createDecide>;

@@ -1,0 +1,67 @@
+import type { DataClassification, Framework, RegionCode } from "./vocabulary.ts";
+
+export type TransferMechanisms = {
+  dpf?: RegionCode[];
+  scc_tia?: RegionCode[];
+  pipeda_contract?: boolean;
+  anpd_scc?: boolean;
+  qc_pia?: RegionCode[];
+};
+
+export type Consents = {
+  school_authorization?: boolean;
+  parental_consent?: boolean;
+  ai_training_consent?: boolean;
+};
+
+/** The §2 fields as a policy admin wrote them (after schema validation). */
+export type PolicyDocument = {
+  tenant_id: string;
+  learner_id?: string | null;
+  primary_region?: RegionCode | null;
+  allowed_regions?: RegionCode[] | null;
+  prohibited_regions?: RegionCode[] | null;
+  compliance_frameworks?: Framework[] | null;
+  data_classification?: DataClassification | null;
+  allow_cross_region_failover?: boolean | null;
+  failover_regions?: RegionCode[] | null;
+  data_retention_days?: number | null;
+  transfer_mechanisms?: TransferMechanisms | null;
+  consents?: Consents | null;
+  learner_age?: number | null;
+  override_permitted?: boolean | null;
+  emergency_contact?: string | null;
+};
+
+export type StoredPolicy = {
+  policy_id: string;
+  version: number;
+  tenant_id: string;
+  learner_id: string | null;
+  is_active: boolean;
+  created_at: string;
+  updated_at: string;
+  created_by: string;
+  document: PolicyDocument;
+};
+
+/** Learner merged over tenant, defaults applied: what the bundle evaluates. */
+export type EffectivePolicy = {
+  tenant_id: string;
+  learner_id: string | null;
+  primary_region: RegionCode | null;
+  allowed_regions: RegionCode[];
+  prohibited_regions: RegionCode[];
+  compliance_frameworks: Framework[];
+  data_classification: DataClassification;
+  allow_cross_region_failover: boolean;
+  failover_regions: RegionCode[];
+  data_retention_days: number | null;
+  transfer_mechanisms: Required<TransferMechanisms>;
+  consents: Required<Consents>;
+  learner_age: number | null;
+  override_permitted: boolean;
+  emergency_contact: string | null;
+};
+
+export type Provenance = "tenant" | "learner" | "merged" | "default";

@@ -1,0 +1,53 @@
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { AppError, isAppError } from "../errors.ts";
+
+// The SPEC §6 error envelope and the one JSON writer both the bare node:http routes and the
+// Express routes use, so every answer looks the same whichever path served it.
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Accept the caller's X-Request-ID when it is sane, else mint one. */
+export function requestIdOf(req: IncomingMessage): string {
+  const given = req.headers["x-request-id"];
+  return typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown, requestId: string): void {
+  const payload = JSON.stringify(body);
+  res.writeHead(status, {
+    "content-type": "application/json; charset=utf-8",
+    "content-length": Buffer.byteLength(payload),
+    "x-request-id": requestId,
+    "cache-control": "no-store",
+  });
+  res.end(payload);
+}
+
+export type ErrorBody = { error: { code: string; message: string; details: unknown; request_id: string } };
+
+export function errorBody(err: AppError, requestId: string): ErrorBody {
+  return { error: { code: err.code, message: err.message, details: err.details ?? null, request_id: requestId } };
+}
+
+/** Anything thrown becomes an envelope; what is not an AppError is a 500 that hides its text. */
+export function toAppError(err: unknown): AppError {
+  if (isAppError(err)) return err;
+  const e = err as { type?: string; status?: number; statusCode?: number } | null;
+  // body-parser / raw-body errors carry a status and a type.
+  if (e?.type === "entity.too.large") return new AppError("PAYLOAD_TOO_LARGE", "request body is too large");
+  if (e?.type === "entity.parse.failed") return new AppError("VALIDATION_FAILED", "request body is not valid JSON");
+  if (e?.type === "encoding.unsupported" || e?.type === "charset.unsupported") {
+    return new AppError("VALIDATION_FAILED", "unsupported body encoding");
+  }
+  const status = e?.status ?? e?.statusCode;
+  if (status === 400) return new AppError("VALIDATION_FAILED", "malformed request");
+  return new AppError("INTERNAL", "internal error", { cause: err });
+}
+
+export function sendError(res: ServerResponse, err: unknown, requestId: string): AppError {
+  const appError = toAppError(err);
+  if (!res.headersSent) sendJson(res, appError.status, errorBody(appError, requestId), requestId);
+  else res.destroy();
+  return appError;
+}

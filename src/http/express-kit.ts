@@ -1,0 +1,31 @@
+import type { NextFunction, Request, RequestHandler, Response } from "express";
+import type { z } from "zod";
+import type { Principal } from "../context/keys-repo.ts";
+import type { Caller } from "../decision/types.ts";
+import type { Role } from "../domain/vocabulary.ts";
+import { AppError } from "../errors.ts";
+import { type Authenticate, authenticateHeader, requireRole } from "./auth.ts";
+import { issuesOf } from "./schemas.ts";
+
+// Small helpers the Express routes share: authenticate + role, parse with zod, the caller.
+
+export type Locals = { principal: Principal; requestId: string };
+
+export function guard(authenticate: Authenticate, roles: readonly Role[] | "any"): RequestHandler {
+  return async (req: Request, res: Response, next: NextFunction) => {
+    const principal = await authenticateHeader(req.headers.authorization, authenticate);
+    if (roles !== "any") requireRole(principal, roles);
+    res.locals.principal = principal;
+    next();
+  };
+}
+
+export function callerOf(res: Response): Caller {
+  return { principal: res.locals.principal as Principal, requestId: res.locals.requestId as string };
+}
+
+export function parse<S extends z.ZodType>(schema: S, value: unknown, what = "request"): z.output<S> {
+  const r = schema.safeParse(value);
+  if (!r.success) throw new AppError("VALIDATION_FAILED", `${what} failed validation`, { details: issuesOf(r.error) });
+  return r.data;
+}

@@ -1,0 +1,80 @@
+import { once } from "node:events";
+import { Router } from "express";
+import { AppError } from "../../errors.ts";
+import type { Authenticate } from "../auth.ts";
+import { requireTenant } from "../auth.ts";
+import { guard, parse } from "../express-kit.ts";
+import { auditQuery, exportQuery, id } from "../schemas.ts";
+
+export type AuditFilters = {
+  /** The key's scope: null = all tenants. */
+  tenant_ids: string[] | null;
+  tenant_id?: string;
+  learner_id?: string;
+  from?: string;
+  to?: string;
+  operation_type?: string;
+  allowed?: boolean;
+  type?: string;
+};
+
+export type AuditReader = {
+  query(filters: AuditFilters & { limit: number; cursor?: string }): Promise<{ items: unknown[]; next_cursor: string | null }>;
+  verify(): Promise<{ ok: boolean; checked: number; head_seq: number | null; first_broken_seq: number | null }>;
+  export(format: "jsonl" | "csv", filters: AuditFilters): AsyncIterable<string>;
+};
+
+export function auditRoutes(deps: { authenticate: Authenticate; audit: AuditReader }): Router {
+  const r = Router();
+  const auditors = guard(deps.authenticate, ["auditor"]);
+
+  const listHandler = (fromPath: boolean) =>
+    async function list(req: import("express").Request, res: import("express").Response) {
+      const q = parse(auditQuery, req.query, "query");
+      const tenantId = fromPath ? parse(id, req.params.tenant_id, "tenant_id") : q.tenant_id;
+      if (tenantId) requireTenant(res.locals.principal, tenantId);
+      const { cursor, ...rest } = q;
+      res.json(
+        await deps.audit.query({
+          ...rest,
+          ...(tenantId ? { tenant_id: tenantId } : {}),
+          ...(cursor ? { cursor } : {}),
+          tenant_ids: res.locals.principal.tenant_ids,
+        } as AuditFilters & { limit: number; cursor?: string }),
+      );
+    };
+
+  r.get("/access-logs", auditors, listHandler(false));
+  r.get("/access-logs/:tenant_id", auditors, listHandler(true));
+
+  r.get("/verify", auditors, async (_req, res) => {
+    // The chain spans every tenant: only an unscoped auditor may walk it.
+    if (res.locals.principal.tenant_ids) throw new AppError("FORBIDDEN", "verify needs a key not scoped to tenants");
+    res.json(await deps.audit.verify());
+  });
+
+  r.get("/export", auditors, async (req, res) => {
+    const { format, ...filters } = parse(exportQuery, req.query, "query");
+    if (filters.tenant_id) requireTenant(res.locals.principal, filters.tenant_id);
+    res.status(200);
+    res.setHeader("content-type", format === "csv" ? "text/csv; charset=utf-8" : "application/x-ndjson; charset=utf-8");
+    res.setHeader("content-disposition", `attachment; filename="audit.${format}"`);
+    let aborted = false;
+    res.on("close", () => {
+      aborted = !res.writableFinished;
+    });
+    try {
+      for await (const chunk of deps.audit.export(format, { ...filters, tenant_ids: res.locals.principal.tenant_ids } as AuditFilters)) {
+        if (aborted) break;
+        // Constant memory however many rows: wait for the socket when its buffer is full.
+        if (!res.write(chunk)) await once(res, "drain");
+      }
+      res.end();
+    } catch (err) {
+      if (!res.headersSent) throw err;
+      res.destroy(err as Error); // mid-stream failure: cut the response so the client sees it is incomplete
+    }
+  });
+
+  return r;
+}

@@ -1,0 +1,23 @@
+import { Router } from "express";
+import type { Registry } from "prom-client";
+
+export type HealthReport = { ready: boolean; checks: Record<string, { ok: boolean; detail?: unknown }> };
+
+export function healthRoutes(deps: { health: () => Promise<HealthReport>; registry: Registry }): Router {
+  const r = Router();
+  r.get("/health/live", (_req, res) => {
+    res.json({ status: "ok" });
+  });
+  r.get("/health/ready", async (_req, res) => {
+    const report = await deps.health();
+    res.status(report.ready ? 200 : 503).json({ status: report.ready ? "ready" : "not_ready", checks: report.checks });
+  });
+  r.get("/health", async (_req, res) => {
+    const report = await deps.health();
+    res.status(report.ready ? 200 : 503).json({ status: report.ready ? "ready" : "not_ready", ...report });
+  });
+  r.get("/metrics", async (_req, res) => {
+    res.set("content-type", deps.registry.contentType).send(await deps.registry.metrics());
+  });
+  return r;
+}

@@ -1,0 +1,25 @@
+import { Router } from "express";
+import type { KeyAdmin } from "../../admin/keys.ts";
+import type { Authenticate } from "../auth.ts";
+import { callerOf, guard, parse } from "../express-kit.ts";
+import { keyCreateSchema } from "../schemas.ts";
+import { z } from "zod";
+
+export function keyRoutes(deps: { authenticate: Authenticate; keys: KeyAdmin }): Router {
+  const r = Router();
+  const admin = guard(deps.authenticate, ["admin"]);
+
+  r.post("/", admin, async (req, res) => {
+    const body = parse(keyCreateSchema, req.body, "key");
+    const created = await deps.keys.create(body, callerOf(res));
+    // The secret appears in this one response and nowhere else.
+    res.status(201).json(created);
+  });
+
+  r.delete("/:id", admin, async (req, res) => {
+    const keyId = parse(z.string().regex(/^key_[a-z0-9_]{1,64}$/), req.params.id, "key id");
+    res.json(await deps.keys.revoke(keyId, callerOf(res)));
+  });
+
+  return r;
+}

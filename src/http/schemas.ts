@@ -1,0 +1,191 @@
+import { z } from "zod";
+import {
+  ACCESS_OPERATIONS,
+  DATA_CLASSIFICATIONS,
+  FRAMEWORKS,
+  ID_PATTERN,
+  INFERENCE_OPERATIONS,
+  REGION_CODES,
+  REGION_HEALTH,
+  ROLES,
+} from "../domain/vocabulary.ts";
+
+// Every body, query and header the API accepts. Objects are strict: an unknown field is a 400,
+// never silently ignored (a typo in `prohibited_regions` must not widen where data may go).
+
+export const id = z.string().regex(ID_PATTERN, "must match [A-Za-z0-9._-]{1,128}");
+export const region = z.enum(REGION_CODES);
+const regionList = z
+  .array(region)
+  .max(REGION_CODES.length * 2)
+  .transform((xs) => [...new Set(xs)]);
+// Free text ends up in jsonb and text columns: Postgres refuses NUL and lone surrogates, so they are
+// a 400 here rather than a failed audit commit later.
+const storable = (s: string) => s.isWellFormed() && !s.includes("\u0000");
+const text = (max: number) =>
+  z.string().trim().min(1).max(max).refine(storable, { message: "must be well-formed text without NUL characters" });
+
+export const policyDocumentSchema = z
+  .strictObject({
+    tenant_id: id,
+    learner_id: id.nullish(),
+    primary_region: region.nullish(),
+    allowed_regions: regionList.nullish(),
+    prohibited_regions: regionList.nullish(),
+    compliance_frameworks: z
+      .array(z.enum(FRAMEWORKS))
+      .max(FRAMEWORKS.length * 2)
+      .transform((xs) => [...new Set(xs)])
+      .nullish(),
+    data_classification: z.enum(DATA_CLASSIFICATIONS).nullish(),
+    allow_cross_region_failover: z.boolean().nullish(),
+    failover_regions: regionList.nullish(),
+    data_retention_days: z.number().int().min(1).max(36_500).nullish(),
+    transfer_mechanisms: z
+      .strictObject({
+        dpf: regionList.optional(),
+        scc_tia: regionList.optional(),
+        pipeda_contract: z.boolean().optional(),
+        anpd_scc: z.boolean().optional(),
+        qc_pia: regionList.optional(),
+      })
+      .nullish(),
+    consents: z
+      .strictObject({
+        school_authorization: z.boolean().optional(),
+        parental_consent: z.boolean().optional(),
+        ai_training_consent: z.boolean().optional(),
+      })
+      .nullish(),
+    learner_age: z.number().int().min(0).max(130).nullish(),
+    override_permitted: z.boolean().nullish(),
+    emergency_contact: z.string().max(256).refine(storable, { message: "must be well-formed text" }).nullish(),
+  })
+  .superRefine((doc, ctx) => {
+    const learner = doc.learner_id !== null && doc.learner_id !== undefined;
+    if (!learner && !doc.primary_region) {
+      ctx.addIssue({ code: "custom", path: ["primary_region"], message: "required on tenant policies" });
+    }
+    // Contracts are the tenant's (SPEC §2): a learner policy cannot carry them.
+    if (learner && doc.transfer_mechanisms) {
+      ctx.addIssue({ code: "custom", path: ["transfer_mechanisms"], message: "tenant-level only" });
+    }
+    if (learner && doc.override_permitted !== null && doc.override_permitted !== undefined) {
+      ctx.addIssue({ code: "custom", path: ["override_permitted"], message: "tenant-level only" });
+    }
+  });
+
+export const accessRequestSchema = z.strictObject({
+  tenant_id: id,
+  learner_id: id.optional(),
+  operation_type: z.enum(ACCESS_OPERATIONS),
+  resource_type: text(64),
+  resource_id: text(512),
+  requested_region: region.optional(),
+  purpose: text(64).optional(),
+  override_id: id.optional(),
+  data_locations: regionList.optional(),
+});
+export type AccessRequest = z.infer<typeof accessRequestSchema>;
+
+export const inferenceRequestSchema = z.strictObject({
+  tenant_id: id.optional(),
+  model_type: text(128),
+  learner_id: id.optional(),
+  operation_type: z.enum(INFERENCE_OPERATIONS),
+  purpose: text(64).optional(),
+  data_classification: z.enum(DATA_CLASSIFICATIONS).optional(),
+  requested_region: region.optional(),
+});
+export type InferenceRequest = z.infer<typeof inferenceRequestSchema> & { tenant_id: string };
+
+// Object keys stay under the tenant's prefix: no absolute paths, no `..`, no control characters.
+const objectKey = z
+  .string()
+  .min(1)
+  .max(900)
+  .refine((k) => !k.startsWith("/") && !k.split("/").some((part) => part === ".." || part === "."), {
+    message: "must be a relative key without . or .. segments",
+  })
+  .refine((k) => !/\p{Cc}/u.test(k) && k.isWellFormed(), { message: "must not contain control characters" });
+
+export const presignRequestSchema = z.strictObject({
+  tenant_id: id,
+  learner_id: id.optional(),
+  operation: z.enum(["read", "write"]),
+  key: objectKey,
+  expires_in: z.number().int().min(1).max(900).default(300),
+  requested_region: region.optional(),
+  resource_type: text(64).optional(),
+  purpose: text(64).optional(),
+  override_id: id.optional(),
+});
+export type PresignRequestBody = z.infer<typeof presignRequestSchema>;
+
+export const overrideRequestSchema = z.strictObject({
+  tenant_id: id,
+  learner_ids: z.array(id).min(1).max(1000).optional(),
+  target_region: region,
+  operations: z.array(z.enum(ACCESS_OPERATIONS)).min(1).max(ACCESS_OPERATIONS.length).optional(),
+  reason: text(2000),
+  ticket: text(256),
+  duration_hours: z.number().positive().finite().default(4),
+});
+
+export const revokeRequestSchema = z.strictObject({ reason: text(2000).optional() });
+
+export const healthUpdateSchema = z.strictObject({
+  status: z.enum(REGION_HEALTH),
+  reason: z.string().max(500).refine(storable, { message: "must be well-formed text" }).optional(),
+});
+
+export const keyCreateSchema = z.strictObject({
+  principal: text(128),
+  roles: z.array(z.enum(ROLES)).min(1).max(ROLES.length),
+  tenant_ids: z.array(id).min(1).max(1000).nullish(),
+});
+
+const boolString = z.enum(["true", "false"]).transform((v) => v === "true");
+
+export const policyListQuery = z.strictObject({
+  tenant_id: id.optional(),
+  learner_id: id.optional(),
+  include_inactive: boolString.optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(200),
+});
+
+export const effectiveQuery = z.strictObject({ tenant_id: id, learner_id: id.optional() });
+
+export const overridesListQuery = z.strictObject({
+  tenant_id: id.optional(),
+  status: z.enum(["pending", "active", "expired", "revoked"]).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(200),
+});
+
+export const endpointsQuery = z.strictObject({ region: region.optional(), model_type: text(128).optional() });
+
+export const auditQuery = z.strictObject({
+  tenant_id: id.optional(),
+  learner_id: id.optional(),
+  from: z.iso.datetime({ offset: true }).optional(),
+  to: z.iso.datetime({ offset: true }).optional(),
+  operation_type: z.enum([...ACCESS_OPERATIONS, ...INFERENCE_OPERATIONS]).optional(),
+  allowed: boolString.optional(),
+  type: z.string().regex(/^[a-z_.]{1,64}$/).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  cursor: z.string().max(200).optional(),
+});
+
+export const exportQuery = auditQuery.omit({ cursor: true, limit: true }).extend({
+  format: z.enum(["jsonl", "csv"]).default("jsonl"),
+});
+
+export const ifMatchHeader = z
+  .string()
+  .regex(/^(W\/)?"?\d{1,9}"?$/, 'If-Match must be a policy version, e.g. "3"')
+  .transform((v) => Number(v.replace(/^W\//, "").replaceAll('"', "")));
+
+/** Zod issues as the envelope's details: where, and what was wrong. */
+export function issuesOf(error: z.ZodError): Array<{ path: string; message: string }> {
+  return error.issues.map((i) => ({ path: i.path.map(String).join(".") || "(body)", message: i.message }));
+}

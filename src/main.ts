@@ -1,0 +1,160 @@
+import { existsSync, mkdirSync } from "node:fs";
+import { createServer } from "node:http";
+import { Redis } from "ioredis";
+import { collectDefaultMetrics, Registry } from "prom-client";
+import { createWebhookNotifier } from "./admin/webhook.ts";
+import { ConfigError, parseConfig } from "./config.ts";
+import { createMemoryCache, type TenantCache } from "./context/cache.ts";
+import { createRedisCache } from "./context/cache-redis.ts";
+import type { Db } from "./context/db.ts";
+import { createPgliteDb } from "./context/db-pglite.ts";
+import { createPostgresDb } from "./context/db-postgres.ts";
+import { migrate } from "./context/migrate.ts";
+import { loadInfrastructure } from "./endpoints/infrastructure.ts";
+import { createPresigner } from "./endpoints/presigner.ts";
+import { toError } from "./errors.ts";
+import { createLogger } from "./observability/logger.ts";
+import { createService } from "./service.ts";
+
+// The only place that reads the environment and builds clients. Start-up order: config → store →
+// cache → audit → bundle → HTTP; shutdown in reverse, draining the audit queue last.
+
+async function main() {
+  let config: ReturnType<typeof parseConfig>;
+  try {
+    config = parseConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`residency: configuration error: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+
+  const logger = createLogger(config.LOG_LEVEL);
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+
+  let db: Db;
+  if (config.DATABASE_URL) {
+    db = await createPostgresDb({
+      connectionString: config.DATABASE_URL,
+      max: 20,
+      onError: (err) => logger.warn({ err }, "postgres connection error"),
+    });
+  } else {
+    if (!existsSync(config.RESIDENCY_DATA_DIR)) mkdirSync(config.RESIDENCY_DATA_DIR, { recursive: true });
+    db = await createPgliteDb(config.RESIDENCY_DATA_DIR);
+  }
+  const applied = await migrate(db);
+  logger.info({ store: db.kind, applied }, "store ready");
+
+  let redis: Redis | null = null;
+  let cache: TenantCache;
+  if (config.REDIS_URL) {
+    redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2, enableOfflineQueue: false, lazyConnect: true });
+    redis.on("error", (err) => logger.warn({ err }, "redis error"));
+    await redis.connect();
+    const subscriber = redis.duplicate();
+    subscriber.on("error", (err) => logger.warn({ err }, "redis subscriber error"));
+    cache = await createRedisCache({
+      redis,
+      subscriber,
+      prefix: config.REDIS_PREFIX,
+      onError: (err) => logger.warn({ err }, "redis cache error"),
+    });
+  } else {
+    cache = createMemoryCache();
+  }
+
+  const infrastructure = loadInfrastructure({
+    ...(config.INFRASTRUCTURE_CONFIG ? { file: config.INFRASTRUCTURE_CONFIG } : existsSync("config/infrastructure.json") ? { file: "config/infrastructure.json" } : {}),
+    ...(config.S3_ENDPOINT ? { s3Endpoint: config.S3_ENDPOINT } : {}),
+  });
+  const presigner = createPresigner({
+    infrastructure,
+    forcePathStyle: config.S3_FORCE_PATH_STYLE,
+    customEndpoint: Boolean(config.S3_ENDPOINT),
+    ...(config.AWS_ACCESS_KEY_ID && config.AWS_SECRET_ACCESS_KEY
+      ? {
+          credentials: {
+            accessKeyId: config.AWS_ACCESS_KEY_ID,
+            secretAccessKey: config.AWS_SECRET_ACCESS_KEY,
+            ...(config.AWS_SESSION_TOKEN ? { sessionToken: config.AWS_SESSION_TOKEN } : {}),
+          },
+        }
+      : {}),
+  });
+
+  const webhook = config.OVERRIDE_WEBHOOK_URL
+    ? createWebhookNotifier({
+        url: config.OVERRIDE_WEBHOOK_URL,
+        secret: config.OVERRIDE_WEBHOOK_SECRET!,
+        onFailed: (event, err, attempts) => logger.error({ event, err, attempts }, "override webhook undeliverable"),
+      })
+    : null;
+  const service = await createService({
+    db,
+    cache,
+    redis,
+    redisPrefix: config.REDIS_PREFIX,
+    logger,
+    registry,
+    infrastructure,
+    presigner,
+    bundlePath: config.BUNDLE_PATH,
+    bundleVerificationKey: config.BUNDLE_VERIFICATION_KEY ?? null,
+    bundlePollIntervalMs: config.BUNDLE_POLL_INTERVAL_MS,
+    requiredApprovals: config.OVERRIDE_REQUIRED_APPROVALS,
+    overrideMaxHours: config.OVERRIDE_MAX_HOURS,
+    ...(webhook ? { notify: webhook } : {}),
+  });
+  const { app, keys, overrides } = service;
+
+  const { printed } = await keys.bootstrap(config.RESIDENCY_BOOTSTRAP_ADMIN_KEY);
+  if (printed) {
+    // Shown once: no key existed, so this admin key is the only way in. It is stored hashed.
+    process.stdout.write(`\nresidency: no API keys existed; created an admin key (shown once):\n\n  ${printed}\n\n`);
+  }
+
+  const server = createServer({ keepAliveTimeout: 65_000 }, app.handler);
+  server.requestTimeout = 30_000;
+  server.headersTimeout = 10_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(config.PORT, config.HOST, () => resolve());
+  });
+  const address = server.address();
+  logger.info({ address, store: db.kind, cache: redis ? "redis" : "memory", bundle: service.bundles.engine.current()?.revision }, "listening");
+
+  await overrides.refreshGauge();
+  const sweeper = setInterval(() => {
+    overrides.sweepExpired().catch((err) => logger.warn({ err }, "override expiry sweep failed"));
+  }, config.OVERRIDE_SWEEP_INTERVAL_MS);
+  sweeper.unref();
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "shutting down: draining requests and the audit queue");
+    clearInterval(sweeper);
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await service.close(); // every answered decision is already committed; this drains the rest
+    await webhook?.drain();
+    await cache.close();
+    if (redis) await redis.quit().catch(() => undefined);
+    await db.close();
+    logger.info("stopped");
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+  // Last line of defence: a bug in one request must not take the others down with it.
+  process.on("unhandledRejection", (err) => logger.error({ err }, "unhandled rejection"));
+}
+
+main().catch((err) => {
+  process.stderr.write(`residency: failed to start: ${toError(err).message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,143 @@
+import { createHash } from "node:crypto";
+import { loadPolicy } from "@open-policy-agent/opa-wasm";
+import { REGION_CODES } from "../domain/vocabulary.ts";
+import { toError } from "../errors.ts";
+import { readTarGz, type TarFiles } from "./tar.ts";
+import { ENTRYPOINTS, type Entrypoint, type ReferenceData } from "./types.ts";
+
+export type Manifest = {
+  revision: string;
+  roots?: string[];
+  wasm?: Array<{ entrypoint: string; module: string }>;
+  metadata?: Record<string, unknown>;
+};
+
+/** A bundle that parsed and instantiated: ready to self-check, not yet serving. */
+export type LoadedBundle = {
+  revision: string;
+  sha256: string;
+  bytes: Buffer;
+  manifest: Manifest;
+  files: TarFiles;
+  entrypoints: string[];
+  reference: ReferenceData;
+  loadedAt: Date;
+  evaluate<T>(entrypoint: Entrypoint, input: unknown): T;
+};
+
+/** Why a candidate bundle was refused: one stable code per failure class, and a precise message. */
+export type BundleRejection =
+  | "BUNDLE_CORRUPT"
+  | "BUNDLE_MANIFEST_INVALID"
+  | "BUNDLE_UNSIGNED"
+  | "BUNDLE_SIGNATURE_INVALID"
+  | "BUNDLE_ENTRYPOINT_MISSING"
+  | "BUNDLE_WASM_INVALID"
+  | "BUNDLE_DATA_INVALID"
+  | "BUNDLE_SELF_CHECK_FAILED";
+
+export class BundleError extends Error {
+  readonly code: BundleRejection;
+  constructor(code: BundleRejection, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "BundleError";
+    this.code = code;
+  }
+}
+
+export type VerifyFiles = (files: TarFiles) => Promise<void>;
+
+export function sha256Hex(bytes: Buffer): string {
+  return createHash("sha256").update(bytes).digest("hex");
+}
+
+/** tar → manifest → (signature) → entrypoints → wasm instance with data set. Throws BundleError. */
+export async function loadBundle(bytes: Buffer, options: { verify?: VerifyFiles } = {}): Promise<LoadedBundle> {
+  let files: TarFiles;
+  try {
+    files = readTarGz(bytes);
+  } catch (err) {
+    throw new BundleError("BUNDLE_CORRUPT", toError(err).message, { cause: err });
+  }
+
+  const manifestBytes = files.get(".manifest");
+  if (!manifestBytes) throw new BundleError("BUNDLE_MANIFEST_INVALID", "bundle has no .manifest");
+  let manifest: Manifest;
+  try {
+    manifest = JSON.parse(manifestBytes.toString("utf8")) as Manifest;
+  } catch (err) {
+    throw new BundleError("BUNDLE_MANIFEST_INVALID", ".manifest is not JSON", { cause: err });
+  }
+  if (typeof manifest.revision !== "string" || manifest.revision === "") {
+    throw new BundleError("BUNDLE_MANIFEST_INVALID", ".manifest has no revision");
+  }
+
+  if (options.verify) await options.verify(files);
+
+  const wasmEntries = manifest.wasm ?? [];
+  const declared = new Set(wasmEntries.map((w) => w.entrypoint));
+  const missing = ENTRYPOINTS.filter((e) => !declared.has(e));
+  if (missing.length > 0) {
+    throw new BundleError("BUNDLE_ENTRYPOINT_MISSING", `bundle lacks entrypoint(s): ${missing.join(", ")}`);
+  }
+  const modulePath = (wasmEntries[0]?.module ?? "/policy.wasm").replace(/^\/+/, "");
+  const wasm = files.get(modulePath);
+  if (!wasm) throw new BundleError("BUNDLE_WASM_INVALID", `bundle has no ${modulePath}`);
+
+  let data: unknown;
+  try {
+    data = JSON.parse((files.get("data.json") ?? Buffer.from("{}")).toString("utf8"));
+  } catch (err) {
+    throw new BundleError("BUNDLE_DATA_INVALID", "data.json is not JSON", { cause: err });
+  }
+  const reference = checkReference(data);
+
+  let policy: Awaited<ReturnType<typeof loadPolicy>>;
+  try {
+    policy = await loadPolicy(wasm);
+    policy.setData(data as object);
+  } catch (err) {
+    throw new BundleError("BUNDLE_WASM_INVALID", `wasm failed to load: ${toError(err).message}`, { cause: err });
+  }
+  const compiled = new Set(Object.keys(policy.entrypoints as Record<string, number>));
+  const notCompiled = ENTRYPOINTS.filter((e) => !compiled.has(e));
+  if (notCompiled.length > 0) {
+    throw new BundleError("BUNDLE_ENTRYPOINT_MISSING", `wasm lacks entrypoint(s): ${notCompiled.join(", ")}`);
+  }
+
+  return {
+    revision: manifest.revision,
+    sha256: sha256Hex(bytes),
+    bytes,
+    manifest,
+    files,
+    entrypoints: [...compiled].sort(),
+    reference,
+    loadedAt: new Date(),
+    evaluate<T>(entrypoint: Entrypoint, input: unknown): T {
+      let resultSet: Array<{ result: T }>;
+      try {
+        resultSet = policy.evaluate(input, entrypoint) as Array<{ result: T }>;
+      } catch (err) {
+        throw toError(err); // opa-wasm throws strings
+      }
+      const first = resultSet[0];
+      if (!first || first.result === undefined) throw new Error(`${entrypoint} is undefined for this input`);
+      return first.result;
+    },
+  };
+}
+
+function checkReference(data: unknown): ReferenceData {
+  const ref = (data as { reference?: Partial<ReferenceData> } | null)?.reference;
+  const regions = ref?.regions;
+  const catalog = ref?.providers?.catalog;
+  if (!regions || typeof regions !== "object" || !Array.isArray(catalog)) {
+    throw new BundleError("BUNDLE_DATA_INVALID", "bundle data lacks reference.regions or reference.providers.catalog");
+  }
+  const codes = Object.keys(regions).sort();
+  if (codes.join() !== [...REGION_CODES].sort().join()) {
+    throw new BundleError("BUNDLE_DATA_INVALID", `bundle regions ${codes.join(",")} differ from the service's`);
+  }
+  return ref as ReferenceData;
+}

@@ -1,0 +1,90 @@
+import { gunzipSync } from "node:zlib";
+
+// A bundle is a small tar.gz read whole in memory: a few dozen lines of ustar parsing beat a
+// streaming dependency, and we never touch the filesystem with its contents.
+
+export type TarFiles = Map<string, Buffer>;
+
+const MAX_UNPACKED_BYTES = 64 * 1024 * 1024;
+
+export function readTarGz(gz: Buffer): TarFiles {
+  let tar: Buffer;
+  try {
+    tar = gunzipSync(gz, { maxOutputLength: MAX_UNPACKED_BYTES });
+  } catch (err) {
+    throw new Error(`bundle is not a valid gzip stream: ${(err as Error).message}`);
+  }
+  return readTar(tar);
+}
+
+export function readTar(tar: Buffer): TarFiles {
+  const files: TarFiles = new Map();
+  let offset = 0;
+  let longName: string | null = null;
+  let paxPath: string | null = null;
+  while (offset + 512 <= tar.length) {
+    const header = tar.subarray(offset, offset + 512);
+    if (header.every((b) => b === 0)) break; // end-of-archive marker
+    if (!checksumOk(header)) throw new Error(`bundle tar header checksum mismatch at offset ${offset}`);
+    const size = parseOctal(header.subarray(124, 136));
+    const type = String.fromCharCode(header[156] ?? 0);
+    const bodyStart = offset + 512;
+    const bodyEnd = bodyStart + size;
+    if (bodyEnd > tar.length) throw new Error("bundle tar is truncated");
+    const body = tar.subarray(bodyStart, bodyEnd);
+    offset = bodyStart + Math.ceil(size / 512) * 512;
+
+    if (type === "L") {
+      longName = cString(body);
+      continue;
+    }
+    if (type === "x") {
+      paxPath = paxAttribute(body, "path");
+      continue;
+    }
+    if (type !== "0" && type !== "\0") {
+      longName = null;
+      paxPath = null;
+      continue; // directories, links: bundles carry plain files only
+    }
+    const prefix = cString(header.subarray(345, 500));
+    const name = paxPath ?? longName ?? (prefix ? `${prefix}/` : "") + cString(header.subarray(0, 100));
+    longName = null;
+    paxPath = null;
+    files.set(normalise(name), Buffer.from(body));
+  }
+  return files;
+}
+
+function normalise(name: string): string {
+  const clean = name.replace(/^\.?\/+/, "");
+  if (clean.split("/").includes("..")) throw new Error(`bundle entry escapes its root: ${name}`);
+  return clean;
+}
+
+function cString(buf: Buffer): string {
+  const end = buf.indexOf(0);
+  return buf.subarray(0, end === -1 ? buf.length : end).toString("utf8");
+}
+
+function parseOctal(buf: Buffer): number {
+  const text = cString(buf).trim();
+  if (text === "") return 0;
+  if (!/^[0-7]+$/.test(text)) throw new Error(`bundle tar has an invalid size field "${text}"`);
+  return Number.parseInt(text, 8);
+}
+
+function checksumOk(header: Buffer): boolean {
+  const stored = parseOctal(header.subarray(148, 156));
+  let sum = 0;
+  for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 32 : (header[i] ?? 0);
+  return sum === stored;
+}
+
+function paxAttribute(body: Buffer, key: string): string | null {
+  for (const line of body.toString("utf8").split("\n")) {
+    const m = /^\d+ ([^=]+)=(.*)$/.exec(line);
+    if (m && m[1] === key) return m[2] ?? null;
+  }
+  return null;
+}

@@ -1,0 +1,73 @@
+// The result documents of the three entrypoints (docs/policy-contract.md). The bundle is trusted
+// only after its self-check; these types describe what that check guarantees.
+
+import type { RegionCode } from "../domain/vocabulary.ts";
+
+export const ENTRYPOINTS = ["residency/decision", "residency/validate", "inference/route"] as const;
+export type Entrypoint = (typeof ENTRYPOINTS)[number];
+
+export type Reason = { code: string; decided_by: string; framework: string | null; message: string };
+
+export type Obligations = {
+  retention_days: number | null;
+  erasure_deadline_days: number | null;
+  encryption_at_rest: boolean;
+  notify: string[];
+};
+
+export type AccessResult = {
+  allowed: boolean;
+  target_region: RegionCode | null;
+  reason: Reason;
+  reasons: Reason[];
+  legal_regions: RegionCode[];
+  permitted_regions: RegionCode[];
+  eliminated: Record<string, string>;
+  frameworks: string[];
+  obligations: Obligations;
+  override_id: string | null;
+  failover: boolean;
+  erasure_targets: RegionCode[];
+  deferred: RegionCode[];
+  flags: string[];
+};
+
+export type InferenceResult = Omit<AccessResult, "erasure_targets" | "deferred"> & {
+  provider: string | null;
+  model: string | null;
+  endpoint: string | null;
+  route: string | null;
+  provider_region: RegionCode | null;
+  destinations: RegionCode[] | null;
+  fallback_used: boolean;
+  rejected_candidates: Array<{ provider: string; region: string; code: string }>;
+};
+
+export type Violation = { code: string; field: string; framework: string | null; message: string };
+export type ValidateResult = { valid: boolean; violations: Violation[]; warnings: Violation[] };
+
+export type RegionFacts = {
+  name: string;
+  location: string;
+  jurisdiction: string;
+  certifications: string[];
+  aws_region: string;
+};
+
+export type CatalogEntry = {
+  provider: string;
+  region: RegionCode;
+  models: string[];
+  endpoint: string;
+  route: string;
+  destinations: RegionCode[];
+  dpa: boolean;
+  zero_data_retention: boolean;
+  trains_on_data: boolean;
+  attested: boolean;
+};
+
+export type ReferenceData = {
+  regions: Record<RegionCode, RegionFacts>;
+  providers: { catalog: CatalogEntry[] };
+};

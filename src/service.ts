@@ -1,0 +1,182 @@
+import type { Redis } from "ioredis";
+import type { Registry } from "prom-client";
+import { createKeyAdmin } from "./admin/keys.ts";
+import { createOverrideAdmin, type OverrideNotifier } from "./admin/overrides.ts";
+import { createPolicyAdmin } from "./admin/policies.ts";
+import { createRegionAdmin } from "./admin/regions.ts";
+import { type App, createApp } from "./app.ts";
+import { createAuditLog } from "./audit/audit-log.ts";
+import { createAuditReader } from "./audit/reader.ts";
+import { createCachedAuthenticate } from "./context/auth-cache.ts";
+import type { TenantCache } from "./context/cache.ts";
+import { createContextLoader } from "./context/context-loader.ts";
+import type { Db } from "./context/db.ts";
+import { createKeysRepo } from "./context/keys-repo.ts";
+import { createOverridesRepo } from "./context/overrides-repo.ts";
+import { createPoliciesRepo } from "./context/policies-repo.ts";
+import { createRegionsRepo } from "./context/regions-repo.ts";
+import { createDecide } from "./decision/decide.ts";
+import { createPresign } from "./decision/presign.ts";
+import type { InfrastructureMap } from "./endpoints/infrastructure.ts";
+import type { Presigner } from "./endpoints/presigner.ts";
+import { toError } from "./errors.ts";
+import { bundleRoutes } from "./http/routes/bundles.ts";
+import type { Logger } from "./observability/logger.ts";
+import { createMetrics } from "./observability/metrics.ts";
+import { createBundleService } from "./policy/bundle-service.ts";
+
+// Composition: rooms wired from clients that were built elsewhere (main.ts from the environment,
+// tests from their own fixtures). No environment reads here.
+
+export type ServiceOptions = {
+  db: Db;
+  cache: TenantCache;
+  redis: Redis | null;
+  redisPrefix: string;
+  logger: Logger;
+  registry: Registry;
+  infrastructure: InfrastructureMap;
+  presigner: Presigner;
+  bundlePath: string;
+  bundleVerificationKey: string | null;
+  bundlePollIntervalMs: number;
+  requiredApprovals: number;
+  overrideMaxHours: number;
+  notify?: OverrideNotifier;
+  clock?: () => Date;
+};
+
+export type Service = Awaited<ReturnType<typeof createService>>;
+
+export async function createService(o: ServiceOptions) {
+  const { db, logger } = o;
+  const metrics = createMetrics(o.registry);
+  const clock = o.clock ?? (() => new Date());
+  const withClock = o.clock ? { clock: o.clock } : {};
+
+  const audit = createAuditLog({
+    db,
+    onFlush: ({ size, ms }) => {
+      metrics.auditBatchSize.observe(size);
+      metrics.auditFlushDuration.observe(ms / 1000);
+    },
+    onError: (err, { size }) => {
+      metrics.auditFailures.inc(size);
+      logger.error({ err, size }, "audit commit failed: decisions answered 503");
+    },
+  });
+
+  const policiesRepo = createPoliciesRepo(db);
+  const overridesRepo = createOverridesRepo(db);
+  const regionsRepo = createRegionsRepo(db);
+  const keysRepo = createKeysRepo(db);
+  const context = createContextLoader({
+    policies: policiesRepo,
+    overrides: overridesRepo,
+    regions: regionsRepo,
+    cache: o.cache,
+    onLookup: (result) => metrics.cacheLookups.inc({ result }),
+  });
+  const auth = createCachedAuthenticate({ repo: keysRepo, cache: o.cache });
+
+  const bundles = await createBundleService({
+    db,
+    audit,
+    logger,
+    metrics,
+    bundlePath: o.bundlePath,
+    verificationKey: o.bundleVerificationKey,
+    redis: o.redis,
+    redisPrefix: o.redisPrefix,
+    pollIntervalMs: o.bundlePollIntervalMs,
+  });
+
+  const decide = createDecide({
+    context,
+    engine: bundles.engine,
+    infrastructure: (code) => o.infrastructure[code],
+    audit,
+    recordOverrideUse: (id, at) => overridesRepo.recordUse(id, at),
+    requiredApprovals: o.requiredApprovals,
+    ...withClock,
+    onEvaluated: (entrypoint, seconds) => metrics.evalDuration.observe({ entrypoint }, seconds),
+    onDecision: (kind, allowed, code) => metrics.decisions.inc({ kind, allowed: String(allowed), code }),
+    onBackgroundError: (err) => logger.warn({ err }, "background task failed"),
+  });
+  const presign = createPresign({ decide, presigner: o.presigner, infrastructure: o.infrastructure });
+
+  const overrides = createOverrideAdmin({
+    repo: overridesRepo,
+    audit,
+    invalidateTenant: context.invalidateTenant,
+    ...(o.notify ? { notify: o.notify } : {}),
+    requiredApprovals: o.requiredApprovals,
+    maxHours: o.overrideMaxHours,
+    bundleRevision: () => bundles.engine.current()?.revision ?? null,
+    ...withClock,
+    onActiveCount: (n) => metrics.activeOverrides.set(n),
+    onBackgroundError: (err) => logger.warn({ err }, "override gauge refresh failed"),
+  });
+  const policies = createPolicyAdmin({
+    repo: policiesRepo,
+    engine: bundles.engine,
+    audit,
+    invalidateTenant: context.invalidateTenant,
+    ...withClock,
+  });
+  const regions = createRegionAdmin({
+    repo: regionsRepo,
+    engine: bundles.engine,
+    infrastructure: o.infrastructure,
+    audit,
+    invalidateRegions: context.invalidateRegions,
+    ...withClock,
+  });
+  const keys = createKeyAdmin({ repo: keysRepo, audit, forgetKey: auth.forgetKey, ...withClock });
+
+  const app: App = createApp({
+    logger,
+    metrics,
+    authenticate: auth.authenticate,
+    decide,
+    presign,
+    policies,
+    overrides,
+    regions,
+    keys,
+    audit: createAuditReader(db),
+    catalog: () => bundles.engine.current()?.reference.providers.catalog ?? null,
+    health: async () => {
+      const checks: Record<string, { ok: boolean; detail?: unknown }> = {};
+      const bundle = bundles.engine.current();
+      checks.bundle = { ok: bundle !== null, detail: bundle ? { revision: bundle.revision } : "no bundle active" };
+      try {
+        await db.query("SELECT 1");
+        checks.store = { ok: true, detail: db.kind };
+      } catch (err) {
+        checks.store = { ok: false, detail: toError(err).message };
+      }
+      if (o.redis) checks.cache = { ok: o.redis.status === "ready", detail: o.redis.status };
+      return { ready: Object.values(checks).every((c) => c.ok), checks };
+    },
+    bundleRoutes: bundleRoutes({ authenticate: auth.authenticate, bundles }),
+  });
+
+  return {
+    app,
+    metrics,
+    audit,
+    bundles,
+    decide,
+    overrides,
+    policies,
+    keys,
+    context,
+    clock,
+    /** Stops background work and drains the audit queue; leaves the clients to their owner. */
+    async close() {
+      await bundles.close();
+      await audit.close();
+    },
+  };
+}

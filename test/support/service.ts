@@ -1,0 +1,91 @@
+// A whole service (every room, the real bundle, real stores) for API tests, wired exactly as
+// main.ts wires it, minus the environment. Keys are created through the API itself.
+
+import type { Redis } from "ioredis";
+import { Registry } from "prom-client";
+import request from "supertest";
+import type { OverrideNotifier } from "../../src/admin/overrides.ts";
+import { createMemoryCache, type TenantCache } from "../../src/context/cache.ts";
+import type { Db } from "../../src/context/db.ts";
+import type { Role } from "../../src/domain/vocabulary.ts";
+import { loadInfrastructure } from "../../src/endpoints/infrastructure.ts";
+import { createPresigner } from "../../src/endpoints/presigner.ts";
+import { createLogger } from "../../src/observability/logger.ts";
+import { createService, type Service } from "../../src/service.ts";
+import { type TestDb, testBackends } from "./databases.ts";
+
+export const ADMIN_KEY = "test-admin-key-0123456789abcdefghij";
+export const BUNDLE_PATH = "bundles/residency.tar.gz";
+
+/** Postgres when DATABASE_URL is set (CI), else PGlite. */
+export function primaryBackend() {
+  const backends = testBackends();
+  return backends[backends.length - 1]!;
+}
+
+export type TestService = {
+  service: Service;
+  handler: Service["app"]["handler"];
+  db: Db;
+  /** A new API key with these roles (and tenant scope), made through POST /api/v1/keys. */
+  keyFor(roles: Role[], tenantIds?: string[], principal?: string): Promise<string>;
+  close(): Promise<void>;
+};
+
+export async function startTestService(
+  options: {
+    db?: Db;
+    cache?: TenantCache;
+    redis?: Redis | null;
+    redisPrefix?: string;
+    clock?: () => Date;
+    requiredApprovals?: number;
+    overrideMaxHours?: number;
+    notify?: OverrideNotifier;
+    bundlePath?: string;
+  } = {},
+): Promise<TestService> {
+  let owned: TestDb | null = null;
+  const db = options.db ?? (owned = await primaryBackend().create());
+  const infrastructure = loadInfrastructure({ file: "config/infrastructure.json" });
+  const service = await createService({
+    db,
+    cache: options.cache ?? createMemoryCache(),
+    redis: options.redis ?? null,
+    redisPrefix: options.redisPrefix ?? "residency-test:",
+    logger: createLogger("silent"),
+    registry: new Registry(),
+    infrastructure,
+    presigner: createPresigner({
+      infrastructure,
+      credentials: { accessKeyId: "AKIATESTTESTTESTTEST", secretAccessKey: "test-secret-key-for-signing-only" },
+    }),
+    bundlePath: options.bundlePath ?? BUNDLE_PATH,
+    bundleVerificationKey: null,
+    bundlePollIntervalMs: 60_000,
+    requiredApprovals: options.requiredApprovals ?? 2,
+    overrideMaxHours: options.overrideMaxHours ?? 24,
+    ...(options.notify ? { notify: options.notify } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
+  await service.keys.bootstrap(ADMIN_KEY);
+  const handler = service.app.handler;
+  let n = 0;
+  return {
+    service,
+    handler,
+    db,
+    async keyFor(roles, tenantIds, principal) {
+      const res = await request(handler)
+        .post("/api/v1/keys")
+        .set("authorization", `Bearer ${ADMIN_KEY}`)
+        .send({ principal: principal ?? `test-${roles.join("-")}-${++n}`, roles, ...(tenantIds ? { tenant_ids: tenantIds } : {}) });
+      if (res.status !== 201) throw new Error(`key creation failed: ${res.status} ${JSON.stringify(res.body)}`);
+      return res.body.key as string;
+    },
+    async close() {
+      await service.close();
+      if (owned) await owned.close();
+    },
+  };
+}

@@ -1,0 +1,14 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    // Suites share one Postgres and one Redis; each suite isolates itself in its own schema
+    // and key prefix, so files may run in parallel.
+    pool: "forks",
+    fileParallelism: true,
+    maxWorkers: 2,
+  },
+});
