@@ -14,9 +14,13 @@ if (!bench) throw new Error("golden case bench_realistic is missing");
 
 const durationMs = Number(process.env.BENCH_MS ?? 5_000);
 const entrypoints = ["residency/decision", "inference/route"] as const;
-const inferenceCase = golden.golden.cases.find((c) => c.entrypoint === "inference/route" && c.name.includes("appendix"));
+const inferenceCase = golden.golden.cases.find(
+  (c) => c.entrypoint === "inference/route" && c.name.includes("appendix"),
+);
 
-console.log(`bundle ${bundle.revision} · input ${JSON.stringify(bench.input).length} bytes JSON · ${durationMs} ms per entrypoint`);
+console.log(
+  `bundle ${bundle.revision} · input ${JSON.stringify(bench.input).length} bytes JSON · ${durationMs} ms per entrypoint`,
+);
 for (const entrypoint of entrypoints) {
   const input = entrypoint === "residency/decision" ? bench.input : inferenceCase?.input;
   if (!input) continue;
@@ -34,6 +38,8 @@ for (const entrypoint of entrypoints) {
   samples.sort((a, b) => a - b);
   const q = (p: number) => samples[Math.min(samples.length - 1, Math.floor(p * samples.length))]!.toFixed(1);
   console.log(
-    `${entrypoint.padEnd(20)} ${Math.round(n / elapsed).toLocaleString("en-US").padStart(9)} evaluations/s   p50 ${q(0.5)} µs   p99 ${q(0.99)} µs   (${n} evaluations)`,
+    `${entrypoint.padEnd(20)} ${Math.round(n / elapsed)
+      .toLocaleString("en-US")
+      .padStart(9)} evaluations/s   p50 ${q(0.5)} µs   p99 ${q(0.99)} µs   (${n} evaluations)`,
   );
 }

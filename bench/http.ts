@@ -39,7 +39,8 @@ const BARE = `
 const http = require("node:http");
 http.createServer((req, res) => {
   let b = ""; req.on("data", c => b += c); req.on("end", () => {
-    const body = JSON.stringify({ ok: true, echo: JSON.parse(b).tenant_id });
+    let echo = null; try { echo = JSON.parse(b).tenant_id; } catch {}
+    const body = JSON.stringify({ ok: true, echo });
     res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) }); res.end(body);
   });
 }).listen(Number(process.env.PORT), "127.0.0.1");`;
@@ -78,7 +79,10 @@ const body = JSON.stringify({
 
 // 1. The floor: bare node:http parsing the same JSON body.
 const barePort = await freePort();
-const bare = spawn(process.execPath, ["-e", BARE], { env: { ...process.env, PORT: String(barePort) }, stdio: "inherit" });
+const bare = spawn(process.execPath, ["-e", BARE], {
+  env: { ...process.env, PORT: String(barePort) },
+  stdio: "inherit",
+});
 await waitFor(`http://127.0.0.1:${barePort}/`);
 const floor = await load(`http://127.0.0.1:${barePort}/`, {}, body);
 await stop(bare);
@@ -87,7 +91,13 @@ await stop(bare);
 const port = await freePort();
 const dataDir = mkdtempSync(join(tmpdir(), "residency-bench-"));
 const service = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
-  env: { ...process.env, PORT: String(port), RESIDENCY_DATA_DIR: dataDir, RESIDENCY_BOOTSTRAP_ADMIN_KEY: ADMIN, LOG_LEVEL: "warn" },
+  env: {
+    ...process.env,
+    PORT: String(port),
+    RESIDENCY_DATA_DIR: dataDir,
+    RESIDENCY_BOOTSTRAP_ADMIN_KEY: ADMIN,
+    LOG_LEVEL: "warn",
+  },
   stdio: "inherit",
 });
 const base = `http://127.0.0.1:${port}`;
@@ -108,12 +118,21 @@ await call("/api/v1/policies", {
   override_permitted: true,
   data_retention_days: 365,
 });
-await call("/api/v1/policies", { tenant_id: "bench", learner_id: "learner-1", learner_age: 15, prohibited_regions: ["apac-east"] });
+await call("/api/v1/policies", {
+  tenant_id: "bench",
+  learner_id: "learner-1",
+  learner_age: 15,
+  prohibited_regions: ["apac-east"],
+});
 const key = (await call("/api/v1/keys", { principal: "bench", roles: ["service"] })).key as string;
 const full = await load(`${base}/api/v1/access/resolve`, { authorization: `Bearer ${key}` }, body);
 const metrics = await (await fetch(`${base}/metrics`)).text();
-const metric = (name: string) => Number(new RegExp(`^${name}\\{entrypoint="residency/decision"\\} (\\S+)`, "m").exec(metrics)?.[1] ?? NaN);
-const evalMeanUs = (metric("residency_policy_eval_duration_seconds_sum") / metric("residency_policy_eval_duration_seconds_count")) * 1e6;
+const metric = (name: string) =>
+  Number(new RegExp(`^${name}\\{entrypoint="residency/decision"\\} (\\S+)`, "m").exec(metrics)?.[1] ?? NaN);
+const evalMeanUs =
+  (metric("residency_policy_eval_duration_seconds_sum") /
+    metric("residency_policy_eval_duration_seconds_count")) *
+  1e6;
 const batch = /^residency_audit_batch_size_sum (\S+)$/m.exec(metrics)?.[1];
 const batches = /^residency_audit_batch_size_count (\S+)$/m.exec(metrics)?.[1];
 await stop(service);
@@ -122,12 +141,17 @@ rmSync(dataDir, { recursive: true, force: true });
 const perRequestUs = (rps: number) => (1e6 / rps) * 1; // server CPU-time budget per request at that rate
 const store = process.env.DATABASE_URL ? "Postgres" : "PGlite (embedded)";
 console.log(`\nHTTP benchmark · ${CONNECTIONS} connections · ${DURATION}s each · store ${store}`);
-console.log(`bare node:http JSON POST      ${Math.round(floor.rps).toLocaleString("en-US").padStart(8)} req/s   p50 ${floor.p50} ms   p99 ${floor.p99} ms`);
+console.log(
+  `bare node:http JSON POST      ${Math.round(floor.rps).toLocaleString("en-US").padStart(8)} req/s   p50 ${floor.p50} ms   p99 ${floor.p99} ms`,
+);
 console.log(
   `POST /api/v1/access/resolve   ${Math.round(full.rps).toLocaleString("en-US").padStart(8)} req/s   p50 ${full.p50} ms   p99 ${full.p99} ms   non-2xx ${full.non2xx}   errors ${full.errors}`,
 );
 console.log(`policy evaluation (wasm), mean ${evalMeanUs.toFixed(1)} µs per decision`);
-if (batch && batches) console.log(`audit group commit: mean ${(Number(batch) / Number(batches)).toFixed(1)} records per transaction`);
+if (batch && batches)
+  console.log(
+    `audit group commit: mean ${(Number(batch) / Number(batches)).toFixed(1)} records per transaction`,
+  );
 const total = perRequestUs(full.rps);
 const http = perRequestUs(floor.rps);
 console.log(

@@ -94,8 +94,12 @@ export async function runCrashTest(options: {
       compliance_frameworks: ["gdpr"],
     });
     if (policy.status !== 201) throw new Error(`policy: ${policy.status} ${JSON.stringify(policy.body)}`);
-    const key = (await call(base, ADMIN, "POST", "/api/v1/keys", { principal: "crash-svc", roles: ["service", "auditor"] })).body
-      .key as string;
+    const key = (
+      await call(base, ADMIN, "POST", "/api/v1/keys", {
+        principal: "crash-svc",
+        roles: ["service", "auditor"],
+      })
+    ).body.key as string;
 
     const answered: string[] = [];
     let inFlight = 0;
@@ -123,7 +127,9 @@ export async function runCrashTest(options: {
     await new Promise((r) => setTimeout(r, options.loadMs ?? 3_000));
     const inFlightAtKill = inFlight;
     server.kill("SIGKILL");
-    log(`killed the server (SIGKILL) with ${inFlightAtKill} requests in flight, ${answered.length} answered 200`);
+    log(
+      `killed the server (SIGKILL) with ${inFlightAtKill} requests in flight, ${answered.length} answered 200`,
+    );
     await new Promise<void>((r) => server!.once("exit", () => r()));
     stop = true;
     await Promise.all(workers);
@@ -135,9 +141,10 @@ export async function runCrashTest(options: {
     await db.connect();
     try {
       for (let i = 0; i < answered.length; i += 5_000) {
-        const r = await db.query<{ event_id: string }>("SELECT event_id FROM audit_log WHERE event_id = ANY($1)", [
-          answered.slice(i, i + 5_000),
-        ]);
+        const r = await db.query<{ event_id: string }>(
+          "SELECT event_id FROM audit_log WHERE event_id = ANY($1)",
+          [answered.slice(i, i + 5_000)],
+        );
         for (const row of r.rows) found.add(row.event_id);
       }
     } finally {
@@ -166,7 +173,11 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     loadMs: Number(process.env.CRASH_LOAD_MS ?? 3_000),
     log: (line) => console.log(line),
   });
-  console.log(`answered 200: ${result.answered}   found in audit_log: ${result.found}   missing: ${result.missing.length}`);
-  console.log(`verify after restart: ok=${result.verify.ok} checked=${result.verify.checked} first_broken_seq=${result.verify.first_broken_seq}`);
+  console.log(
+    `answered 200: ${result.answered}   found in audit_log: ${result.found}   missing: ${result.missing.length}`,
+  );
+  console.log(
+    `verify after restart: ok=${result.verify.ok} checked=${result.verify.checked} first_broken_seq=${result.verify.first_broken_seq}`,
+  );
   process.exit(result.missing.length === 0 && result.verify.ok ? 0 : 1);
 }

@@ -59,7 +59,10 @@ export function createApp(deps: AppDeps): App {
     if (status >= 500) deps.logger.error({ route, status, err: err?.cause ?? err }, "request failed");
   };
 
-  const tenantFromHeader = (body: InferenceRequest | { tenant_id?: string }, req: IncomingMessage): string => {
+  const tenantFromHeader = (
+    body: InferenceRequest | { tenant_id?: string },
+    req: IncomingMessage,
+  ): string => {
     const header = req.headers["x-tenant-id"];
     const fromHeader = typeof header === "string" && header !== "" ? header : undefined;
     if (body.tenant_id && fromHeader && body.tenant_id !== fromHeader) {
@@ -101,7 +104,8 @@ export function createApp(deps: AppDeps): App {
       roles: ["service"],
       schema: presignRequestSchema,
       tenantOf: (b: PresignRequestBody) => b.tenant_id,
-      handle: (b: PresignRequestBody, c) => deps.presign(b, { principal: c.principal, requestId: c.requestId }),
+      handle: (b: PresignRequestBody, c) =>
+        deps.presign(b, { principal: c.principal, requestId: c.requestId }),
     } satisfies FastRoute<typeof presignRequestSchema>,
   ] as unknown as Array<FastRoute<import("zod").ZodType>>;
 

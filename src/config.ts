@@ -15,7 +15,10 @@ const envSchema = z.object({
   DATABASE_URL: url(/^postgres(ql)?$/).optional(),
   RESIDENCY_DATA_DIR: z.string().min(1).default("./data"),
   REDIS_URL: url(/^rediss?$/).optional(),
-  REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/).default("residency:"),
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9:_-]{1,64}$/)
+    .default("residency:"),
   BUNDLE_PATH: z.string().min(1).default("bundles/residency.tar.gz"),
   BUNDLE_VERIFICATION_KEY: z.string().min(1).optional(),
   BUNDLE_POLL_INTERVAL_MS: int(200, 3_600_000).default(5_000),
@@ -40,7 +43,10 @@ const envSchema = z.object({
 export type Config = z.output<typeof envSchema>;
 
 export class ConfigError extends Error {
-  constructor(readonly variable: string, message: string) {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
     super(`${variable}: ${message}`);
     this.name = "ConfigError";
   }
@@ -56,7 +62,10 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   }
   const config = parsed.data;
   if (config.OVERRIDE_WEBHOOK_URL && !config.OVERRIDE_WEBHOOK_SECRET) {
-    throw new ConfigError("OVERRIDE_WEBHOOK_SECRET", "required when OVERRIDE_WEBHOOK_URL is set (payloads are signed)");
+    throw new ConfigError(
+      "OVERRIDE_WEBHOOK_SECRET",
+      "required when OVERRIDE_WEBHOOK_URL is set (payloads are signed)",
+    );
   }
   return config;
 }

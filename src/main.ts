@@ -52,7 +52,11 @@ async function main() {
   let redis: Redis | null = null;
   let cache: TenantCache;
   if (config.REDIS_URL) {
-    redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2, enableOfflineQueue: false, lazyConnect: true });
+    redis = new Redis(config.REDIS_URL, {
+      maxRetriesPerRequest: 2,
+      enableOfflineQueue: false,
+      lazyConnect: true,
+    });
     redis.on("error", (err) => logger.warn({ err }, "redis error"));
     await redis.connect();
     const subscriber = redis.duplicate();
@@ -68,7 +72,11 @@ async function main() {
   }
 
   const infrastructure = loadInfrastructure({
-    ...(config.INFRASTRUCTURE_CONFIG ? { file: config.INFRASTRUCTURE_CONFIG } : existsSync("config/infrastructure.json") ? { file: "config/infrastructure.json" } : {}),
+    ...(config.INFRASTRUCTURE_CONFIG
+      ? { file: config.INFRASTRUCTURE_CONFIG }
+      : existsSync("config/infrastructure.json")
+        ? { file: "config/infrastructure.json" }
+        : {}),
     ...(config.S3_ENDPOINT ? { s3Endpoint: config.S3_ENDPOINT } : {}),
   });
   const presigner = createPresigner({
@@ -90,7 +98,8 @@ async function main() {
     ? createWebhookNotifier({
         url: config.OVERRIDE_WEBHOOK_URL,
         secret: config.OVERRIDE_WEBHOOK_SECRET!,
-        onFailed: (event, err, attempts) => logger.error({ event, err, attempts }, "override webhook undeliverable"),
+        onFailed: (event, err, attempts) =>
+          logger.error({ event, err, attempts }, "override webhook undeliverable"),
       })
     : null;
   const service = await createService({
@@ -114,7 +123,9 @@ async function main() {
   const { printed } = await keys.bootstrap(config.RESIDENCY_BOOTSTRAP_ADMIN_KEY);
   if (printed) {
     // Shown once: no key existed, so this admin key is the only way in. It is stored hashed.
-    process.stdout.write(`\nresidency: no API keys existed; created an admin key (shown once):\n\n  ${printed}\n\n`);
+    process.stdout.write(
+      `\nresidency: no API keys existed; created an admin key (shown once):\n\n  ${printed}\n\n`,
+    );
   }
 
   const server = createServer({ keepAliveTimeout: 65_000 }, app.handler);
@@ -125,7 +136,15 @@ async function main() {
     server.listen(config.PORT, config.HOST, () => resolve());
   });
   const address = server.address();
-  logger.info({ address, store: db.kind, cache: redis ? "redis" : "memory", bundle: service.bundles.engine.current()?.revision }, "listening");
+  logger.info(
+    {
+      address,
+      store: db.kind,
+      cache: redis ? "redis" : "memory",
+      bundle: service.bundles.engine.current()?.revision,
+    },
+    "listening",
+  );
 
   await overrides.refreshGauge();
   const sweeper = setInterval(() => {

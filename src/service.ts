@@ -149,7 +149,10 @@ export async function createService(o: ServiceOptions) {
     health: async () => {
       const checks: Record<string, { ok: boolean; detail?: unknown }> = {};
       const bundle = bundles.engine.current();
-      checks.bundle = { ok: bundle !== null, detail: bundle ? { revision: bundle.revision } : "no bundle active" };
+      checks.bundle = {
+        ok: bundle !== null,
+        detail: bundle ? { revision: bundle.revision } : "no bundle active",
+      };
       try {
         await db.query("SELECT 1");
         checks.store = { ok: true, detail: db.kind };

@@ -14,7 +14,12 @@ export function createKeyAdmin(deps: {
 }) {
   const clock = deps.clock ?? (() => new Date());
 
-  async function record(type: string, keyId: string, caller: Caller | null, payload: Record<string, unknown>) {
+  async function record(
+    type: string,
+    keyId: string,
+    caller: Caller | null,
+    payload: Record<string, unknown>,
+  ) {
     await deps.audit.append({
       event_id: randomUUID(),
       type,
@@ -31,7 +36,10 @@ export function createKeyAdmin(deps: {
   }
 
   return {
-    async create(body: { principal: string; roles: Role[]; tenant_ids?: string[] | null | undefined }, caller: Caller) {
+    async create(
+      body: { principal: string; roles: Role[]; tenant_ids?: string[] | null | undefined },
+      caller: Caller,
+    ) {
       const created = await deps.repo.create({
         principal: body.principal,
         roles: body.roles,
@@ -70,7 +78,11 @@ export function createKeyAdmin(deps: {
           fixed: { keyId: BOOTSTRAP_KEY_ID, key: configuredKey },
         });
         await deps.forgetKey(created.key_id);
-        await record("key.created", created.key_id, null, { principal: "bootstrap-admin", roles: ["admin"], bootstrap: true });
+        await record("key.created", created.key_id, null, {
+          principal: "bootstrap-admin",
+          roles: ["admin"],
+          bootstrap: true,
+        });
         return { printed: null };
       }
       if ((await deps.repo.count()) > 0) return { printed: null };
@@ -81,7 +93,11 @@ export function createKeyAdmin(deps: {
         createdBy: "system",
         now: clock(),
       });
-      await record("key.created", created.key_id, null, { principal: "bootstrap-admin", roles: ["admin"], generated: true });
+      await record("key.created", created.key_id, null, {
+        principal: "bootstrap-admin",
+        roles: ["admin"],
+        generated: true,
+      });
       return { printed: created.key };
     },
   };

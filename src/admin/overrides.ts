@@ -73,7 +73,12 @@ export function createOverrideAdmin(deps: OverrideAdminDeps) {
     last_used_at: o.last_used_at,
   });
 
-  async function record(event: OverrideEvent, o: OverrideView, actor: string | null, requestId: string | null) {
+  async function record(
+    event: OverrideEvent,
+    o: OverrideView,
+    actor: string | null,
+    requestId: string | null,
+  ) {
     await deps.audit.append({
       event_id: randomUUID(),
       type: `override.${event}`,
@@ -114,9 +119,13 @@ export function createOverrideAdmin(deps: OverrideAdminDeps) {
       caller: Caller,
     ): Promise<OverrideView> {
       if (body.duration_hours > deps.maxHours) {
-        throw new AppError("VALIDATION_FAILED", `duration_hours must be at most ${deps.maxHours} (OVERRIDE_MAX_HOURS)`, {
-          details: [{ path: "duration_hours", message: `at most ${deps.maxHours}` }],
-        });
+        throw new AppError(
+          "VALIDATION_FAILED",
+          `duration_hours must be at most ${deps.maxHours} (OVERRIDE_MAX_HOURS)`,
+          {
+            details: [{ path: "duration_hours", message: `at most ${deps.maxHours}` }],
+          },
+        );
       }
       const created = await deps.repo.create({
         tenantId: body.tenant_id,
@@ -143,13 +152,13 @@ export function createOverrideAdmin(deps: OverrideAdminDeps) {
       if (existing.requested_by === caller.principal.principal) {
         throw new AppError("FORBIDDEN", "the requester of an override cannot approve it");
       }
-      const { record: after, activated, duplicate } = await deps.repo.approve(
-        id,
-        caller.principal.principal,
-        deps.requiredApprovals,
-        clock(),
-      );
-      if (duplicate) throw new AppError("CONFLICT", `${caller.principal.principal} has already approved ${id}`);
+      const {
+        record: after,
+        activated,
+        duplicate,
+      } = await deps.repo.approve(id, caller.principal.principal, deps.requiredApprovals, clock());
+      if (duplicate)
+        throw new AppError("CONFLICT", `${caller.principal.principal} has already approved ${id}`);
       const v = view(after);
       // The cached context holds the override list: the next decision must see the approval.
       await deps.invalidateTenant(after.tenant_id);

@@ -79,7 +79,9 @@ export function createPolicyAdmin(deps: PolicyAdminDeps) {
         kind: learnerId ? "learner" : "tenant",
       });
     } catch (err) {
-      throw new AppError("POLICY_UNAVAILABLE", `policy validation failed: ${toError(err).message}`, { cause: err });
+      throw new AppError("POLICY_UNAVAILABLE", `policy validation failed: ${toError(err).message}`, {
+        cause: err,
+      });
     }
     if (!result.valid) {
       throw new AppError("POLICY_VIOLATION", `policy violates ${result.violations.length} rule(s)`, {
@@ -89,7 +91,12 @@ export function createPolicyAdmin(deps: PolicyAdminDeps) {
     return { warnings: result.warnings };
   }
 
-  async function record(type: string, policy: StoredPolicy, caller: Caller, extra: Record<string, unknown> = {}) {
+  async function record(
+    type: string,
+    policy: StoredPolicy,
+    caller: Caller,
+    extra: Record<string, unknown> = {},
+  ) {
     await deps.audit.append({
       event_id: randomUUID(),
       type,
@@ -109,7 +116,11 @@ export function createPolicyAdmin(deps: PolicyAdminDeps) {
     /** POST: a new version replaces the active policy of the same tenant/learner. */
     async create(doc: PolicyDocument, caller: Caller) {
       const { warnings } = await validate(doc);
-      const stored = await deps.repo.writeVersion({ document: doc, actor: caller.principal.principal, now: clock() });
+      const stored = await deps.repo.writeVersion({
+        document: doc,
+        actor: caller.principal.principal,
+        now: clock(),
+      });
       await deps.invalidateTenant(stored.tenant_id);
       await record(stored.version === 1 ? "policy.created" : "policy.updated", stored, caller);
       return { policy: policyView(stored), warnings };
@@ -121,13 +132,22 @@ export function createPolicyAdmin(deps: PolicyAdminDeps) {
       if (!current) throw new AppError("NOT_FOUND", `policy ${policyId} not found`);
       if (doc.tenant_id !== current.tenant_id || (doc.learner_id ?? null) !== current.learner_id) {
         throw new AppError("VALIDATION_FAILED", "tenant_id and learner_id of a policy cannot change", {
-          details: [{ path: "tenant_id", message: `policy ${policyId} belongs to ${current.tenant_id}/${current.learner_id ?? "-"}` }],
+          details: [
+            {
+              path: "tenant_id",
+              message: `policy ${policyId} belongs to ${current.tenant_id}/${current.learner_id ?? "-"}`,
+            },
+          ],
         });
       }
       if (expectedVersion !== undefined && expectedVersion !== current.version) {
-        throw new AppError("CONFLICT", `policy ${policyId} is at version ${current.version}, not ${expectedVersion}`, {
-          details: { current_version: current.version },
-        });
+        throw new AppError(
+          "CONFLICT",
+          `policy ${policyId} is at version ${current.version}, not ${expectedVersion}`,
+          {
+            details: { current_version: current.version },
+          },
+        );
       }
       const { warnings } = await validate(doc);
       const stored = await deps.repo.writeVersion({

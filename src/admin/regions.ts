@@ -63,7 +63,12 @@ export function createRegionAdmin(deps: {
       const health = await deps.repo.health();
       return toView(code, health[code]);
     },
-    async setHealth(code: RegionCode, status: RegionHealth, reason: string | null, caller: Caller): Promise<RegionView> {
+    async setHealth(
+      code: RegionCode,
+      status: RegionHealth,
+      reason: string | null,
+      caller: Caller,
+    ): Promise<RegionView> {
       const now = clock();
       const { previous } = await deps.repo.setHealth(code, status, reason, caller.principal.principal, now);
       await deps.invalidateRegions();

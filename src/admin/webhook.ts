@@ -23,7 +23,9 @@ export type WebhookOptions = {
   onFailed?: (event: OverrideEvent, err: Error, attempts: number) => void;
 };
 
-export function createWebhookNotifier(options: WebhookOptions): OverrideNotifier & { drain(): Promise<void> } {
+export function createWebhookNotifier(
+  options: WebhookOptions,
+): OverrideNotifier & { drain(): Promise<void> } {
   const maxAttempts = options.maxAttempts ?? 6;
   const baseDelay = options.baseDelayMs ?? 500;
   const timeoutMs = options.timeoutMs ?? 5_000;
@@ -31,7 +33,11 @@ export function createWebhookNotifier(options: WebhookOptions): OverrideNotifier
   const inFlight = new Set<Promise<void>>();
 
   async function deliver(event: OverrideEvent, override: OverrideView) {
-    const body = JSON.stringify({ event: `override.${event}`, occurred_at: new Date().toISOString(), override });
+    const body = JSON.stringify({
+      event: `override.${event}`,
+      occurred_at: new Date().toISOString(),
+      override,
+    });
     let lastError: Error = new Error("not attempted");
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
       try {

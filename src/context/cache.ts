@@ -13,7 +13,9 @@ export type TenantCache = {
 type Entry = { value: unknown; expires: number };
 
 /** In-process LRU (Map insertion order) with TTL: the single-instance default. */
-export function createMemoryCache(options: { maxEntries?: number; ttlMs?: number; now?: () => number } = {}): TenantCache {
+export function createMemoryCache(
+  options: { maxEntries?: number; ttlMs?: number; now?: () => number } = {},
+): TenantCache {
   const maxEntries = options.maxEntries ?? 10_000;
   const ttlMs = options.ttlMs ?? 60_000;
   const now = options.now ?? Date.now;
@@ -41,7 +43,10 @@ export function createMemoryCache(options: { maxEntries?: number; ttlMs?: number
       const k = fullKey(tenant, key);
       entries.set(k, { value, expires: now() + ttlMs });
       let keys = byTenant.get(tenant);
-      if (!keys) byTenant.set(tenant, (keys = new Set()));
+      if (!keys) {
+        keys = new Set();
+        byTenant.set(tenant, keys);
+      }
       keys.add(k);
       while (entries.size > maxEntries) {
         const oldest = entries.keys().next().value as string;

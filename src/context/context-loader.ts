@@ -58,13 +58,17 @@ export function createContextLoader(deps: {
         learnerId ? deps.policies.activeFor(tenantId, learnerId) : Promise.resolve(null),
         deps.overrides.liveForTenant(tenantId),
       ]);
-      const effective = tenantPolicy ? mergePolicies(tenantPolicy.document, learnerPolicy?.document ?? null).policy : null;
+      const effective = tenantPolicy
+        ? mergePolicies(tenantPolicy.document, learnerPolicy?.document ?? null).policy
+        : null;
       const decidingPolicy = learnerPolicy ?? tenantPolicy;
       const context: TenantContext = {
         tenantPolicy,
         learnerPolicy,
         effective,
-        policyRef: decidingPolicy ? { policy_id: decidingPolicy.policy_id, version: decidingPolicy.version } : null,
+        policyRef: decidingPolicy
+          ? { policy_id: decidingPolicy.policy_id, version: decidingPolicy.version }
+          : null,
         overrides: overrides.map((o) => ({
           override_id: o.override_id,
           tenant_id: o.tenant_id,

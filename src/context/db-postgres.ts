@@ -12,7 +12,9 @@ export type PostgresOptions = {
 // int8 (seq, counts) as numbers: audit seq stays far below 2^53.
 const types = {
   getTypeParser: ((oid: number, format?: string) =>
-    oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as "text")) as typeof pg.types.getTypeParser,
+    oid === 20
+      ? (v: string) => Number(v)
+      : pg.types.getTypeParser(oid, format as "text")) as typeof pg.types.getTypeParser,
 };
 
 export async function createPostgresDb(options: PostgresOptions): Promise<Db> {
@@ -29,7 +31,8 @@ export async function createPostgresDb(options: PostgresOptions): Promise<Db> {
   pool.on("error", (err) => options.onError?.(err));
 
   if (options.schema) {
-    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(options.schema)) throw new Error(`invalid schema name ${options.schema}`);
+    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(options.schema))
+      throw new Error(`invalid schema name ${options.schema}`);
     await pool.query(`CREATE SCHEMA IF NOT EXISTS ${options.schema}`);
   }
 

@@ -46,7 +46,8 @@ export function createKeysRepo(db: Db) {
       /** Use this exact key under this id (bootstrap from configuration); otherwise a random one. */
       fixed?: { keyId: string; key: string };
     }): Promise<CreatedKey> {
-      if (args.fixed && !isAcceptableKey(args.fixed.key)) throw new Error("key must be 24-256 printable characters");
+      if (args.fixed && !isAcceptableKey(args.fixed.key))
+        throw new Error("key must be 24-256 printable characters");
       const keyId = args.fixed?.keyId ?? `key_${randomBytes(8).toString("hex")}`;
       const key = args.fixed?.key ?? `rsk_${randomBytes(32).toString("base64url")}`;
       await db.query(
@@ -54,7 +55,15 @@ export function createKeysRepo(db: Db) {
          VALUES ($1, $2, $3, $4, $5, $6, $7)
          ON CONFLICT (key_id) DO UPDATE SET principal = EXCLUDED.principal, roles = EXCLUDED.roles,
            tenant_ids = EXCLUDED.tenant_ids, secret_hash = EXCLUDED.secret_hash, revoked_at = NULL`,
-        [keyId, args.principal, args.roles, args.tenantIds, hashKey(key), args.now.toISOString(), args.createdBy],
+        [
+          keyId,
+          args.principal,
+          args.roles,
+          args.tenantIds,
+          hashKey(key),
+          args.now.toISOString(),
+          args.createdBy,
+        ],
       );
       return {
         key_id: keyId,
@@ -84,15 +93,17 @@ export function createKeysRepo(db: Db) {
     },
 
     async revoke(keyId: string, now: Date): Promise<boolean> {
-      const r = await db.query("UPDATE api_keys SET revoked_at = $2 WHERE key_id = $1 AND revoked_at IS NULL", [
-        keyId,
-        now.toISOString(),
-      ]);
+      const r = await db.query(
+        "UPDATE api_keys SET revoked_at = $2 WHERE key_id = $1 AND revoked_at IS NULL",
+        [keyId, now.toISOString()],
+      );
       return r.rowCount > 0;
     },
 
     async count(): Promise<number> {
-      const r = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM api_keys WHERE revoked_at IS NULL");
+      const r = await db.query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM api_keys WHERE revoked_at IS NULL",
+      );
       return r.rows[0]?.n ?? 0;
     },
   };

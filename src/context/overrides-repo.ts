@@ -26,7 +26,10 @@ export type OverrideRecord = {
   expiry_recorded: boolean;
 };
 
-type Row = Omit<OverrideRecord, "approvals" | "created_at" | "expires_at" | "activated_at" | "revoked_at" | "last_used_at"> & {
+type Row = Omit<
+  OverrideRecord,
+  "approvals" | "created_at" | "expires_at" | "activated_at" | "revoked_at" | "last_used_at"
+> & {
   created_at: Date;
   expires_at: Date;
   activated_at: Date | null;
@@ -49,7 +52,10 @@ function toRecord(row: Row): OverrideRecord {
     activated_at: iso(row.activated_at),
     revoked_at: iso(row.revoked_at),
     last_used_at: iso(row.last_used_at),
-    approvals: (row.approvals ?? []).map((a) => ({ principal: a.principal, at: new Date(a.at).toISOString() })),
+    approvals: (row.approvals ?? []).map((a) => ({
+      principal: a.principal,
+      at: new Date(a.at).toISOString(),
+    })),
   };
 }
 
@@ -121,9 +127,13 @@ export function createOverridesRepo(db: Db) {
           [id, principal, now.toISOString()],
         );
         let after = (await get(tx, id))!;
-        const activated = statusBefore === "pending" && overrideStatus(after, requiredApprovals, now) === "active";
+        const activated =
+          statusBefore === "pending" && overrideStatus(after, requiredApprovals, now) === "active";
         if (activated) {
-          await tx.query("UPDATE overrides SET activated_at = $2 WHERE override_id = $1", [id, now.toISOString()]);
+          await tx.query("UPDATE overrides SET activated_at = $2 WHERE override_id = $1", [
+            id,
+            now.toISOString(),
+          ]);
           after = (await get(tx, id))!;
         }
         return { record: after, activated, duplicate: inserted.rowCount === 0 };
@@ -143,13 +153,18 @@ export function createOverridesRepo(db: Db) {
 
     /** Overrides that could still apply to a decision (not revoked, not past expiry by a margin). */
     async liveForTenant(tenantId: string): Promise<OverrideRecord[]> {
-      const r = await db.query<Row>(`${SELECT} WHERE o.tenant_id = $1 AND o.revoked_at IS NULL ORDER BY o.created_at`, [
-        tenantId,
-      ]);
+      const r = await db.query<Row>(
+        `${SELECT} WHERE o.tenant_id = $1 AND o.revoked_at IS NULL ORDER BY o.created_at`,
+        [tenantId],
+      );
       return r.rows.map(toRecord);
     },
 
-    async list(filter: { tenantIds: string[] | null; tenantId?: string; limit: number }): Promise<OverrideRecord[]> {
+    async list(filter: {
+      tenantIds: string[] | null;
+      tenantId?: string;
+      limit: number;
+    }): Promise<OverrideRecord[]> {
       const where: string[] = [];
       const params: unknown[] = [];
       if (filter.tenantIds) {
@@ -169,10 +184,10 @@ export function createOverridesRepo(db: Db) {
     },
 
     async recordUse(id: string, now: Date): Promise<void> {
-      await db.query("UPDATE overrides SET use_count = use_count + 1, last_used_at = $2 WHERE override_id = $1", [
-        id,
-        now.toISOString(),
-      ]);
+      await db.query(
+        "UPDATE overrides SET use_count = use_count + 1, last_used_at = $2 WHERE override_id = $1",
+        [id, now.toISOString()],
+      );
     },
 
     /** Expired overrides whose expiry has not been recorded yet; marks them (for the sweeper). */
@@ -191,8 +206,11 @@ export function createOverridesRepo(db: Db) {
     },
 
     async countActive(requiredApprovals: number, now: Date): Promise<number> {
-      const r = await db.query<Row>(`${SELECT} WHERE o.revoked_at IS NULL AND o.expires_at > $1`, [now.toISOString()]);
-      return r.rows.map(toRecord).filter((o) => overrideStatus(o, requiredApprovals, now) === "active").length;
+      const r = await db.query<Row>(`${SELECT} WHERE o.revoked_at IS NULL AND o.expires_at > $1`, [
+        now.toISOString(),
+      ]);
+      return r.rows.map(toRecord).filter((o) => overrideStatus(o, requiredApprovals, now) === "active")
+        .length;
     },
   };
 }

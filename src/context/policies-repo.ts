@@ -15,7 +15,8 @@ type PolicyRow = {
   created_by: string;
 };
 
-const COLUMNS = "policy_id, version, tenant_id, learner_id, document, is_active, policy_created_at, created_at, created_by";
+const COLUMNS =
+  "policy_id, version, tenant_id, learner_id, document, is_active, policy_created_at, created_at, created_by";
 
 function toStored(row: PolicyRow): StoredPolicy {
   return {
@@ -34,7 +35,11 @@ function toStored(row: PolicyRow): StoredPolicy {
 export type PoliciesRepo = ReturnType<typeof createPoliciesRepo>;
 
 export function createPoliciesRepo(db: Db) {
-  async function activeFor(q: Queryable, tenantId: string, learnerId: string | null): Promise<StoredPolicy | null> {
+  async function activeFor(
+    q: Queryable,
+    tenantId: string,
+    learnerId: string | null,
+  ): Promise<StoredPolicy | null> {
     const r = await q.query<PolicyRow>(
       `SELECT ${COLUMNS} FROM policies WHERE tenant_id = $1 AND learner_id IS NOT DISTINCT FROM $2 AND is_active`,
       [tenantId, learnerId],
@@ -66,15 +71,21 @@ export function createPoliciesRepo(db: Db) {
     const learnerId = document.learner_id ?? null;
     return db.transaction(async (tx) => {
       // Serialise writers of one scope: versions must not fork.
-      await tx.query("SELECT pg_advisory_xact_lock(hashtext($1))", [`policy:${document.tenant_id}:${learnerId ?? ""}`]);
+      await tx.query("SELECT pg_advisory_xact_lock(hashtext($1))", [
+        `policy:${document.tenant_id}:${learnerId ?? ""}`,
+      ]);
       let previous: StoredPolicy | null;
       if (args.policyId) {
         previous = await latest(tx, args.policyId);
         if (!previous) throw new AppError("NOT_FOUND", `policy ${args.policyId} not found`);
         if (args.expectedVersion !== undefined && args.expectedVersion !== previous.version) {
-          throw new AppError("CONFLICT", `policy ${args.policyId} is at version ${previous.version}, not ${args.expectedVersion}`, {
-            details: { current_version: previous.version },
-          });
+          throw new AppError(
+            "CONFLICT",
+            `policy ${args.policyId} is at version ${previous.version}, not ${args.expectedVersion}`,
+            {
+              details: { current_version: previous.version },
+            },
+          );
         }
       } else {
         const r = await tx.query<PolicyRow>(
@@ -112,9 +123,10 @@ export function createPoliciesRepo(db: Db) {
     writeVersion,
 
     async history(policyId: string): Promise<StoredPolicy[]> {
-      const r = await db.query<PolicyRow>(`SELECT ${COLUMNS} FROM policies WHERE policy_id = $1 ORDER BY version DESC`, [
-        policyId,
-      ]);
+      const r = await db.query<PolicyRow>(
+        `SELECT ${COLUMNS} FROM policies WHERE policy_id = $1 ORDER BY version DESC`,
+        [policyId],
+      );
       return r.rows.map(toStored);
     },
 

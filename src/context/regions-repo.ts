@@ -1,7 +1,12 @@
 import type { RegionCode, RegionHealth } from "../domain/vocabulary.ts";
 import type { Db } from "./db.ts";
 
-export type HealthRecord = { status: RegionHealth; reason: string | null; updated_at: string | null; updated_by: string | null };
+export type HealthRecord = {
+  status: RegionHealth;
+  reason: string | null;
+  updated_at: string | null;
+  updated_by: string | null;
+};
 
 export type RegionsRepo = ReturnType<typeof createRegionsRepo>;
 
@@ -9,9 +14,13 @@ export function createRegionsRepo(db: Db) {
   return {
     /** Only regions an operator has touched; the rest are healthy by default. */
     async health(): Promise<Partial<Record<RegionCode, HealthRecord>>> {
-      const r = await db.query<{ code: RegionCode; status: RegionHealth; reason: string | null; updated_at: Date; updated_by: string }>(
-        "SELECT code, status, reason, updated_at, updated_by FROM region_health",
-      );
+      const r = await db.query<{
+        code: RegionCode;
+        status: RegionHealth;
+        reason: string | null;
+        updated_at: Date;
+        updated_by: string;
+      }>("SELECT code, status, reason, updated_at, updated_by FROM region_health");
       const out: Partial<Record<RegionCode, HealthRecord>> = {};
       for (const row of r.rows) {
         out[row.code] = {

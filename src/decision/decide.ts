@@ -51,13 +51,21 @@ export function createDecide(deps: DecideDeps) {
       return bundle.evaluate<T>(entrypoint, input);
     } catch (err) {
       // A bundle that cannot evaluate this input decides nothing: fail closed with a 503.
-      throw new AppError("POLICY_UNAVAILABLE", `policy evaluation failed: ${toError(err).message}`, { cause: err });
+      throw new AppError("POLICY_UNAVAILABLE", `policy evaluation failed: ${toError(err).message}`, {
+        cause: err,
+      });
     } finally {
       deps.onEvaluated?.(entrypoint, Number(process.hrtime.bigint() - start) / 1e9);
     }
   }
 
-  function envelope(bundle: LoadedBundle, context: TenantContext, now: Date, target: RegionCode | null, allowed: boolean) {
+  function envelope(
+    bundle: LoadedBundle,
+    context: TenantContext,
+    now: Date,
+    target: RegionCode | null,
+    allowed: boolean,
+  ) {
     return {
       decision_id: newId(),
       infrastructure: allowed && target ? deps.infrastructure(target) : null,
@@ -108,7 +116,12 @@ export function createDecide(deps: DecideDeps) {
   }
 
   /** Appends the decision (and the override use, if any) and resolves once both are committed. */
-  async function commit(record: AuditEventInput, decision: { override_id: string | null; allowed: boolean }, caller: Caller, now: Date) {
+  async function commit(
+    record: AuditEventInput,
+    decision: { override_id: string | null; allowed: boolean },
+    caller: Caller,
+    now: Date,
+  ) {
     const records = [deps.audit.append(record)];
     if (decision.allowed && decision.override_id) {
       records.push(
@@ -116,14 +129,20 @@ export function createDecide(deps: DecideDeps) {
           ...record,
           event_id: newId(),
           type: "override.used",
-          payload: { override_id: decision.override_id, decision_id: record.event_id, actor: caller.principal.principal },
+          payload: {
+            override_id: decision.override_id,
+            decision_id: record.event_id,
+            actor: caller.principal.principal,
+          },
         }),
       );
     }
     await Promise.all(records);
     if (decision.allowed && decision.override_id) {
       // The audit trail already proves the use; the counter is a convenience for the listing.
-      deps.recordOverrideUse(decision.override_id, now).catch((err) => deps.onBackgroundError?.(toError(err)));
+      deps
+        .recordOverrideUse(decision.override_id, now)
+        .catch((err) => deps.onBackgroundError?.(toError(err)));
     }
   }
 
@@ -141,7 +160,9 @@ export function createDecide(deps: DecideDeps) {
     options: {
       auditType?: string;
       /** Runs after evaluation, before the audit commit; its fields join the answer and the record. */
-      enrich?: (d: AccessDecision) => Promise<{ response: Record<string, unknown>; audit: Record<string, unknown> }>;
+      enrich?: (
+        d: AccessDecision,
+      ) => Promise<{ response: Record<string, unknown>; audit: Record<string, unknown> }>;
     } = {},
   ): Promise<Decided<AccessDecision>> {
     const bundle = activeBundle();
@@ -169,11 +190,18 @@ export function createDecide(deps: DecideDeps) {
       caller,
       now,
     );
-    deps.onDecision?.(type === "decision.presign" ? "presign" : "access", decision.allowed, decision.reason.code);
+    deps.onDecision?.(
+      type === "decision.presign" ? "presign" : "access",
+      decision.allowed,
+      decision.reason.code,
+    );
     return { decision, input, context };
   }
 
-  async function decideInference(request: InferenceRequest, caller: Caller): Promise<Decided<InferenceDecision>> {
+  async function decideInference(
+    request: InferenceRequest,
+    caller: Caller,
+  ): Promise<Decided<InferenceDecision>> {
     const bundle = activeBundle();
     const now = clock();
     const { context, health } = await loadInputs(request.tenant_id, request.learner_id);

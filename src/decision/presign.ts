@@ -14,7 +14,11 @@ export type PresignDecision = AccessDecision & {
 };
 
 /** A storage decision and, when allowed, a URL that can only reach the decided region's bucket. */
-export function createPresign(deps: { decide: Decide; presigner: Presigner; infrastructure: InfrastructureMap }) {
+export function createPresign(deps: {
+  decide: Decide;
+  presigner: Presigner;
+  infrastructure: InfrastructureMap;
+}) {
   return async function presign(body: PresignRequestBody, caller: Caller): Promise<PresignDecision> {
     const { decision } = await deps.decide.decideAccess(
       {
@@ -38,13 +42,24 @@ export function createPresign(deps: { decide: Decide; presigner: Presigner; infr
           const method = body.operation === "read" ? "GET" : "PUT";
           let url: string;
           try {
-            url = await deps.presigner({ region: d.target_region, bucket, key, method, expiresIn: body.expires_in });
+            url = await deps.presigner({
+              region: d.target_region,
+              bucket,
+              key,
+              method,
+              expiresIn: body.expires_in,
+            });
           } catch (err) {
-            throw new AppError("STORE_UNAVAILABLE", `could not sign a storage URL: ${toError(err).message}`, { cause: err });
+            throw new AppError("STORE_UNAVAILABLE", `could not sign a storage URL: ${toError(err).message}`, {
+              cause: err,
+            });
           }
           const expires_at = new Date(Date.parse(d.evaluated_at) + body.expires_in * 1000).toISOString();
           // The URL is a bearer credential: the audit keeps where it points and until when, not the URL.
-          return { response: { url, method, bucket, key, expires_at }, audit: { bucket, key, method, expires_at } };
+          return {
+            response: { url, method, bucket, key, expires_at },
+            audit: { bucket, key, method, expires_at },
+          };
         },
       },
     );

@@ -14,7 +14,10 @@ const unique = <T>(xs: T[]): T[] => [...new Set(xs)];
  * SPEC §2 inheritance: stricter wins, except where the learner's own facts rule.
  * The tenant policy is required; a learner policy alone is no policy (fail closed).
  */
-export function mergePolicies(tenant: PolicyDocument, learner: PolicyDocument | null): EffectiveWithProvenance {
+export function mergePolicies(
+  tenant: PolicyDocument,
+  learner: PolicyDocument | null,
+): EffectiveWithProvenance {
   const prov = {} as Record<keyof EffectivePolicy, Provenance>;
   const pick = <K extends keyof EffectivePolicy>(
     field: K,
@@ -38,7 +41,10 @@ export function mergePolicies(tenant: PolicyDocument, learner: PolicyDocument | 
 
   // Unions: a learner can only add restrictions and laws.
   const frameworks = unionOrdered(tenant.compliance_frameworks, learner?.compliance_frameworks);
-  prov.compliance_frameworks = provenanceOfUnion(tenant.compliance_frameworks, learner?.compliance_frameworks);
+  prov.compliance_frameworks = provenanceOfUnion(
+    tenant.compliance_frameworks,
+    learner?.compliance_frameworks,
+  );
   const prohibited = unique([...(tenant.prohibited_regions ?? []), ...(learner?.prohibited_regions ?? [])]);
   prov.prohibited_regions = provenanceOfUnion(tenant.prohibited_regions, learner?.prohibited_regions);
 
@@ -81,14 +87,25 @@ export function mergePolicies(tenant: PolicyDocument, learner: PolicyDocument | 
           ? "tenant"
           : "default";
 
-  let failover = pick("failover_regions", nonEmpty(learner?.failover_regions) ? learner.failover_regions : null, nonEmpty(tenant.failover_regions) ? tenant.failover_regions : null, []);
+  let failover = pick(
+    "failover_regions",
+    nonEmpty(learner?.failover_regions) ? learner.failover_regions : null,
+    nonEmpty(tenant.failover_regions) ? tenant.failover_regions : null,
+    [],
+  );
   if (failover.length === 0 && allowed.length > 0) {
     failover = [...allowed]; // SPEC §2 default: allowed_regions in order
     prov.failover_regions = "default";
   }
 
   const consents = mergeConsents(tenant.consents, learner?.consents);
-  prov.consents = learner?.consents ? (tenant.consents ? "merged" : "learner") : tenant.consents ? "tenant" : "default";
+  prov.consents = learner?.consents
+    ? tenant.consents
+      ? "merged"
+      : "learner"
+    : tenant.consents
+      ? "tenant"
+      : "default";
 
   prov.tenant_id = "tenant";
   prov.transfer_mechanisms = tenant.transfer_mechanisms ? "tenant" : "default";
@@ -101,7 +118,12 @@ export function mergePolicies(tenant: PolicyDocument, learner: PolicyDocument | 
     allowed_regions: allowed,
     prohibited_regions: prohibited,
     compliance_frameworks: frameworks,
-    data_classification: pick("data_classification", learner?.data_classification, tenant.data_classification, "educational"),
+    data_classification: pick(
+      "data_classification",
+      learner?.data_classification,
+      tenant.data_classification,
+      "educational",
+    ),
     allow_cross_region_failover: failoverAllowed,
     failover_regions: failover,
     data_retention_days: retention,
@@ -120,14 +142,20 @@ function unionOrdered(a: Framework[] | null | undefined, b: Framework[] | null |
   return FRAMEWORKS.filter((f) => set.has(f));
 }
 
-function provenanceOfUnion(tenant: unknown[] | null | undefined, learner: unknown[] | null | undefined): Provenance {
+function provenanceOfUnion(
+  tenant: unknown[] | null | undefined,
+  learner: unknown[] | null | undefined,
+): Provenance {
   if (nonEmpty(tenant) && nonEmpty(learner)) return "merged";
   if (nonEmpty(learner)) return "learner";
   if (nonEmpty(tenant)) return "tenant";
   return "default";
 }
 
-function mergeConsents(tenant: Consents | null | undefined, learner: Consents | null | undefined): Required<Consents> {
+function mergeConsents(
+  tenant: Consents | null | undefined,
+  learner: Consents | null | undefined,
+): Required<Consents> {
   const get = (k: keyof Consents) => learner?.[k] ?? tenant?.[k] ?? false;
   return {
     school_authorization: get("school_authorization"),

@@ -27,7 +27,15 @@ export type Framework = (typeof FRAMEWORKS)[number];
 export const DATA_CLASSIFICATIONS = ["educational", "standard", "sensitive", "health"] as const;
 export type DataClassification = (typeof DATA_CLASSIFICATIONS)[number];
 
-export const ACCESS_OPERATIONS = ["read", "write", "delete", "replicate", "backup", "index", "export"] as const;
+export const ACCESS_OPERATIONS = [
+  "read",
+  "write",
+  "delete",
+  "replicate",
+  "backup",
+  "index",
+  "export",
+] as const;
 export type AccessOperation = (typeof ACCESS_OPERATIONS)[number];
 
 export const INFERENCE_OPERATIONS = ["inference", "embedding", "fine_tuning", "training"] as const;

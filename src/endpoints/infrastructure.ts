@@ -50,7 +50,10 @@ const overrideSchema = z.strictObject({
           })
           .partial()
           .optional(),
-        search: z.strictObject({ domain: z.string().min(1), endpoint: z.url() }).partial().optional(),
+        search: z
+          .strictObject({ domain: z.string().min(1), endpoint: z.url() })
+          .partial()
+          .optional(),
       }),
     )
     .default({}),
@@ -65,7 +68,9 @@ export function loadInfrastructure(options: { file?: string; s3Endpoint?: string
   if (options.file) {
     const parsed = overrideSchema.safeParse(JSON.parse(readFileSync(options.file, "utf8")));
     if (!parsed.success) {
-      throw new Error(`INFRASTRUCTURE_CONFIG ${options.file}: ${z.prettifyError(parsed.error).replaceAll("\n", " ")}`);
+      throw new Error(
+        `INFRASTRUCTURE_CONFIG ${options.file}: ${z.prettifyError(parsed.error).replaceAll("\n", " ")}`,
+      );
     }
     overrides = parsed.data;
   }
@@ -74,7 +79,11 @@ export function loadInfrastructure(options: { file?: string; s3Endpoint?: string
     const base = defaultInfrastructure(code);
     const o = overrides.regions[code];
     map[code] = {
-      storage: { ...base.storage, ...o?.storage, ...(options.s3Endpoint ? { endpoint: options.s3Endpoint } : {}) },
+      storage: {
+        ...base.storage,
+        ...o?.storage,
+        ...(options.s3Endpoint ? { endpoint: options.s3Endpoint } : {}),
+      },
       search: { ...base.search, ...o?.search },
     };
   }

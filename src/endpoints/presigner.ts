@@ -3,7 +3,13 @@ import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import type { RegionCode } from "../domain/vocabulary.ts";
 import type { InfrastructureMap } from "./infrastructure.ts";
 
-export type PresignRequest = { region: RegionCode; bucket: string; key: string; method: "GET" | "PUT"; expiresIn: number };
+export type PresignRequest = {
+  region: RegionCode;
+  bucket: string;
+  key: string;
+  method: "GET" | "PUT";
+  expiresIn: number;
+};
 export type Presigner = (req: PresignRequest) => Promise<string>;
 
 export type PresignerOptions = {

@@ -5,7 +5,10 @@ import { AppError } from "../errors.ts";
 export type Authenticate = (key: string) => Promise<Principal | null>;
 
 /** Bearer key → principal, or 401. Plain function: the fast routes and Express both call it. */
-export async function authenticateHeader(header: string | undefined, authenticate: Authenticate): Promise<Principal> {
+export async function authenticateHeader(
+  header: string | undefined,
+  authenticate: Authenticate,
+): Promise<Principal> {
   const m = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
   if (!m) throw new AppError("UNAUTHENTICATED", "missing or malformed Authorization: Bearer <api key>");
   const principal = await authenticate(m[1]!);

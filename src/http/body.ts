@@ -45,7 +45,8 @@ export function readJsonBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Prom
       }
     });
     req.on("error", (err) => {
-      if (!failed) reject(new AppError("VALIDATION_FAILED", "request body could not be read", { cause: err }));
+      if (!failed)
+        reject(new AppError("VALIDATION_FAILED", "request body could not be read", { cause: err }));
       failed = true;
     });
   });

@@ -27,7 +27,9 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, req
 export type ErrorBody = { error: { code: string; message: string; details: unknown; request_id: string } };
 
 export function errorBody(err: AppError, requestId: string): ErrorBody {
-  return { error: { code: err.code, message: err.message, details: err.details ?? null, request_id: requestId } };
+  return {
+    error: { code: err.code, message: err.message, details: err.details ?? null, request_id: requestId },
+  };
 }
 
 /** Anything thrown becomes an envelope; what is not an AppError is a 500 that hides its text. */
@@ -36,7 +38,8 @@ export function toAppError(err: unknown): AppError {
   const e = err as { type?: string; status?: number; statusCode?: number } | null;
   // body-parser / raw-body errors carry a status and a type.
   if (e?.type === "entity.too.large") return new AppError("PAYLOAD_TOO_LARGE", "request body is too large");
-  if (e?.type === "entity.parse.failed") return new AppError("VALIDATION_FAILED", "request body is not valid JSON");
+  if (e?.type === "entity.parse.failed")
+    return new AppError("VALIDATION_FAILED", "request body is not valid JSON");
   if (e?.type === "encoding.unsupported" || e?.type === "charset.unsupported") {
     return new AppError("VALIDATION_FAILED", "unsupported body encoding");
   }

@@ -26,6 +26,7 @@ export function callerOf(res: Response): Caller {
 
 export function parse<S extends z.ZodType>(schema: S, value: unknown, what = "request"): z.output<S> {
   const r = schema.safeParse(value);
-  if (!r.success) throw new AppError("VALIDATION_FAILED", `${what} failed validation`, { details: issuesOf(r.error) });
+  if (!r.success)
+    throw new AppError("VALIDATION_FAILED", `${what} failed validation`, { details: issuesOf(r.error) });
   return r.data;
 }

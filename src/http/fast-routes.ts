@@ -18,7 +18,10 @@ export type FastRoute<S extends z.ZodType> = {
   schema: S;
   /** The tenant the body acts for (checked against the key's scope before anything runs). */
   tenantOf: (body: z.output<S>, req: IncomingMessage) => string;
-  handle: (body: z.output<S>, ctx: { principal: Principal; requestId: string; tenantId: string }) => Promise<unknown>;
+  handle: (
+    body: z.output<S>,
+    ctx: { principal: Principal; requestId: string; tenantId: string },
+  ) => Promise<unknown>;
 };
 
 export type RouteObserver = (route: string, status: number, seconds: number, err?: AppError) => void;
@@ -51,7 +54,9 @@ export function createFastRouter(deps: {
       const raw = await readJsonBody(req);
       const parsed = route.schema.safeParse(raw);
       if (!parsed.success) {
-        throw new AppError("VALIDATION_FAILED", "request body failed validation", { details: issuesOf(parsed.error) });
+        throw new AppError("VALIDATION_FAILED", "request body failed validation", {
+          details: issuesOf(parsed.error),
+        });
       }
       const tenantId = route.tenantOf(parsed.data, req);
       requireTenant(principal, tenantId);

@@ -23,7 +23,12 @@ const regionList = z
 // a 400 here rather than a failed audit commit later.
 const storable = (s: string) => s.isWellFormed() && !s.includes("\u0000");
 const text = (max: number) =>
-  z.string().trim().min(1).max(max).refine(storable, { message: "must be well-formed text without NUL characters" });
+  z
+    .string()
+    .trim()
+    .min(1)
+    .max(max)
+    .refine(storable, { message: "must be well-formed text without NUL characters" });
 
 export const policyDocumentSchema = z
   .strictObject({
@@ -59,7 +64,11 @@ export const policyDocumentSchema = z
       .nullish(),
     learner_age: z.number().int().min(0).max(130).nullish(),
     override_permitted: z.boolean().nullish(),
-    emergency_contact: z.string().max(256).refine(storable, { message: "must be well-formed text" }).nullish(),
+    emergency_contact: z
+      .string()
+      .max(256)
+      .refine(storable, { message: "must be well-formed text" })
+      .nullish(),
   })
   .superRefine((doc, ctx) => {
     const learner = doc.learner_id !== null && doc.learner_id !== undefined;
@@ -171,7 +180,10 @@ export const auditQuery = z.strictObject({
   to: z.iso.datetime({ offset: true }).optional(),
   operation_type: z.enum([...ACCESS_OPERATIONS, ...INFERENCE_OPERATIONS]).optional(),
   allowed: boolString.optional(),
-  type: z.string().regex(/^[a-z_.]{1,64}$/).optional(),
+  type: z
+    .string()
+    .regex(/^[a-z_.]{1,64}$/)
+    .optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   cursor: z.string().max(200).optional(),
 });

@@ -1,11 +1,11 @@
-import { readFile } from "node:fs/promises";
 import { randomUUID } from "node:crypto";
+import { readFile } from "node:fs/promises";
 import type { Redis } from "ioredis";
 import type { AuditAppender } from "../audit/types.ts";
 import type { Db } from "../context/db.ts";
+import { toError } from "../errors.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { Metrics } from "../observability/metrics.ts";
-import { toError } from "../errors.ts";
 import type { LoadedBundle } from "./bundle.ts";
 import { type BundleSource, createPolicyEngine, type PolicyEngine } from "./engine.ts";
 
@@ -67,8 +67,15 @@ export async function createBundleService(deps: {
         deps.metrics.bundleLoads.inc({ outcome: "activated" });
         deps.metrics.bundleInfo.reset();
         deps.metrics.bundleInfo.set({ revision: bundle.revision }, 1);
-        deps.logger.info({ revision: bundle.revision, source, previous: previous?.revision }, "bundle activated");
-        void auditEvent("bundle.activated", { ...summary(bundle, source), previous: previous?.revision ?? null }, bundle.revision);
+        deps.logger.info(
+          { revision: bundle.revision, source, previous: previous?.revision },
+          "bundle activated",
+        );
+        void auditEvent(
+          "bundle.activated",
+          { ...summary(bundle, source), previous: previous?.revision ?? null },
+          bundle.revision,
+        );
       },
       onRejected: (error, source) => {
         deps.metrics.bundleLoads.inc({ outcome: "rejected" });
@@ -83,7 +90,10 @@ export async function createBundleService(deps: {
   } catch (err) {
     // Not fatal: the service stays up, not ready, and answers 503 POLICY_UNAVAILABLE until a
     // valid bundle arrives.
-    deps.logger.error({ err: toError(err), path: deps.bundlePath }, "no bundle could be activated at start-up");
+    deps.logger.error(
+      { err: toError(err), path: deps.bundlePath },
+      "no bundle could be activated at start-up",
+    );
   }
 
   return {

@@ -52,7 +52,10 @@ export function sha256Hex(bytes: Buffer): string {
 }
 
 /** tar → manifest → (signature) → entrypoints → wasm instance with data set. Throws BundleError. */
-export async function loadBundle(bytes: Buffer, options: { verify?: VerifyFiles } = {}): Promise<LoadedBundle> {
+export async function loadBundle(
+  bytes: Buffer,
+  options: { verify?: VerifyFiles } = {},
+): Promise<LoadedBundle> {
   let files: TarFiles;
   try {
     files = readTarGz(bytes);
@@ -97,13 +100,18 @@ export async function loadBundle(bytes: Buffer, options: { verify?: VerifyFiles 
     policy = await loadPolicy(wasm);
     policy.setData(data as object);
   } catch (err) {
-    throw new BundleError("BUNDLE_WASM_INVALID", `wasm failed to load: ${toError(err).message}`, { cause: err });
+    throw new BundleError("BUNDLE_WASM_INVALID", `wasm failed to load: ${toError(err).message}`, {
+      cause: err,
+    });
   }
   const compiled = new Set(Object.keys(policy.entrypoints as Record<string, number>));
   const notCompiled = ENTRYPOINTS.filter((e) => !compiled.has(e));
   if (notCompiled.length > 0) {
     throw new BundleError("BUNDLE_ENTRYPOINT_MISSING", `wasm lacks entrypoint(s): ${notCompiled.join(", ")}`);
   }
+
+  const evaluateRaw = fastEvaluator(policy) ?? ((input: unknown, id: number) => policy.evaluate(input, id));
+  const ids = policy.entrypoints as Record<string, number>;
 
   return {
     revision: manifest.revision,
@@ -117,7 +125,7 @@ export async function loadBundle(bytes: Buffer, options: { verify?: VerifyFiles 
     evaluate<T>(entrypoint: Entrypoint, input: unknown): T {
       let resultSet: Array<{ result: T }>;
       try {
-        resultSet = policy.evaluate(input, entrypoint) as Array<{ result: T }>;
+        resultSet = evaluateRaw(input, ids[entrypoint]!) as Array<{ result: T }>;
       } catch (err) {
         throw toError(err); // opa-wasm throws strings
       }
@@ -128,16 +136,66 @@ export async function loadBundle(bytes: Buffer, options: { verify?: VerifyFiles 
   };
 }
 
+type WasmPolicy = Awaited<ReturnType<typeof loadPolicy>>;
+
+/**
+ * The SDK's ABI 1.2 fast path, minus its per-call allocations: the input is encoded straight into
+ * wasm memory (one TextEncoder, `encodeInto`), and the NUL that ends the result is found with a
+ * native `indexOf` instead of a byte-by-byte JavaScript loop. Same `opa_eval` call, same result.
+ * Null when the module predates ABI 1.2 (the SDK's own path is used then).
+ */
+function fastEvaluator(policy: WasmPolicy): ((input: unknown, entrypoint: number) => unknown) | null {
+  const p = policy as unknown as {
+    minorVersion: number;
+    mem: { buffer: ArrayBuffer; grow(pages: number): number };
+    dataAddr: number;
+    dataHeapPtr: number;
+    wasmInstance: { exports: Record<string, unknown> };
+  };
+  const opaEval = p.wasmInstance.exports.opa_eval as
+    | ((
+        reserved: number,
+        entrypoint: number,
+        data: number,
+        input: number,
+        len: number,
+        heap: number,
+        format: number,
+      ) => number)
+    | undefined;
+  if (p.minorVersion < 2 || !opaEval) return null;
+  const encoder = new TextEncoder();
+  const decoder = new TextDecoder();
+  return (input, entrypoint) => {
+    const json = JSON.stringify(input);
+    const addr = p.dataHeapPtr;
+    const maxBytes = json.length * 3; // UTF-16 code unit → at most 3 UTF-8 bytes
+    const shortfall = addr + maxBytes - p.mem.buffer.byteLength;
+    if (shortfall > 0) p.mem.grow(Math.ceil(shortfall / 65_536));
+    const { written } = encoder.encodeInto(json, new Uint8Array(p.mem.buffer, addr, maxBytes));
+    const resultAddr = opaEval(0, entrypoint, p.dataAddr, addr, written, addr + written, 0);
+    const memory = new Uint8Array(p.mem.buffer); // evaluation may have grown (and replaced) the buffer
+    const end = memory.indexOf(0, resultAddr);
+    return JSON.parse(decoder.decode(memory.subarray(resultAddr, end)));
+  };
+}
+
 function checkReference(data: unknown): ReferenceData {
   const ref = (data as { reference?: Partial<ReferenceData> } | null)?.reference;
   const regions = ref?.regions;
   const catalog = ref?.providers?.catalog;
   if (!regions || typeof regions !== "object" || !Array.isArray(catalog)) {
-    throw new BundleError("BUNDLE_DATA_INVALID", "bundle data lacks reference.regions or reference.providers.catalog");
+    throw new BundleError(
+      "BUNDLE_DATA_INVALID",
+      "bundle data lacks reference.regions or reference.providers.catalog",
+    );
   }
   const codes = Object.keys(regions).sort();
   if (codes.join() !== [...REGION_CODES].sort().join()) {
-    throw new BundleError("BUNDLE_DATA_INVALID", `bundle regions ${codes.join(",")} differ from the service's`);
+    throw new BundleError(
+      "BUNDLE_DATA_INVALID",
+      `bundle regions ${codes.join(",")} differ from the service's`,
+    );
   }
   return ref as ReferenceData;
 }

@@ -18,7 +18,9 @@ export type PolicyEngine = {
   prepare(bytes: Buffer): Promise<LoadedBundle>;
 };
 
-export function createPolicyEngine(options: { verify?: VerifyFiles; events?: EngineEvents } = {}): PolicyEngine {
+export function createPolicyEngine(
+  options: { verify?: VerifyFiles; events?: EngineEvents } = {},
+): PolicyEngine {
   let active: LoadedBundle | null = null;
   // Activations run one at a time so two sources racing cannot interleave their swaps.
   let queue: Promise<unknown> = Promise.resolve();

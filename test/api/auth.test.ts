@@ -1,6 +1,6 @@
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { api, type Api } from "../support/http.ts";
+import { type Api, api } from "../support/http.ts";
 import { ADMIN_KEY, startTestService, type TestService } from "../support/service.ts";
 
 describe("API keys, roles and tenant scope", () => {
@@ -11,7 +11,9 @@ describe("API keys, roles and tenant scope", () => {
     t = await startTestService();
     admin = api(t.handler, ADMIN_KEY);
     for (const tenant of ["tenant-a", "tenant-b"]) {
-      expect((await admin.post("/api/v1/policies", { tenant_id: tenant, primary_region: "us-east" })).status).toBe(201);
+      expect(
+        (await admin.post("/api/v1/policies", { tenant_id: tenant, primary_region: "us-east" })).status,
+      ).toBe(201);
     }
   });
   afterAll(() => t.close());
@@ -22,7 +24,9 @@ describe("API keys, roles and tenant scope", () => {
     expect(none.body.error.code).toBe("UNAUTHENTICATED");
     const basic = await request(t.handler).get("/api/v1/regions").set("authorization", "Basic abc");
     expect(basic.status).toBe(401);
-    const wrong = await request(t.handler).get("/api/v1/regions").set("authorization", "Bearer rsk_definitely-not-a-real-key-000");
+    const wrong = await request(t.handler)
+      .get("/api/v1/regions")
+      .set("authorization", "Bearer rsk_definitely-not-a-real-key-000");
     expect(wrong.status).toBe(401);
     expect(wrong.body.error.request_id).toBe(wrong.headers["x-request-id"]);
   });
@@ -57,15 +61,28 @@ describe("API keys, roles and tenant scope", () => {
     const key = await t.keyFor(["service", "policy_admin", "auditor", "approver"], ["tenant-a"]);
     const a = api(t.handler, key);
     const decide = (tenant: string) =>
-      a.post("/api/v1/access/resolve", { tenant_id: tenant, operation_type: "read", resource_type: "d", resource_id: "1" });
+      a.post("/api/v1/access/resolve", {
+        tenant_id: tenant,
+        operation_type: "read",
+        resource_type: "d",
+        resource_id: "1",
+      });
     expect((await decide("tenant-a")).status).toBe(200);
     expect((await decide("tenant-b")).status).toBe(403);
     expect(
-      (await a.post("/api/v1/inference/route", { model_type: "claude-3-haiku", operation_type: "inference" }).set("x-tenant-id", "tenant-b"))
+      (
+        await a
+          .post("/api/v1/inference/route", { model_type: "claude-3-haiku", operation_type: "inference" })
+          .set("x-tenant-id", "tenant-b")
+      ).status,
+    ).toBe(403);
+    expect(
+      (await a.post("/api/v1/storage/presign", { tenant_id: "tenant-b", operation: "read", key: "k" }))
         .status,
     ).toBe(403);
-    expect((await a.post("/api/v1/storage/presign", { tenant_id: "tenant-b", operation: "read", key: "k" })).status).toBe(403);
-    expect((await a.post("/api/v1/policies", { tenant_id: "tenant-b", primary_region: "us-east" })).status).toBe(403);
+    expect(
+      (await a.post("/api/v1/policies", { tenant_id: "tenant-b", primary_region: "us-east" })).status,
+    ).toBe(403);
     expect((await a.get("/api/v1/policies/tenant-b")).status).toBe(403);
     expect((await a.get("/api/v1/policies/effective?tenant_id=tenant-b")).status).toBe(403);
     expect((await a.get("/api/v1/audit/access-logs/tenant-b")).status).toBe(403);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { api, type Api, LEARNER_POLICY, TENANT_POLICY } from "../support/http.ts";
+import { type Api, api, LEARNER_POLICY, TENANT_POLICY } from "../support/http.ts";
 import { ADMIN_KEY, startTestService, type TestService } from "../support/service.ts";
 
 describe("decision API (access, inference, presign)", () => {
@@ -8,7 +8,12 @@ describe("decision API (access, inference, presign)", () => {
   let svc: Api;
 
   const resolve = (body: Record<string, unknown>) =>
-    svc.post("/api/v1/access/resolve", { resource_type: "document", resource_id: "doc-1", operation_type: "write", ...body });
+    svc.post("/api/v1/access/resolve", {
+      resource_type: "document",
+      resource_id: "doc-1",
+      operation_type: "write",
+      ...body,
+    });
 
   beforeAll(async () => {
     t = await startTestService();
@@ -49,7 +54,10 @@ describe("decision API (access, inference, presign)", () => {
     });
 
     it("with school authorization: us-west allowed, inference routed to aws-bedrock us-east", async () => {
-      const updated = await admin.post("/api/v1/policies", { ...LEARNER_POLICY, consents: { school_authorization: true } });
+      const updated = await admin.post("/api/v1/policies", {
+        ...LEARNER_POLICY,
+        consents: { school_authorization: true },
+      });
       expect(updated.status).toBe(201);
       const access = await svc.post("/api/v1/access/resolve", {
         tenant_id: "acme-edu",
@@ -126,14 +134,22 @@ describe("decision API (access, inference, presign)", () => {
       },
       {
         name: "pipeda without contract, replicate → us-east",
-        policy: { primary_region: "ca-central", compliance_frameworks: ["pipeda"], transfer_mechanisms: { pipeda_contract: false } },
+        policy: {
+          primary_region: "ca-central",
+          compliance_frameworks: ["pipeda"],
+          transfer_mechanisms: { pipeda_contract: false },
+        },
         request: { operation_type: "replicate", requested_region: "us-east" },
         allowed: false,
         code: "DENY_NO_COMPARABLE_PROTECTION",
       },
       {
         name: "ferpa, prohibited [apac-east], replicate → apac-east",
-        policy: { primary_region: "us-east", compliance_frameworks: ["ferpa"], prohibited_regions: ["apac-east"] },
+        policy: {
+          primary_region: "us-east",
+          compliance_frameworks: ["ferpa"],
+          prohibited_regions: ["apac-east"],
+        },
         request: { operation_type: "replicate", requested_region: "apac-east" },
         allowed: false,
         code: "DENY_TENANT_PROHIBITED",
@@ -164,10 +180,18 @@ describe("decision API (access, inference, presign)", () => {
         allow_cross_region_failover: true,
         failover_regions: ["eu-central", "us-east"],
       });
-      expect((await operator.put("/api/v1/regions/eu-west/health", { status: "unavailable", reason: "drill" })).status).toBe(200);
+      expect(
+        (await operator.put("/api/v1/regions/eu-west/health", { status: "unavailable", reason: "drill" }))
+          .status,
+      ).toBe(200);
       try {
         const res = await resolve({ tenant_id: "table-failover" });
-        expect(res.body).toMatchObject({ allowed: true, target_region: "eu-central", failover: true, reason: { code: "ALLOW_FAILOVER" } });
+        expect(res.body).toMatchObject({
+          allowed: true,
+          target_region: "eu-central",
+          failover: true,
+          reason: { code: "ALLOW_FAILOVER" },
+        });
       } finally {
         await operator.put("/api/v1/regions/eu-west/health", { status: "healthy" });
       }
@@ -179,22 +203,39 @@ describe("decision API (access, inference, presign)", () => {
   it("no policy ⇒ 200 with DENY_NO_POLICY (fail closed), and the deny is audited", async () => {
     const res = await resolve({ tenant_id: "nobody-here" });
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ allowed: false, reason: { code: "DENY_NO_POLICY" }, infrastructure: null });
-    const rows = await t.db.query("SELECT type, payload FROM audit_log WHERE event_id = $1", [res.body.decision_id]);
+    expect(res.body).toMatchObject({
+      allowed: false,
+      reason: { code: "DENY_NO_POLICY" },
+      infrastructure: null,
+    });
+    const rows = await t.db.query("SELECT type, payload FROM audit_log WHERE event_id = $1", [
+      res.body.decision_id,
+    ]);
     expect(rows.rows).toHaveLength(1);
     expect(rows.rows[0]!.type).toBe("decision.access");
-    expect((rows.rows[0]!.payload as { decision: { reason_code: string } }).decision.reason_code).toBe("DENY_NO_POLICY");
+    expect((rows.rows[0]!.payload as { decision: { reason_code: string } }).decision.reason_code).toBe(
+      "DENY_NO_POLICY",
+    );
   });
 
   it("every answered decision has exactly one audit row with its request id", async () => {
-    await admin.post("/api/v1/policies", { tenant_id: "audited", primary_region: "eu-west", compliance_frameworks: ["gdpr"] });
+    await admin.post("/api/v1/policies", {
+      tenant_id: "audited",
+      primary_region: "eu-west",
+      compliance_frameworks: ["gdpr"],
+    });
     const res = await resolve({ tenant_id: "audited" }).set("x-request-id", "req-abc-123");
     expect(res.headers["x-request-id"]).toBe("req-abc-123");
-    const rows = await t.db.query("SELECT request_id, bundle_revision, policy_id FROM audit_log WHERE event_id = $1", [
-      res.body.decision_id,
-    ]);
+    const rows = await t.db.query(
+      "SELECT request_id, bundle_revision, policy_id FROM audit_log WHERE event_id = $1",
+      [res.body.decision_id],
+    );
     expect(rows.rows).toEqual([
-      { request_id: "req-abc-123", bundle_revision: res.body.bundle_revision, policy_id: res.body.policy.policy_id },
+      {
+        request_id: "req-abc-123",
+        bundle_revision: res.body.bundle_revision,
+        policy_id: res.body.policy.policy_id,
+      },
     ]);
   });
 
@@ -224,7 +265,11 @@ describe("decision API (access, inference, presign)", () => {
   });
 
   it("inference: emotion recognition under GDPR is an AI-Act deny; unknown model ⇒ DENY_MODEL_UNAVAILABLE", async () => {
-    await admin.post("/api/v1/policies", { tenant_id: "ai-eu", primary_region: "eu-west", compliance_frameworks: ["gdpr"] });
+    await admin.post("/api/v1/policies", {
+      tenant_id: "ai-eu",
+      primary_region: "eu-west",
+      compliance_frameworks: ["gdpr"],
+    });
     const banned = await svc.post("/api/v1/inference/route", {
       tenant_id: "ai-eu",
       model_type: "claude-3-haiku",
@@ -251,7 +296,10 @@ describe("decision API (access, inference, presign)", () => {
       .post("/api/v1/inference/route", { tenant_id: "a", model_type: "m", operation_type: "inference" })
       .set("x-tenant-id", "b");
     expect(both.status).toBe(400);
-    const neither = await svc.post("/api/v1/inference/route", { model_type: "m", operation_type: "inference" });
+    const neither = await svc.post("/api/v1/inference/route", {
+      model_type: "m",
+      operation_type: "inference",
+    });
     expect(neither.status).toBe(400);
     expect(neither.body.error.details[0].path).toBe("tenant_id");
   });
@@ -264,7 +312,11 @@ describe("decision API (access, inference, presign)", () => {
 
   describe("presign", () => {
     beforeAll(async () => {
-      await admin.post("/api/v1/policies", { tenant_id: "files", primary_region: "eu-central", compliance_frameworks: ["gdpr"] });
+      await admin.post("/api/v1/policies", {
+        tenant_id: "files",
+        primary_region: "eu-central",
+        compliance_frameworks: ["gdpr"],
+      });
     });
 
     it("allowed: a URL into the decided region's bucket, key under the tenant, TTL honoured", async () => {
@@ -287,7 +339,9 @@ describe("decision API (access, inference, presign)", () => {
       expect(url.hostname).toContain("eu-central-1");
       expect(url.searchParams.get("X-Amz-Expires")).toBe("120");
       expect(Date.parse(res.body.expires_at) - Date.parse(res.body.evaluated_at)).toBe(120_000);
-      const audit = await t.db.query("SELECT type, payload FROM audit_log WHERE event_id = $1", [res.body.decision_id]);
+      const audit = await t.db.query("SELECT type, payload FROM audit_log WHERE event_id = $1", [
+        res.body.decision_id,
+      ]);
       const payload = audit.rows[0]!.payload as { decision: Record<string, unknown> };
       expect(audit.rows[0]!.type).toBe("decision.presign");
       expect(payload.decision.key).toBe("files/reports/q1.pdf");
@@ -306,11 +360,24 @@ describe("decision API (access, inference, presign)", () => {
     });
 
     it("TTL above 900 s and keys escaping the prefix are 400", async () => {
-      const ttl = await svc.post("/api/v1/storage/presign", { tenant_id: "files", operation: "read", key: "a", expires_in: 901 });
+      const ttl = await svc.post("/api/v1/storage/presign", {
+        tenant_id: "files",
+        operation: "read",
+        key: "a",
+        expires_in: 901,
+      });
       expect(ttl.status).toBe(400);
-      const escape = await svc.post("/api/v1/storage/presign", { tenant_id: "files", operation: "read", key: "../other/a" });
-      expect(escape.status).toBe(400);
-      const absolute = await svc.post("/api/v1/storage/presign", { tenant_id: "files", operation: "read", key: "/etc/passwd" });
+      const escaping = await svc.post("/api/v1/storage/presign", {
+        tenant_id: "files",
+        operation: "read",
+        key: "../other/a",
+      });
+      expect(escaping.status).toBe(400);
+      const absolute = await svc.post("/api/v1/storage/presign", {
+        tenant_id: "files",
+        operation: "read",
+        key: "/etc/passwd",
+      });
       expect(absolute.status).toBe(400);
     });
   });

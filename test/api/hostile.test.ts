@@ -1,6 +1,6 @@
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { api, type Api } from "../support/http.ts";
+import { type Api, api } from "../support/http.ts";
 import { ADMIN_KEY, startTestService, type TestService } from "../support/service.ts";
 
 // Whatever arrives, the answer is a 4xx envelope: never a 500, never a crash, never a decision
@@ -17,7 +17,11 @@ describe("hostile input", () => {
     admin = api(t.handler, ADMIN_KEY);
     serviceKey = await t.keyFor(["service"]);
     svc = api(t.handler, serviceKey);
-    await admin.post("/api/v1/policies", { tenant_id: "hostile", primary_region: "eu-west", compliance_frameworks: ["gdpr"] });
+    await admin.post("/api/v1/policies", {
+      tenant_id: "hostile",
+      primary_region: "eu-west",
+      compliance_frameworks: ["gdpr"],
+    });
   });
   afterAll(() => t.close());
 
@@ -31,11 +35,20 @@ describe("hostile input", () => {
     expect(res.body.error.request_id).toBe(res.headers["x-request-id"]);
   };
 
-  for (const path of ["/api/v1/access/resolve", "/api/v1/inference/route", "/api/v1/storage/presign", "/api/v1/policies"]) {
+  for (const path of [
+    "/api/v1/access/resolve",
+    "/api/v1/inference/route",
+    "/api/v1/storage/presign",
+    "/api/v1/policies",
+  ]) {
     describe(path, () => {
       const key = () => (path === "/api/v1/policies" ? ADMIN_KEY : serviceKey);
       it("malformed JSON ⇒ 400", async () => {
-        expectEnvelope(await raw(path, '{"tenant_id": "hostile",', "application/json", key()), 400, "VALIDATION_FAILED");
+        expectEnvelope(
+          await raw(path, '{"tenant_id": "hostile",', "application/json", key()),
+          400,
+          "VALIDATION_FAILED",
+        );
       });
       it("a JSON array / string / null body ⇒ 400", async () => {
         for (const body of ["[]", '"x"', "null", "42"]) {
@@ -47,7 +60,8 @@ describe("hostile input", () => {
         expectEnvelope(await raw(path, big, "application/json", key()), 413, "PAYLOAD_TOO_LARGE");
       });
       it("__proto__ and constructor keys ⇒ 400, nothing polluted", async () => {
-        const body = '{"tenant_id":"hostile","__proto__":{"allowed":true,"polluted":1},"operation_type":"read"}';
+        const body =
+          '{"tenant_id":"hostile","__proto__":{"allowed":true,"polluted":1},"operation_type":"read"}';
         expectEnvelope(await raw(path, body, "application/json", key()), 400, "VALIDATION_FAILED");
         expect(({} as Record<string, unknown>).polluted).toBeUndefined();
         const ctor = '{"tenant_id":"hostile","constructor":{"prototype":{"polluted":1}}}';
@@ -71,7 +85,11 @@ describe("hostile input", () => {
   });
 
   it("a non-JSON content type on a decision route ⇒ 415", async () => {
-    expectEnvelope(await raw("/api/v1/access/resolve", "tenant_id=x", "application/x-www-form-urlencoded"), 415, "UNSUPPORTED_MEDIA_TYPE");
+    expectEnvelope(
+      await raw("/api/v1/access/resolve", "tenant_id=x", "application/x-www-form-urlencoded"),
+      415,
+      "UNSUPPORTED_MEDIA_TYPE",
+    );
   });
 
   it("SQL metacharacters in ids are rejected by the id pattern; in free text they are data", async () => {
@@ -118,7 +136,11 @@ describe("hostile input", () => {
   it("bad query strings and unknown routes ⇒ 400 / 404 envelopes", async () => {
     const auditor = api(t.handler, await t.keyFor(["auditor"]));
     expectEnvelope(await auditor.get("/api/v1/audit/access-logs?limit=abc"), 400, "VALIDATION_FAILED");
-    expectEnvelope(await auditor.get("/api/v1/audit/access-logs?tenant_id=a&tenant_id=b"), 400, "VALIDATION_FAILED");
+    expectEnvelope(
+      await auditor.get("/api/v1/audit/access-logs?tenant_id=a&tenant_id=b"),
+      400,
+      "VALIDATION_FAILED",
+    );
     expectEnvelope(await auditor.get("/api/v1/audit/access-logs?cursor=%00%00"), 400, "VALIDATION_FAILED");
     expectEnvelope(await svc.get("/api/v1/nope"), 404, "NOT_FOUND");
     expectEnvelope(await svc.get("/api/v1/regions/mars"), 400, "VALIDATION_FAILED");

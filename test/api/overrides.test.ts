@@ -3,7 +3,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createWebhookNotifier, SIGNATURE_HEADER } from "../../src/admin/webhook.ts";
-import { api, type Api } from "../support/http.ts";
+import { type Api, api } from "../support/http.ts";
 import { ADMIN_KEY, startTestService, type TestService } from "../support/service.ts";
 
 // The break-glass life cycle through the HTTP API (SPEC §4.4): request → approvals by two other
@@ -12,7 +12,11 @@ import { ADMIN_KEY, startTestService, type TestService } from "../support/servic
 
 const WEBHOOK_SECRET = "webhook-secret-for-tests-0123456789";
 
-type Received = { event: string; body: { event: string; override: { override_id: string; status: string } }; valid: boolean };
+type Received = {
+  event: string;
+  body: { event: string; override: { override_id: string; status: string } };
+  valid: boolean;
+};
 
 function verifySignature(header: string | undefined, body: string): boolean {
   const m = header ? /^t=(\d+),v1=([0-9a-f]{64})$/.exec(header) : null;
@@ -44,7 +48,11 @@ describe("break-glass overrides", () => {
     });
 
   const requestOverride = (body: Record<string, unknown>) =>
-    requester.post("/api/v1/emergency/override", { reason: "incident INC-42: primary region outage", ticket: "INC-42", ...body });
+    requester.post("/api/v1/emergency/override", {
+      reason: "incident INC-42: primary region outage",
+      ticket: "INC-42",
+      ...body,
+    });
 
   beforeAll(async () => {
     receiver = createServer((req, res) => {
@@ -58,7 +66,11 @@ describe("break-glass overrides", () => {
           return;
         }
         const parsed = JSON.parse(body);
-        received.push({ event: parsed.event, body: parsed, valid: verifySignature(req.headers[SIGNATURE_HEADER] as string, body) });
+        received.push({
+          event: parsed.event,
+          body: parsed,
+          valid: verifySignature(req.headers[SIGNATURE_HEADER] as string, body),
+        });
         res.writeHead(204).end();
       });
     });
@@ -102,9 +114,19 @@ describe("break-glass overrides", () => {
   it("full life cycle: request → self-approval 403 → one approval still denied → two ⇒ ALLOW_BREAK_GLASS → revoke ⇒ denied", async () => {
     expect((await resolve("bg", "apac-east")).body.reason.code).toBe("DENY_TENANT_PROHIBITED");
 
-    const created = await requestOverride({ tenant_id: "bg", target_region: "apac-east", operations: ["replicate"], duration_hours: 2 });
+    const created = await requestOverride({
+      tenant_id: "bg",
+      target_region: "apac-east",
+      operations: ["replicate"],
+      duration_hours: 2,
+    });
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ status: "pending", requested_by: "ops-alice", approvals: [], use_count: 0 });
+    expect(created.body).toMatchObject({
+      status: "pending",
+      requested_by: "ops-alice",
+      approvals: [],
+      use_count: 0,
+    });
     const id = created.body.override_id as string;
 
     const self = await requester.post(`/api/v1/emergency/override/${id}/approve`);
@@ -115,12 +137,17 @@ describe("break-glass overrides", () => {
     expect(one.status).toBe(200);
     expect(one.body.status).toBe("pending");
     expect((await resolve("bg", "apac-east")).body.reason.code).toBe("DENY_TENANT_PROHIBITED");
-    expect((await resolve("bg", "apac-east", { override_id: id })).body.reason.code).toBe("DENY_OVERRIDE_INVALID");
+    expect((await resolve("bg", "apac-east", { override_id: id })).body.reason.code).toBe(
+      "DENY_OVERRIDE_INVALID",
+    );
     expect((await approver1.post(`/api/v1/emergency/override/${id}/approve`)).status).toBe(409);
 
     const two = await approver2.post(`/api/v1/emergency/override/${id}/approve`);
     expect(two.body.status).toBe("active");
-    expect(two.body.approvals.map((a: { principal: string }) => a.principal)).toEqual(["dpo-bob", "cto-carol"]);
+    expect(two.body.approvals.map((a: { principal: string }) => a.principal)).toEqual([
+      "dpo-bob",
+      "cto-carol",
+    ]);
 
     const allowed = await resolve("bg", "apac-east");
     expect(allowed.body).toMatchObject({
@@ -131,19 +158,29 @@ describe("break-glass overrides", () => {
     });
     expect(allowed.body.obligations.notify).toContain("controller");
     // Out of scope: another operation is still denied.
-    expect((await resolve("bg", "apac-east", { operation_type: "export" })).body.reason.code).toBe("DENY_TENANT_PROHIBITED");
+    expect((await resolve("bg", "apac-east", { operation_type: "export" })).body.reason.code).toBe(
+      "DENY_TENANT_PROHIBITED",
+    );
 
     const used = await t.db.query("SELECT payload FROM audit_log WHERE type = 'override.used'");
-    expect(used.rows.some((r) => (r.payload as { decision_id: string }).decision_id === allowed.body.decision_id)).toBe(true);
-    await expect.poll(async () => (await approver1.get(`/api/v1/emergency/override/${id}`)).body.use_count).toBe(1);
+    expect(
+      used.rows.some((r) => (r.payload as { decision_id: string }).decision_id === allowed.body.decision_id),
+    ).toBe(true);
+    await expect
+      .poll(async () => (await approver1.get(`/api/v1/emergency/override/${id}`)).body.use_count)
+      .toBe(1);
 
     const listed = await approver1.get("/api/v1/emergency/overrides?tenant_id=bg&status=active");
     expect(listed.body.items.map((o: { override_id: string }) => o.override_id)).toEqual([id]);
 
-    const revoked = await approver1.post(`/api/v1/emergency/override/${id}/revoke`, { reason: "incident closed" });
+    const revoked = await approver1.post(`/api/v1/emergency/override/${id}/revoke`, {
+      reason: "incident closed",
+    });
     expect(revoked.body.status).toBe("revoked");
     expect((await resolve("bg", "apac-east")).body.reason.code).toBe("DENY_TENANT_PROHIBITED");
-    expect((await resolve("bg", "apac-east", { override_id: id })).body.reason.code).toBe("DENY_OVERRIDE_INVALID");
+    expect((await resolve("bg", "apac-east", { override_id: id })).body.reason.code).toBe(
+      "DENY_OVERRIDE_INVALID",
+    );
 
     const events = await t.db.query(
       "SELECT type FROM audit_log WHERE type LIKE 'override.%' AND payload->'override'->>'override_id' = $1 ORDER BY seq",
@@ -165,7 +202,9 @@ describe("break-glass overrides", () => {
     await approver2.post(`/api/v1/emergency/override/${id}/approve`);
     const res = await resolve("bg-eu", "us-east");
     expect(res.body).toMatchObject({ allowed: false, reason: { code: "DENY_OVERRIDE_CANNOT_BYPASS_LAW" } });
-    expect((await resolve("bg-eu", "us-east", { override_id: id })).body.reason.code).toBe("DENY_OVERRIDE_CANNOT_BYPASS_LAW");
+    expect((await resolve("bg-eu", "us-east", { override_id: id })).body.reason.code).toBe(
+      "DENY_OVERRIDE_CANNOT_BYPASS_LAW",
+    );
   });
 
   it("a tenant without override_permitted stays denied", async () => {
@@ -174,11 +213,17 @@ describe("break-glass overrides", () => {
     await approver1.post(`/api/v1/emergency/override/${id}/approve`);
     expect((await approver2.post(`/api/v1/emergency/override/${id}/approve`)).body.status).toBe("active");
     expect((await resolve("bg-no-consent", "apac-east")).body.allowed).toBe(false);
-    expect((await resolve("bg-no-consent", "apac-east", { override_id: id })).body.reason.code).toBe("DENY_OVERRIDE_INVALID");
+    expect((await resolve("bg-no-consent", "apac-east", { override_id: id })).body.reason.code).toBe(
+      "DENY_OVERRIDE_INVALID",
+    );
   });
 
   it("a one-minute override expires on the clock, at decision time; the sweep records it once", async () => {
-    const created = await requestOverride({ tenant_id: "bg", target_region: "apac-east", duration_hours: 1 / 60 });
+    const created = await requestOverride({
+      tenant_id: "bg",
+      target_region: "apac-east",
+      duration_hours: 1 / 60,
+    });
     const id = created.body.override_id;
     await approver1.post(`/api/v1/emergency/override/${id}/approve`);
     await approver2.post(`/api/v1/emergency/override/${id}/approve`);
@@ -187,7 +232,9 @@ describe("break-glass overrides", () => {
     expect((await resolve("bg", "apac-east")).body.reason.code).toBe("ALLOW_BREAK_GLASS");
     now += 1_000; // exactly at expires_at: no longer valid
     expect((await resolve("bg", "apac-east")).body.reason.code).toBe("DENY_TENANT_PROHIBITED");
-    expect((await resolve("bg", "apac-east", { override_id: id })).body.reason.code).toBe("DENY_OVERRIDE_EXPIRED");
+    expect((await resolve("bg", "apac-east", { override_id: id })).body.reason.code).toBe(
+      "DENY_OVERRIDE_EXPIRED",
+    );
     expect((await approver1.get(`/api/v1/emergency/override/${id}`)).body.status).toBe("expired");
 
     expect(await t.service.overrides.sweepExpired()).toBeGreaterThanOrEqual(1);
@@ -200,11 +247,19 @@ describe("break-glass overrides", () => {
   });
 
   it("duration above the configured maximum ⇒ 400 naming the limit; ≤ 0 ⇒ 400", async () => {
-    const tooLong = await requestOverride({ tenant_id: "bg", target_region: "apac-east", duration_hours: 25 });
+    const tooLong = await requestOverride({
+      tenant_id: "bg",
+      target_region: "apac-east",
+      duration_hours: 25,
+    });
     expect(tooLong.status).toBe(400);
     expect(tooLong.body.error.message).toContain("24");
-    expect((await requestOverride({ tenant_id: "bg", target_region: "apac-east", duration_hours: 0 })).status).toBe(400);
-    expect((await requestOverride({ tenant_id: "bg", target_region: "apac-east", duration_hours: "4" })).status).toBe(400);
+    expect(
+      (await requestOverride({ tenant_id: "bg", target_region: "apac-east", duration_hours: 0 })).status,
+    ).toBe(400);
+    expect(
+      (await requestOverride({ tenant_id: "bg", target_region: "apac-east", duration_hours: "4" })).status,
+    ).toBe(400);
   });
 
   it("the webhook receiver saw each notification with a valid signature (after a retry)", async () => {

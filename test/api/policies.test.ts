@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { api, type Api, LEARNER_POLICY, TENANT_POLICY } from "../support/http.ts";
+import { type Api, api, LEARNER_POLICY, TENANT_POLICY } from "../support/http.ts";
 import { ADMIN_KEY, startTestService, type TestService } from "../support/service.ts";
 
 describe("policies API", () => {
@@ -25,7 +25,9 @@ describe("policies API", () => {
     });
     expect(res.body.policy_id).toMatch(/^pol_/);
     expect(res.headers.etag).toBe('"1"');
-    const rows = await t.db.query("SELECT version, is_active FROM policies WHERE tenant_id = $1", ["p-create"]);
+    const rows = await t.db.query("SELECT version, is_active FROM policies WHERE tenant_id = $1", [
+      "p-create",
+    ]);
     expect(rows.rows).toEqual([{ version: 1, is_active: true }]);
   });
 
@@ -40,7 +42,9 @@ describe("policies API", () => {
     expect(second.body.policy_id).toBe(first.body.policy_id);
     expect(second.body.version).toBe(2);
     const history = await admin.get(`/api/v1/policies/id/${first.body.policy_id}/versions`);
-    expect(history.body.items.map((p: { version: number; is_active: boolean }) => [p.version, p.is_active])).toEqual([
+    expect(
+      history.body.items.map((p: { version: number; is_active: boolean }) => [p.version, p.is_active]),
+    ).toEqual([
       [2, true],
       [1, false],
     ]);
@@ -50,7 +54,11 @@ describe("policies API", () => {
     const created = await admin.post("/api/v1/policies", { ...TENANT_POLICY, tenant_id: "p-ifmatch" });
     const id = created.body.policy_id;
     const ok = await admin
-      .put(`/api/v1/policies/id/${id}`, { ...TENANT_POLICY, tenant_id: "p-ifmatch", allowed_regions: ["us-west"] })
+      .put(`/api/v1/policies/id/${id}`, {
+        ...TENANT_POLICY,
+        tenant_id: "p-ifmatch",
+        allowed_regions: ["us-west"],
+      })
       .set("if-match", '"1"');
     expect(ok.status).toBe(200);
     expect(ok.body.version).toBe(2);
@@ -70,7 +78,10 @@ describe("policies API", () => {
     expect(region.status).toBe(400);
     expect(region.body.error.code).toBe("VALIDATION_FAILED");
     expect(region.body.error.details[0].path).toBe("primary_region");
-    const framework = await admin.post("/api/v1/policies", { ...TENANT_POLICY, compliance_frameworks: ["hipaa"] });
+    const framework = await admin.post("/api/v1/policies", {
+      ...TENANT_POLICY,
+      compliance_frameworks: ["hipaa"],
+    });
     expect(framework.status).toBe(400);
     expect(framework.body.error.details[0].path).toBe("compliance_frameworks.0");
   });
@@ -86,8 +97,14 @@ describe("policies API", () => {
     expect(res.status).toBe(422);
     expect(res.body.error.code).toBe("POLICY_VIOLATION");
     const codes = res.body.error.details.violations.map((v: { code: string }) => v.code).sort();
-    expect(codes).toEqual(["PRIMARY_REGION_NOT_LEGAL", "REGION_ALLOWED_AND_PROHIBITED", "RETENTION_REQUIRED"]);
-    const legal = res.body.error.details.violations.find((v: { code: string }) => v.code === "PRIMARY_REGION_NOT_LEGAL");
+    expect(codes).toEqual([
+      "PRIMARY_REGION_NOT_LEGAL",
+      "REGION_ALLOWED_AND_PROHIBITED",
+      "RETENTION_REQUIRED",
+    ]);
+    const legal = res.body.error.details.violations.find(
+      (v: { code: string }) => v.code === "PRIMARY_REGION_NOT_LEGAL",
+    );
     expect(legal).toMatchObject({ field: "primary_region", framework: "gdpr" });
     const rows = await t.db.query("SELECT 1 FROM policies WHERE tenant_id = 'p-422'");
     expect(rows.rows).toHaveLength(0);

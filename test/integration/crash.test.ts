@@ -9,7 +9,9 @@ const url = process.env.DATABASE_URL;
 describe.skipIf(!url)("crash durability on real Postgres", () => {
   it("no answered decision is missing from the audit log after kill -9", { timeout: 120_000 }, async () => {
     const result = await runCrashTest({ databaseUrl: url!, concurrency: 32, loadMs: 2_000 });
-    console.log(`crash test: answered ${result.answered}, found ${result.found}, in flight at kill ${result.inFlightAtKill}`);
+    console.log(
+      `crash test: answered ${result.answered}, found ${result.found}, in flight at kill ${result.inFlightAtKill}`,
+    );
     expect(result.answered).toBeGreaterThan(100);
     expect(result.missing).toEqual([]);
     expect(result.found).toBe(result.answered);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type TestDb, testBackends } from "../support/databases.ts";
-import { api, type Api } from "../support/http.ts";
+import { type Api, api } from "../support/http.ts";
 import { ADMIN_KEY, startTestService, type TestService } from "../support/service.ts";
 import { startTcpProxy, type TcpProxy } from "../support/tcp-proxy.ts";
 
@@ -17,15 +17,26 @@ describe.skipIf(!postgres)("Postgres outage while serving", () => {
   let svc: Api;
 
   const decide = (tenant = "outage") =>
-    svc.post("/api/v1/access/resolve", { tenant_id: tenant, operation_type: "read", resource_type: "d", resource_id: "1" });
+    svc.post("/api/v1/access/resolve", {
+      tenant_id: tenant,
+      operation_type: "read",
+      resource_type: "d",
+      resource_id: "1",
+    });
 
   beforeAll(async () => {
     db = await postgres!.create();
     const url = new URL(process.env.DATABASE_URL!);
     proxy = await startTcpProxy({ host: url.hostname, port: Number(url.port || 5432) });
-    t = await startTestService({ db: await db.peer({ connectionString: proxy.url(process.env.DATABASE_URL!) }) });
+    t = await startTestService({
+      db: await db.peer({ connectionString: proxy.url(process.env.DATABASE_URL!) }),
+    });
     const admin = api(t.handler, ADMIN_KEY);
-    await admin.post("/api/v1/policies", { tenant_id: "outage", primary_region: "eu-west", compliance_frameworks: ["gdpr"] });
+    await admin.post("/api/v1/policies", {
+      tenant_id: "outage",
+      primary_region: "eu-west",
+      compliance_frameworks: ["gdpr"],
+    });
     svc = api(t.handler, await t.keyFor(["service"]));
   });
   afterAll(async () => {
@@ -35,7 +46,9 @@ describe.skipIf(!postgres)("Postgres outage while serving", () => {
     await db?.close();
   });
 
-  it("answers 503 AUDIT_UNAVAILABLE during the outage and recovers by itself", { timeout: 60_000 }, async () => {
+  it("answers 503 AUDIT_UNAVAILABLE during the outage and recovers by itself", {
+    timeout: 60_000,
+  }, async () => {
     const before = await decide();
     expect(before.status).toBe(200); // policy context and key are now cached
 
@@ -56,7 +69,9 @@ describe.skipIf(!postgres)("Postgres outage while serving", () => {
     await expect.poll(async () => (await decide()).status, { timeout: 20_000, interval: 250 }).toBe(200);
     const after = await decide();
     expect(after.body.reason.code).toBe("ALLOW_PRIMARY");
-    const rows = await db.query("SELECT count(*)::int AS n FROM audit_log WHERE event_id = $1", [after.body.decision_id]);
+    const rows = await db.query("SELECT count(*)::int AS n FROM audit_log WHERE event_id = $1", [
+      after.body.decision_id,
+    ]);
     expect(rows.rows[0]!.n).toBe(1);
     // Nothing from the outage was half-written: the chain still verifies.
     const auditor = api(t.handler, await t.keyFor(["auditor"]));

@@ -50,7 +50,11 @@ describe.skipIf(!REDIS_URL || !postgres)("two instances sharing Postgres and Red
         resource_id: "1",
         requested_region: "us-west",
       });
-    await adminA.post("/api/v1/policies", { tenant_id: "shared", primary_region: "us-east", allowed_regions: ["us-west"] });
+    await adminA.post("/api/v1/policies", {
+      tenant_id: "shared",
+      primary_region: "us-east",
+      allowed_regions: ["us-west"],
+    });
     const first = await decideB();
     expect(first.body.reason.code).toBe("ALLOW_PERMITTED_REGION"); // now cached in B and Redis
     expect((await decideB()).body.reason.code).toBe("ALLOW_PERMITTED_REGION");
@@ -79,11 +83,19 @@ describe.skipIf(!REDIS_URL || !postgres)("two instances sharing Postgres and Red
       failover_regions: ["eu-central"],
     });
     const decide = () =>
-      svcB.post("/api/v1/access/resolve", { tenant_id: "shared-health", operation_type: "write", resource_type: "d", resource_id: "1" });
+      svcB.post("/api/v1/access/resolve", {
+        tenant_id: "shared-health",
+        operation_type: "write",
+        resource_type: "d",
+        resource_id: "1",
+      });
     expect((await decide()).body.reason.code).toBe("ALLOW_PRIMARY");
     await operatorA.put("/api/v1/regions/eu-west/health", { status: "unavailable" });
     try {
-      expect((await decide()).body).toMatchObject({ reason: { code: "ALLOW_FAILOVER" }, target_region: "eu-central" });
+      expect((await decide()).body).toMatchObject({
+        reason: { code: "ALLOW_FAILOVER" },
+        target_region: "eu-central",
+      });
     } finally {
       await operatorA.put("/api/v1/regions/eu-west/health", { status: "healthy" });
     }

@@ -6,8 +6,16 @@ export function api(handler: RequestListener, key: string) {
   const auth = { authorization: `Bearer ${key}` };
   return {
     get: (path: string) => request(handler).get(path).set(auth),
-    post: (path: string, body?: unknown) => request(handler).post(path).set(auth).send(body as object),
-    put: (path: string, body?: unknown) => request(handler).put(path).set(auth).send(body as object),
+    post: (path: string, body?: unknown) =>
+      request(handler)
+        .post(path)
+        .set(auth)
+        .send(body as object),
+    put: (path: string, body?: unknown) =>
+      request(handler)
+        .put(path)
+        .set(auth)
+        .send(body as object),
     delete: (path: string) => request(handler).delete(path).set(auth),
   };
 }

@@ -45,8 +45,8 @@ export async function startTestService(
     bundlePath?: string;
   } = {},
 ): Promise<TestService> {
-  let owned: TestDb | null = null;
-  const db = options.db ?? (owned = await primaryBackend().create());
+  const owned: TestDb | null = options.db ? null : await primaryBackend().create();
+  const db = options.db ?? owned!;
   const infrastructure = loadInfrastructure({ file: "config/infrastructure.json" });
   const service = await createService({
     db,
@@ -58,7 +58,10 @@ export async function startTestService(
     infrastructure,
     presigner: createPresigner({
       infrastructure,
-      credentials: { accessKeyId: "AKIATESTTESTTESTTEST", secretAccessKey: "test-secret-key-for-signing-only" },
+      credentials: {
+        accessKeyId: "AKIATESTTESTTESTTEST",
+        secretAccessKey: "test-secret-key-for-signing-only",
+      },
     }),
     bundlePath: options.bundlePath ?? BUNDLE_PATH,
     bundleVerificationKey: null,
@@ -79,8 +82,13 @@ export async function startTestService(
       const res = await request(handler)
         .post("/api/v1/keys")
         .set("authorization", `Bearer ${ADMIN_KEY}`)
-        .send({ principal: principal ?? `test-${roles.join("-")}-${++n}`, roles, ...(tenantIds ? { tenant_ids: tenantIds } : {}) });
-      if (res.status !== 201) throw new Error(`key creation failed: ${res.status} ${JSON.stringify(res.body)}`);
+        .send({
+          principal: principal ?? `test-${roles.join("-")}-${++n}`,
+          roles,
+          ...(tenantIds ? { tenant_ids: tenantIds } : {}),
+        });
+      if (res.status !== 201)
+        throw new Error(`key creation failed: ${res.status} ${JSON.stringify(res.body)}`);
       return res.body.key as string;
     },
     async close() {

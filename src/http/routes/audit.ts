@@ -19,8 +19,15 @@ export type AuditFilters = {
 };
 
 export type AuditReader = {
-  query(filters: AuditFilters & { limit: number; cursor?: string }): Promise<{ items: unknown[]; next_cursor: string | null }>;
-  verify(): Promise<{ ok: boolean; checked: number; head_seq: number | null; first_broken_seq: number | null }>;
+  query(
+    filters: AuditFilters & { limit: number; cursor?: string },
+  ): Promise<{ items: unknown[]; next_cursor: string | null }>;
+  verify(): Promise<{
+    ok: boolean;
+    checked: number;
+    head_seq: number | null;
+    first_broken_seq: number | null;
+  }>;
   export(format: "jsonl" | "csv", filters: AuditFilters): AsyncIterable<string>;
 };
 
@@ -49,7 +56,8 @@ export function auditRoutes(deps: { authenticate: Authenticate; audit: AuditRead
 
   r.get("/verify", auditors, async (_req, res) => {
     // The chain spans every tenant: only an unscoped auditor may walk it.
-    if (res.locals.principal.tenant_ids) throw new AppError("FORBIDDEN", "verify needs a key not scoped to tenants");
+    if (res.locals.principal.tenant_ids)
+      throw new AppError("FORBIDDEN", "verify needs a key not scoped to tenants");
     res.json(await deps.audit.verify());
   });
 
@@ -57,14 +65,20 @@ export function auditRoutes(deps: { authenticate: Authenticate; audit: AuditRead
     const { format, ...filters } = parse(exportQuery, req.query, "query");
     if (filters.tenant_id) requireTenant(res.locals.principal, filters.tenant_id);
     res.status(200);
-    res.setHeader("content-type", format === "csv" ? "text/csv; charset=utf-8" : "application/x-ndjson; charset=utf-8");
+    res.setHeader(
+      "content-type",
+      format === "csv" ? "text/csv; charset=utf-8" : "application/x-ndjson; charset=utf-8",
+    );
     res.setHeader("content-disposition", `attachment; filename="audit.${format}"`);
     let aborted = false;
     res.on("close", () => {
       aborted = !res.writableFinished;
     });
     try {
-      for await (const chunk of deps.audit.export(format, { ...filters, tenant_ids: res.locals.principal.tenant_ids } as AuditFilters)) {
+      for await (const chunk of deps.audit.export(format, {
+        ...filters,
+        tenant_ids: res.locals.principal.tenant_ids,
+      } as AuditFilters)) {
         if (aborted) break;
         // Constant memory however many rows: wait for the socket when its buffer is full.
         if (!res.write(chunk)) await once(res, "drain");

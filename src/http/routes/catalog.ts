@@ -6,7 +6,10 @@ import { guard, parse } from "../express-kit.ts";
 import { endpointsQuery } from "../schemas.ts";
 
 /** The provider catalog shipped in the active bundle (SPEC §5), filtered by region and model. */
-export function catalogRoutes(deps: { authenticate: Authenticate; catalog: () => CatalogEntry[] | null }): Router {
+export function catalogRoutes(deps: {
+  authenticate: Authenticate;
+  catalog: () => CatalogEntry[] | null;
+}): Router {
   const r = Router();
   r.get("/endpoints", guard(deps.authenticate, ["service"]), (req, res) => {
     const q = parse(endpointsQuery, req.query, "query");

@@ -10,7 +10,9 @@ export function healthRoutes(deps: { health: () => Promise<HealthReport>; regist
   });
   r.get("/health/ready", async (_req, res) => {
     const report = await deps.health();
-    res.status(report.ready ? 200 : 503).json({ status: report.ready ? "ready" : "not_ready", checks: report.checks });
+    res
+      .status(report.ready ? 200 : 503)
+      .json({ status: report.ready ? "ready" : "not_ready", checks: report.checks });
   });
   r.get("/health", async (_req, res) => {
     const report = await deps.health();

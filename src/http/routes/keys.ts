@@ -1,9 +1,9 @@
 import { Router } from "express";
+import { z } from "zod";
 import type { KeyAdmin } from "../../admin/keys.ts";
 import type { Authenticate } from "../auth.ts";
 import { callerOf, guard, parse } from "../express-kit.ts";
 import { keyCreateSchema } from "../schemas.ts";
-import { z } from "zod";
 
 export function keyRoutes(deps: { authenticate: Authenticate; keys: KeyAdmin }): Router {
   const r = Router();

@@ -16,11 +16,16 @@ export function overrideRoutes(deps: { authenticate: Authenticate; overrides: Ov
     res.status(201).json(await deps.overrides.request(body, callerOf(res)));
   });
 
-  r.get("/override/:id", guard(deps.authenticate, ["approver", "auditor", "service", "policy_admin"]), async (req, res) => {
-    const o = await deps.overrides.get(parse(id, req.params.id, "override id"));
-    if (!canSeeTenant(res.locals.principal, o.tenant_id)) throw new AppError("NOT_FOUND", "override not found");
-    res.json(o);
-  });
+  r.get(
+    "/override/:id",
+    guard(deps.authenticate, ["approver", "auditor", "service", "policy_admin"]),
+    async (req, res) => {
+      const o = await deps.overrides.get(parse(id, req.params.id, "override id"));
+      if (!canSeeTenant(res.locals.principal, o.tenant_id))
+        throw new AppError("NOT_FOUND", "override not found");
+      res.json(o);
+    },
+  );
 
   r.post("/override/:id/approve", approvers, async (req, res) => {
     res.json(await deps.overrides.approve(parse(id, req.params.id, "override id"), callerOf(res)));
@@ -28,7 +33,13 @@ export function overrideRoutes(deps: { authenticate: Authenticate; overrides: Ov
 
   r.post("/override/:id/revoke", approvers, async (req, res) => {
     const body = parse(revokeRequestSchema, req.body ?? {}, "revoke request");
-    res.json(await deps.overrides.revoke(parse(id, req.params.id, "override id"), body.reason ?? null, callerOf(res)));
+    res.json(
+      await deps.overrides.revoke(
+        parse(id, req.params.id, "override id"),
+        body.reason ?? null,
+        callerOf(res),
+      ),
+    );
   });
 
   r.get("/overrides", guard(deps.authenticate, ["approver", "auditor"]), async (req, res) => {

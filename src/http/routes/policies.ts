@@ -18,7 +18,10 @@ export function policyRoutes(deps: { authenticate: Authenticate; policies: Polic
     const doc = parse(policyDocumentSchema, req.body, "policy") as PolicyDocument;
     requireTenant(res.locals.principal, doc.tenant_id);
     const { policy, warnings } = await deps.policies.create(doc, callerOf(res));
-    res.status(201).set("ETag", `"${policy.version}"`).json({ ...policy, warnings });
+    res
+      .status(201)
+      .set("ETag", `"${policy.version}"`)
+      .json({ ...policy, warnings });
   });
 
   r.get("/", readers, async (req, res) => {
@@ -62,7 +65,8 @@ export function policyRoutes(deps: { authenticate: Authenticate; policies: Polic
     const ifMatch = req.headers["if-match"];
     const expected = ifMatch === undefined ? undefined : parse(ifMatchHeader, ifMatch, "If-Match header");
     const current = await deps.policies.get(pid);
-    if (!canSeeTenant(res.locals.principal, current.tenant_id)) throw new AppError("NOT_FOUND", "policy not found");
+    if (!canSeeTenant(res.locals.principal, current.tenant_id))
+      throw new AppError("NOT_FOUND", "policy not found");
     requireTenant(res.locals.principal, doc.tenant_id);
     const { policy, warnings } = await deps.policies.update(pid, doc, expected, callerOf(res));
     res.set("ETag", `"${policy.version}"`).json({ ...policy, warnings });
@@ -71,7 +75,8 @@ export function policyRoutes(deps: { authenticate: Authenticate; policies: Polic
   r.delete("/id/:policy_id", admin, async (req, res) => {
     const pid = policyId(req.params.policy_id);
     const current = await deps.policies.get(pid);
-    if (!canSeeTenant(res.locals.principal, current.tenant_id)) throw new AppError("NOT_FOUND", "policy not found");
+    if (!canSeeTenant(res.locals.principal, current.tenant_id))
+      throw new AppError("NOT_FOUND", "policy not found");
     res.json(await deps.policies.deactivate(pid, callerOf(res)));
   });
 
@@ -91,4 +96,3 @@ export function policyRoutes(deps: { authenticate: Authenticate; policies: Polic
 
   return r;
 }
-

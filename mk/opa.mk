@@ -1,0 +1,53 @@
+# Rego: test, build and check the wasm bundle. Included by the root Makefile
+# (`include mk/opa.mk`); also works alone: `make -f mk/opa.mk opa-test bundle bundle-check`.
+# Scripts live in scripts/; paths are relative to the repository root.
+
+OPA_VERSION ?= v1.22.3
+OPA ?= $(shell command -v opa 2>/dev/null || echo $(shell go env GOPATH)/bin/opa)
+REGO_DIR ?= rego
+GOLDEN_DIR ?= golden
+REGO_BUNDLE ?= bundles/residency.tar.gz
+OPA_ENTRYPOINTS ?= residency/decision residency/validate inference/route
+OPA_CAPABILITIES ?= mk/opa-wasm-capabilities.json
+REGO_COVERAGE_MIN ?= 95
+REGO_METADATA_DIRS ?= $(REGO_DIR)
+REGO_CITED_DIRS ?= $(REGO_DIR)/frameworks
+
+.PHONY: opa opa-test opa-capabilities bundle bundle-check
+
+# Install the pinned CLI when $(OPA) is missing; a no-op otherwise.
+opa:
+	@test -x "$(OPA)" || { echo "installing opa $(OPA_VERSION)"; go install github.com/open-policy-agent/opa@$(OPA_VERSION); }
+	@test -x "$(OPA)" || { echo "opa not found at $(OPA) after go install" >&2; exit 1; }
+
+# Formatting, strict compile, annotations (every public rule titled and described; framework
+# rules also cite their article), unit and golden tests, line coverage of the policy.
+opa-test: opa
+	@unformatted="$$("$(OPA)" fmt --list $(REGO_DIR) $(GOLDEN_DIR))"; \
+	if [ -n "$$unformatted" ]; then \
+		echo "opa fmt: not formatted (fix with: $(OPA) fmt -w $(REGO_DIR) $(GOLDEN_DIR)):" >&2; \
+		echo "$$unformatted" >&2; exit 1; \
+	fi
+	"$(OPA)" check --strict $(REGO_DIR)
+	node scripts/rego-metadata-check.mjs "$(OPA)" $(REGO_METADATA_DIRS)
+	node scripts/rego-metadata-check.mjs --cite "$(OPA)" $(REGO_CITED_DIRS)
+	"$(OPA)" test $(REGO_DIR) $(GOLDEN_DIR)
+	@"$(OPA)" test $(REGO_DIR) $(GOLDEN_DIR) --coverage --format json | node scripts/rego-coverage.mjs $(REGO_DIR) $(REGO_COVERAGE_MIN)
+
+# Regenerate the capabilities that confine the bundle to builtins the opa-wasm SDK runs.
+opa-capabilities: opa
+	node scripts/wasm-capabilities.mjs "$(OPA)" $(OPA_CAPABILITIES)
+
+# Build the wasm bundle, revision stamped from the content of $(REGO_DIR).
+bundle: opa
+	@mkdir -p $(dir $(REGO_BUNDLE))
+	@revision="$$(scripts/rego-revision.sh $(REGO_DIR))" && \
+	"$(OPA)" build -t wasm $(addprefix -e ,$(OPA_ENTRYPOINTS)) \
+		--capabilities $(OPA_CAPABILITIES) --revision "$$revision" \
+		--ignore '*_test.rego' -o $(REGO_BUNDLE) $(REGO_DIR) && \
+	echo "built $(REGO_BUNDLE) ($$revision)"
+
+# Fail when the committed bundle does not match $(REGO_DIR) or lacks an entrypoint.
+bundle-check:
+	@revision="$$(scripts/rego-revision.sh $(REGO_DIR))" && \
+	node scripts/bundle-check.mjs $(REGO_BUNDLE) "$$revision" $(OPA_ENTRYPOINTS)

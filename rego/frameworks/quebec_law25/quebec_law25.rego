@@ -1,0 +1,80 @@
+# METADATA
+# title: Quebec Law 25
+# description: >-
+#   An Act to modernize legislative provisions as regards the protection of
+#   personal information (S.Q. 2021, c. 25), amending the Act respecting the
+#   protection of personal information in the private sector (CQLR c. P-39.1).
+#   Communicating personal information outside Quebec needs a privacy impact
+#   assessment first (s.17); a minor under 14 needs parental consent (s.4.1).
+# related_resources:
+#   - ref: https://www.legisquebec.gouv.qc.ca/en/document/cs/P-39.1
+package frameworks.quebec_law25
+
+import data.residency.policy
+import data.residency.reasons
+import data.residency.regions
+
+# METADATA
+# title: Quebec Law 25 applies
+# description: The effective policy lists `quebec_law25` (an enterprise in Quebec, CQLR c. P-39.1 s.1).
+# related_resources:
+#   - ref: https://www.legisquebec.gouv.qc.ca/en/document/cs/P-39.1
+applies if "quebec_law25" in policy.frameworks
+
+# METADATA
+# title: Quebec Law 25 legal regions
+# description: >-
+#   Regions in Quebec (ca-central, Montréal), plus regions a privacy impact assessment under s.17 of the
+#   Act respecting the protection of personal information in the private sector
+#   found adequately protective (`qc_pia`).
+# related_resources:
+#   - ref: https://www.legisquebec.gouv.qc.ca/en/document/cs/P-39.1#se:17
+legal_regions := {"ca-central"} | (policy.mechanism_regions("qc_pia") & regions.codes)
+
+# METADATA
+# title: Communication outside Quebec without a PIA
+# description: >-
+#   Personal information leaves Quebec only after a privacy impact assessment
+#   (CQLR c. P-39.1 s.17).
+# related_resources:
+#   - ref: https://www.legisquebec.gouv.qc.ca/en/document/cs/P-39.1#se:17
+# custom:
+#   code: DENY_QC_PIA_MISSING
+#   decided_by: framework
+#   message: no privacy impact assessment covers communication outside Quebec (CQLR c. P-39.1 s.17)
+exclusion := reasons.finding(rego.metadata.rule(), "quebec_law25")
+
+# METADATA
+# title: Elimination label
+# description: How `eliminated` names a region Quebec Law 25 removed.
+# related_resources:
+#   - ref: https://www.legisquebec.gouv.qc.ca/en/document/cs/P-39.1#se:17
+elimination := "quebec_law25:qc_pia_missing"
+
+# METADATA
+# title: Minor under 14
+# description: >-
+#   A learner whose known age is under 14 (CQLR c. P-39.1 s.4.1). An unknown age
+#   does not trigger the gate (only COPPA fails closed on it, SPEC §4.2).
+# related_resources:
+#   - ref: https://www.legisquebec.gouv.qc.ca/en/document/cs/P-39.1#se:4.1
+minor if {
+	applies
+	policy.age < 14
+}
+
+# METADATA
+# title: Consent gate for minors
+# description: >-
+#   Personal information about a minor under 14 is collected only with the consent
+#   of the person having parental authority (CQLR c. P-39.1 s.4.1).
+# related_resources:
+#   - ref: https://www.legisquebec.gouv.qc.ca/en/document/cs/P-39.1#se:4.1
+# custom:
+#   code: DENY_QC_MINOR_NO_CONSENT
+#   decided_by: consent_gate
+#   message: a minor under 14 needs the consent of the person having parental authority (CQLR c. P-39.1 s.4.1)
+consent_gate := reasons.finding(rego.metadata.rule(), "quebec_law25") if {
+	minor
+	not policy.consent("parental_consent")
+}

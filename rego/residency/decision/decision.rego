@@ -1,0 +1,128 @@
+# METADATA
+# title: Access decision
+# description: >-
+#   Entrypoint `residency/decision` (SPEC §4, docs/policy-contract.md). Every rule
+#   of this package is a field of the wire result and is always defined; the
+#   logic lives in sibling packages (`residency.outcome` decides).
+# related_resources:
+#   - ref: ../shared/SPEC.md#4-the-decision-entrypoint-residencydecision
+#   - ref: ../docs/policy-contract.md
+package residency.decision
+
+import data.residency.erasure
+import data.residency.legal
+import data.residency.obligations as duties
+import data.residency.outcome as access
+import data.residency.policy
+import data.residency.tenant
+
+default allowed := false
+
+# METADATA
+# title: Allowed
+# description: Whether the access may proceed.
+allowed := access.outcome.allowed
+
+default target_region := null
+
+# METADATA
+# title: Target region
+# description: Where to serve the request; null when denied.
+target_region := access.outcome.target
+
+default reason := {
+	"code": "DENY_NO_POLICY",
+	"decided_by": "fail_closed",
+	"framework": null,
+	"message": "the policy could not be evaluated; failing closed",
+}
+
+# METADATA
+# title: Reason
+# description: "`{code, decided_by, framework, message}` of the rule that decided."
+reason := access.outcome.reason
+
+default reasons := []
+
+# METADATA
+# title: Reasons
+# description: The deciding reason first, then the supporting findings (other laws, gates, lifted rules).
+reasons := array.concat([access.outcome.reason], access.outcome.supporting)
+
+# METADATA
+# title: Legal regions
+# description: L, sorted (SPEC §4.1).
+legal_regions := sort(legal.legal_regions)
+
+# METADATA
+# title: Permitted regions
+# description: T, sorted (SPEC §4.3).
+permitted_regions := sort(tenant.permitted_regions)
+
+# METADATA
+# title: Eliminated
+# description: Each region outside T and why (SPEC §4.7).
+eliminated := tenant.eliminated
+
+# METADATA
+# title: Frameworks
+# description: The applicable frameworks, sorted.
+frameworks := sort(policy.frameworks)
+
+default obligations := {
+	"retention_days": null,
+	"erasure_deadline_days": null,
+	"encryption_at_rest": true,
+	"notify": [],
+}
+
+# METADATA
+# title: Obligations
+# description: Retention, erasure deadline, encryption at rest and who to notify (SPEC §4.7).
+obligations := {
+	"retention_days": duties.retention_days,
+	"erasure_deadline_days": duties.erasure_deadline_days,
+	"encryption_at_rest": true,
+	"notify": access.outcome.notify,
+}
+
+default override_id := null
+
+# METADATA
+# title: Override used
+# description: The break-glass override the decision relied on, else null.
+override_id := access.outcome.override_id
+
+default failover := false
+
+# METADATA
+# title: Failover
+# description: The primary was unavailable and the request failed over.
+failover := access.outcome.failover
+
+default erasure_targets := []
+
+# METADATA
+# title: Erasure targets
+# description: For `delete`, every region that may hold a copy, sorted (SPEC §4.6).
+erasure_targets := erasure.targets if {
+	policy.present
+	access.erasing
+}
+
+default deferred := []
+
+# METADATA
+# title: Deferred erasure targets
+# description: For `delete`, the targets that are unavailable now.
+deferred := erasure.deferred if {
+	policy.present
+	access.erasing
+}
+
+# METADATA
+# title: Flags
+# description: >-
+#   `NONCOMPLIANT_COPY_FOUND` (an erasure target outside L), `REGION_DEGRADED`
+#   (target degraded), `REGION_UNAVAILABLE` (a requested non-primary region is unavailable).
+flags := sort(access.flags)

@@ -1,0 +1,110 @@
+# METADATA
+# title: Effective residency policy
+# description: >-
+#   Defensive accessors over `input.policy`, the learner policy merged over the
+#   tenant policy by the host (SPEC §2). Absent, null or ill-typed fields read as
+#   their documented defaults, so no rule elsewhere has to guard them.
+# related_resources:
+#   - ref: ../shared/SPEC.md#2-residency-policies
+package residency.policy
+
+import data.residency.reasons
+
+default present := false
+
+# METADATA
+# title: A policy is in force
+# description: The host found an active policy for the tenant; without one every decision fails closed.
+present if is_object(input.policy)
+
+default _p := {}
+
+_p := input.policy if is_object(input.policy)
+
+_array(field) := value if {
+	value := _p[field]
+	is_array(value)
+} else := []
+
+# METADATA
+# title: Primary region
+# description: The effective primary region; undefined when the policy has none.
+primary := _p.primary_region if is_string(_p.primary_region)
+
+# METADATA
+# title: Allowed regions
+# description: The organisational allow-list in policy order; `[]` means no allow-list.
+allowed := _array("allowed_regions")
+
+# METADATA
+# title: Allow-list present
+# description: The policy restricts regions to its primary and `allowed_regions`.
+has_allow_list if count(allowed) > 0
+
+# METADATA
+# title: Prohibited regions
+# description: The organisational deny-list.
+prohibited := {region | some region in _array("prohibited_regions")}
+
+# METADATA
+# title: Compliance frameworks
+# description: The frameworks that apply, as decided upstream (establishment or targeting).
+frameworks := {name | some name in _array("compliance_frameworks")}
+
+# METADATA
+# title: Cross-region failover enabled
+# description: Both the tenant and the learner allow failover (SPEC §2 inheritance).
+failover_enabled if _p.allow_cross_region_failover == true
+
+# METADATA
+# title: Failover order
+# description: "`failover_regions`, or `allowed_regions` in order when none are listed (SPEC §2)."
+failover_order := regions if {
+	regions := _array("failover_regions")
+	count(regions) > 0
+} else := allowed
+
+# METADATA
+# title: Retention days
+# description: The effective `data_retention_days` (the minimum across tenant and learner); undefined when unset.
+retention_days := days if {
+	days := _p.data_retention_days
+	is_number(days)
+}
+
+# METADATA
+# title: Learner age
+# description: The learner's age in years; undefined when unknown.
+age := years if {
+	years := _p.learner_age
+	is_number(years)
+}
+
+# METADATA
+# title: Consent recorded
+# description: "`consents[name]` is true (`school_authorization`, `parental_consent`, `ai_training_consent`)."
+consent(name) if _p.consents[name] == true
+
+# METADATA
+# title: Transfer mechanism regions
+# description: Regions covered by a region-listing transfer mechanism (`dpf`, `scc_tia`, `qc_pia`).
+mechanism_regions(name) := {region | some region in _p.transfer_mechanisms[name]}
+
+# METADATA
+# title: Transfer mechanism in place
+# description: A boolean transfer mechanism is agreed (`pipeda_contract`, `anpd_scc`).
+mechanism(name) if _p.transfer_mechanisms[name] == true
+
+# METADATA
+# title: Break-glass permitted
+# description: The tenant agreed in advance that break-glass may lift its organisational rules.
+override_permitted if _p.override_permitted == true
+
+# METADATA
+# title: No policy
+# description: No active policy for the tenant; every decision fails closed (SPEC §4).
+# custom:
+#   code: DENY_NO_POLICY
+#   decided_by: fail_closed
+#   message: no active residency policy for the tenant
+missing := reasons.finding(rego.metadata.rule(), null)

@@ -1,0 +1,49 @@
+# METADATA
+# title: Region catalog and runtime health
+# description: >-
+#   The seven regions of SPEC §1 (bundle data `data.reference.regions`) and the
+#   operator-set health the host passes in `input.region_health`.
+# related_resources:
+#   - ref: ../shared/SPEC.md#1-regions
+package residency.regions
+
+import data.residency.reasons
+
+# METADATA
+# title: Region codes
+# description: Every region code the bundle knows.
+codes := {code | some code, _ in data.reference.regions}
+
+# METADATA
+# title: Known region
+# description: The code names a region of the catalog.
+known(region) if data.reference.regions[region]
+
+default _health := {}
+
+_health := input.region_health if is_object(input.region_health)
+
+# METADATA
+# title: Region health
+# description: >-
+#   `healthy`, `degraded` or `unavailable`; a region the host did not mention is healthy.
+health(region) := object.get(_health, region, "healthy")
+
+# METADATA
+# title: Unavailable regions
+# description: Regions an operator marked `unavailable` (they trigger failover, SPEC §4.5).
+unavailable contains region if {
+	some region, status in _health
+	status == "unavailable"
+}
+
+# METADATA
+# title: Unknown region
+# description: >-
+#   A region code the catalog does not know. The host rejects it with 400 before
+#   evaluating; the policy still fails closed if one reaches it.
+# custom:
+#   code: DENY_UNKNOWN_REGION
+#   decided_by: fail_closed
+#   message: unknown region
+unknown := reasons.finding(rego.metadata.rule(), null)
