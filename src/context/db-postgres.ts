@@ -23,6 +23,9 @@ export async function createPostgresDb(options: PostgresOptions): Promise<Db> {
     max: options.max ?? 10,
     // Fail fast when the server is gone so callers can answer 503 instead of hanging.
     connectionTimeoutMillis: 2_000,
+    // A connection that goes silent (no RST) must fail the query, not hang the audit flusher.
+    query_timeout: 10_000,
+    keepAlive: true,
     idleTimeoutMillis: 30_000,
     types,
     ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
@@ -53,6 +56,12 @@ export async function createPostgresDb(options: PostgresOptions): Promise<Db> {
     async transaction<T>(fn: (tx: { query: Db["query"] }) => Promise<T>): Promise<T> {
       const client = await pool.connect();
       let broken = false;
+      // A checked-out client has no pool listener: without ours, a connection dropped mid-
+      // transaction would surface as an uncaught 'error' event and end the process.
+      const onClientError = () => {
+        broken = true;
+      };
+      client.on("error", onClientError);
       try {
         await client.query("BEGIN");
         const value = await fn({
@@ -70,6 +79,7 @@ export async function createPostgresDb(options: PostgresOptions): Promise<Db> {
         }
         throw err;
       } finally {
+        client.removeListener("error", onClientError);
         client.release(broken);
       }
     },

@@ -1,14 +1,14 @@
 import { randomUUID } from "node:crypto";
 import type { AuditAppender, AuditEventInput } from "../audit/types.ts";
 import type { ContextLoader, TenantContext } from "../context/context-loader.ts";
-import type { RegionCode } from "../domain/vocabulary.ts";
+import { REGION_CODES, type RegionCode } from "../domain/vocabulary.ts";
 import type { Infrastructure } from "../endpoints/infrastructure.ts";
 import { AppError, toError } from "../errors.ts";
 import type { AccessRequest, InferenceRequest } from "../http/schemas.ts";
 import type { LoadedBundle } from "../policy/bundle.ts";
 import type { PolicyEngine } from "../policy/engine.ts";
-import type { AccessResult, Entrypoint, InferenceResult } from "../policy/types.ts";
-import type { AccessDecision, Caller, InferenceDecision } from "./types.ts";
+import type { AccessResult, Entrypoint, InferenceResult, Obligations, Reason } from "../policy/types.ts";
+import type { AccessDecision, Caller, DecisionEnvelope, InferenceDecision } from "./types.ts";
 
 // The use case: load context → evaluate the bundle → map to infrastructure → audit → answer.
 // No driver, no HTTP: everything comes in through DecideDeps.
@@ -27,6 +27,80 @@ export type DecideDeps = {
   onDecision?: (kind: "access" | "inference" | "presign", allowed: boolean, code: string) => void;
   onBackgroundError?: (err: Error) => void;
 };
+
+const reasonOf = (r: Reason): Reason => ({
+  code: r.code,
+  decided_by: r.decided_by,
+  framework: r.framework,
+  message: r.message,
+});
+const obligationsOf = (o: Obligations): Obligations => ({
+  retention_days: o.retention_days,
+  erasure_deadline_days: o.erasure_deadline_days,
+  encryption_at_rest: o.encryption_at_rest,
+  notify: o.notify,
+});
+const eliminatedOf = (e: Record<string, string>): Record<string, string> =>
+  Object.fromEntries(
+    Object.entries(e).sort(
+      ([a], [b]) => REGION_CODES.indexOf(a as RegionCode) - REGION_CODES.indexOf(b as RegionCode),
+    ),
+  );
+
+// Wire order of SPEC §6 (the wasm returns fields in hash order): what a reader scans for first,
+// first. Erasure fields only on deletes.
+function accessDecision(env: DecisionEnvelope, r: AccessResult, erasure: boolean): AccessDecision {
+  return {
+    decision_id: env.decision_id,
+    allowed: r.allowed,
+    target_region: r.target_region,
+    reason: reasonOf(r.reason),
+    reasons: r.reasons.map(reasonOf),
+    legal_regions: r.legal_regions,
+    permitted_regions: r.permitted_regions,
+    eliminated: eliminatedOf(r.eliminated),
+    frameworks: r.frameworks,
+    obligations: obligationsOf(r.obligations),
+    override_id: r.override_id,
+    failover: r.failover,
+    infrastructure: env.infrastructure,
+    ...(erasure ? { erasure_targets: r.erasure_targets, deferred: r.deferred } : {}),
+    flags: r.flags,
+    policy: env.policy,
+    bundle_revision: env.bundle_revision,
+    evaluated_at: env.evaluated_at,
+  } as AccessDecision;
+}
+
+function inferenceDecision(env: DecisionEnvelope, r: InferenceResult): InferenceDecision {
+  return {
+    decision_id: env.decision_id,
+    allowed: r.allowed,
+    provider: r.provider,
+    model: r.model,
+    endpoint: r.endpoint,
+    route: r.route,
+    provider_region: r.provider_region,
+    destinations: r.destinations,
+    fallback_used: r.fallback_used,
+    target_region: r.target_region,
+    reason: reasonOf(r.reason),
+    reasons: r.reasons.map(reasonOf),
+    legal_regions: r.legal_regions,
+    permitted_regions: r.permitted_regions,
+    eliminated: eliminatedOf(r.eliminated),
+    frameworks: r.frameworks,
+    obligations: obligationsOf(r.obligations),
+    override_id: r.override_id,
+    failover: r.failover,
+    infrastructure: env.infrastructure,
+    flags: r.flags,
+    rejected_candidates: r.rejected_candidates,
+    policy: env.policy,
+    bundle_revision: env.bundle_revision,
+    evaluated_at: env.evaluated_at,
+  };
+}
 
 function withoutRequest(input: unknown): Record<string, unknown> {
   const { request: _request, ...rest } = input as Record<string, unknown>;
@@ -177,10 +251,11 @@ export function createDecide(deps: DecideDeps) {
       settings: { required_approvals: deps.requiredApprovals },
     };
     const result = evaluate<AccessResult>(bundle, "residency/decision", input);
-    let decision: AccessDecision = {
-      ...envelope(bundle, context, now, result.target_region, result.allowed),
-      ...result,
-    };
+    let decision = accessDecision(
+      envelope(bundle, context, now, result.target_region, result.allowed),
+      result,
+      request.operation_type === "delete",
+    );
     const type = options.auditType ?? "decision.access";
     const enriched = options.enrich ? await options.enrich(decision) : null;
     if (enriched) decision = { ...decision, ...enriched.response };
@@ -213,10 +288,10 @@ export function createDecide(deps: DecideDeps) {
       settings: { required_approvals: deps.requiredApprovals },
     };
     const result = evaluate<InferenceResult>(bundle, "inference/route", input);
-    const decision: InferenceDecision = {
-      ...envelope(bundle, context, now, result.provider_region, result.allowed),
-      ...result,
-    };
+    const decision = inferenceDecision(
+      envelope(bundle, context, now, result.provider_region, result.allowed),
+      result,
+    );
     await commit(
       auditRecord("decision.inference", decision, request, input, caller, now, {
         provider: decision.provider,

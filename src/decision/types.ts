@@ -13,5 +13,9 @@ export type DecisionEnvelope = {
   evaluated_at: string;
 };
 
-export type AccessDecision = DecisionEnvelope & AccessResult;
+export type AccessDecision = DecisionEnvelope &
+  Omit<AccessResult, "erasure_targets" | "deferred"> & {
+    erasure_targets?: AccessResult["erasure_targets"];
+    deferred?: AccessResult["deferred"];
+  };
 export type InferenceDecision = DecisionEnvelope & InferenceResult;

@@ -18,6 +18,8 @@ CREATE TABLE audit_log (
 );
 CREATE INDEX audit_log_tenant ON audit_log (tenant_id, seq);
 CREATE INDEX audit_log_occurred ON audit_log (occurred_at, seq);
+-- "Everything about this learner" (a data subject's access or erasure request) must not scan the log.
+CREATE INDEX audit_log_learner ON audit_log (learner_id, seq) WHERE learner_id IS NOT NULL;
 
 -- The database refuses rewrites of history, whoever the caller is (short of a superuser who
 -- disables triggers — which the hash chain then exposes).

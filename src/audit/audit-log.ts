@@ -1,0 +1,287 @@
+// The durable, hash-chained audit writer (SPEC §7): a decision is answered only once its record
+// is committed, so the write path is on every request's critical path.
+//
+// Group commit: callers queue their records; one flusher at a time writes everything queued (up
+// to maxBatch) in one transaction and one multi-row INSERT, then settles every waiter. While a
+// flush runs, newcomers queue for the next one, so batches grow with load and no timer adds
+// latency when idle. A batch commits whole or not at all, and its waiters learn the same outcome.
+
+import type { Db, Queryable } from "../context/db.ts";
+import { AppError, toError } from "../errors.ts";
+import {
+  canonicalJson,
+  chainHashPreSerialized,
+  GENESIS_HASH,
+  isStorableText,
+  toIsoMillis,
+} from "./canonical.ts";
+import type { AuditAppender, AuditEventInput } from "./types.ts";
+
+export type AuditLog = AuditAppender & {
+  /** Refuses new records, then resolves once every queued record is settled. Leaves the db open. */
+  close(): Promise<void>;
+};
+
+export type AuditLogOptions = {
+  db: Pick<Db, "transaction">;
+  /** Most records per transaction (default 500). */
+  maxBatch?: number;
+  onFlush?: (info: { size: number; ms: number }) => void;
+  /** A batch (or a per-row write) failed; its waiters were rejected with AUDIT_UNAVAILABLE. */
+  onError?: (err: Error, info: { size: number }) => void;
+};
+
+export type Appended = { seq: number; hash: string };
+
+// Every writer, in every instance sharing the database, serialises on this lock, so there is one
+// chain and seq stays gap-free. The second key is the schema: audit_log tables in different
+// schemas (isolated tests, the benchmark) are different chains and need not wait for each other.
+const CHAIN_LOCK = 727_002;
+
+const COLUMNS = [
+  "seq",
+  "event_id",
+  "type",
+  "occurred_at",
+  "tenant_id",
+  "learner_id",
+  "actor",
+  "request_id",
+  "bundle_revision",
+  "policy_id",
+  "policy_version",
+  "payload",
+  "prev_hash",
+  "hash",
+] as const;
+
+// The wire protocol allows 65,535 bind parameters per statement.
+const MAX_PARAMS = 60_000;
+const ROWS_PER_INSERT = Math.floor(MAX_PARAMS / COLUMNS.length);
+
+const INT4_MAX = 2_147_483_647;
+
+type Prepared = Omit<AuditEventInput, "occurred_at" | "payload"> & {
+  occurred_at: string;
+  payloadJson: string;
+};
+
+type Waiter = Prepared & {
+  resolve: (value: Appended) => void;
+  reject: (err: AppError) => void;
+};
+
+export function createAuditLog(options: AuditLogOptions): AuditLog {
+  const { db } = options;
+  const maxBatch = options.maxBatch ?? 500;
+  if (!Number.isInteger(maxBatch) || maxBatch < 1)
+    throw new RangeError(`maxBatch must be a positive integer`);
+
+  const queue: Waiter[] = [];
+  let flushing: Promise<void> | null = null;
+  let closed = false;
+
+  async function drain(): Promise<void> {
+    // Let every request handled in this turn of the event loop join the first batch.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    while (queue.length > 0) await flush(queue.splice(0, maxBatch));
+    flushing = null;
+  }
+
+  async function flush(batch: Waiter[]): Promise<void> {
+    const started = performance.now();
+    let written: Appended[];
+    try {
+      written = await db.transaction((tx) => writeChain(tx, batch));
+    } catch (err) {
+      if (batch.length > 1 && isDataError(err)) {
+        // The store refused a record (say, a reused event_id), not the batch: retry each record
+        // alone so one bad record does not turn its neighbours' decisions into 503s.
+        for (const waiter of batch) await flush([waiter]);
+        return;
+      }
+      const cause = toError(err);
+      report(() => options.onError?.(cause, { size: batch.length }));
+      for (const waiter of batch) waiter.reject(unavailable(cause));
+      return;
+    }
+    for (const [i, waiter] of batch.entries()) waiter.resolve(written[i]!);
+    report(() => options.onFlush?.({ size: batch.length, ms: performance.now() - started }));
+  }
+
+  return {
+    append(event) {
+      if (closed) return Promise.reject(new AppError("AUDIT_UNAVAILABLE", "audit log is closed"));
+      let prepared: Prepared;
+      try {
+        prepared = prepare(event);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+      return new Promise<Appended>((resolve, reject) => {
+        queue.push({ ...prepared, resolve, reject });
+        flushing ??= drain();
+      });
+    },
+    async close() {
+      closed = true;
+      while (flushing) await flushing;
+    },
+  };
+}
+
+/**
+ * One transaction per record, same chain. Exists only so the benchmark can show what group
+ * commit buys; the service uses createAuditLog.
+ */
+export function createPerRowAuditLog(options: Omit<AuditLogOptions, "maxBatch">): AuditLog {
+  const { db } = options;
+  const inFlight = new Set<Promise<unknown>>();
+  let closed = false;
+
+  return {
+    async append(event) {
+      if (closed) throw new AppError("AUDIT_UNAVAILABLE", "audit log is closed");
+      const prepared = prepare(event);
+      const started = performance.now();
+      const write = db.transaction((tx) => writeChain(tx, [prepared]));
+      inFlight.add(write);
+      try {
+        const [written] = await write;
+        report(() => options.onFlush?.({ size: 1, ms: performance.now() - started }));
+        return written!;
+      } catch (err) {
+        const cause = toError(err);
+        report(() => options.onError?.(cause, { size: 1 }));
+        throw unavailable(cause);
+      } finally {
+        inFlight.delete(write);
+      }
+    },
+    async close() {
+      closed = true;
+      await Promise.allSettled([...inFlight]);
+    },
+  };
+}
+
+/** Under the chain lock: read the head, link the records after it, insert them. */
+async function writeChain(tx: Queryable, records: readonly Prepared[]): Promise<Appended[]> {
+  await tx.query("SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))", [CHAIN_LOCK]);
+  // Read after the lock: under READ COMMITTED this statement sees the previous holder's commit.
+  const head = await tx.query<{ seq: number | bigint; hash: string }>(
+    "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1",
+  );
+  let seq = head.rows[0] ? Number(head.rows[0].seq) : 0;
+  let prevHash = head.rows[0]?.hash ?? GENESIS_HASH;
+
+  const written: Appended[] = [];
+  const params: unknown[] = [];
+  for (const record of records) {
+    seq += 1;
+    const hash = chainHashPreSerialized(prevHash, { ...record, seq }, record.payloadJson);
+    params.push(
+      seq,
+      record.event_id,
+      record.type,
+      record.occurred_at,
+      record.tenant_id,
+      record.learner_id,
+      record.actor,
+      record.request_id,
+      record.bundle_revision,
+      record.policy_id,
+      record.policy_version,
+      record.payloadJson,
+      prevHash,
+      hash,
+    );
+    written.push({ seq, hash });
+    prevHash = hash;
+  }
+  for (let row = 0; row < records.length; row += ROWS_PER_INSERT) {
+    const rows = Math.min(ROWS_PER_INSERT, records.length - row);
+    const start = row * COLUMNS.length;
+    await tx.query(insertSql(rows), params.slice(start, start + rows * COLUMNS.length));
+  }
+  return written;
+}
+
+const insertSqlCache = new Map<number, string>();
+
+function insertSql(rows: number): string {
+  let sql = insertSqlCache.get(rows);
+  if (sql === undefined) {
+    const tuples: string[] = [];
+    for (let r = 0; r < rows; r++) {
+      const base = r * COLUMNS.length;
+      tuples.push(`(${COLUMNS.map((_, c) => `$${base + c + 1}`).join(",")})`);
+    }
+    sql = `INSERT INTO audit_log (${COLUMNS.join(",")}) VALUES ${tuples.join(",")}`;
+    if (insertSqlCache.size < 64) insertSqlCache.set(rows, sql);
+  }
+  return sql;
+}
+
+/**
+ * Checks the record before it joins a batch: whatever the store would refuse is refused here,
+ * for this caller alone.
+ */
+function prepare(event: AuditEventInput): Prepared {
+  try {
+    return {
+      event_id: requiredText(event.event_id, "event_id"),
+      type: requiredText(event.type, "type"),
+      occurred_at: toIsoMillis(event.occurred_at),
+      tenant_id: optionalText(event.tenant_id, "tenant_id"),
+      learner_id: optionalText(event.learner_id, "learner_id"),
+      actor: optionalText(event.actor, "actor"),
+      request_id: optionalText(event.request_id, "request_id"),
+      bundle_revision: optionalText(event.bundle_revision, "bundle_revision"),
+      policy_id: optionalText(event.policy_id, "policy_id"),
+      policy_version: policyVersion(event.policy_version),
+      payloadJson: canonicalJson(event.payload),
+    };
+  } catch (err) {
+    throw new AppError("AUDIT_UNAVAILABLE", `audit record refused: ${toError(err).message}`, { cause: err });
+  }
+}
+
+function requiredText(value: unknown, field: string): string {
+  if (typeof value !== "string" || value === "") throw new TypeError(`${field} must be a non-empty string`);
+  return optionalText(value, field)!;
+}
+
+function optionalText(value: unknown, field: string): string | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value !== "string" || !isStorableText(value))
+    throw new TypeError(`${field} must be storable text`);
+  return value;
+}
+
+function policyVersion(value: unknown): number | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value !== "number" || !Number.isInteger(value) || Math.abs(value) > INT4_MAX) {
+    throw new TypeError("policy_version must be a 32-bit integer");
+  }
+  return value;
+}
+
+/** SQLSTATE classes 22 (data exception) and 23 (integrity violation): the record, not the store. */
+function isDataError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === "string" && (code.startsWith("22") || code.startsWith("23"));
+}
+
+function unavailable(cause: Error): AppError {
+  return new AppError("AUDIT_UNAVAILABLE", "audit store could not commit the record", { cause });
+}
+
+// A throwing callback must not stop the flusher: every later decision would wait forever.
+function report(callback: () => void): void {
+  try {
+    callback();
+  } catch {
+    // the callback's own bug; the audit log keeps going
+  }
+}

@@ -1,0 +1,163 @@
+// Canonical JSON and the audit hash chain (SPEC §7).
+//
+// The hash must survive a round trip through the store: jsonb reorders keys and re-prints
+// numbers, timestamptz comes back as a Date. So the canonical form depends only on JSON
+// *values*: keys sorted by UTF-16 code units (as RFC 8785 does), no whitespace, numbers as JS
+// prints them (a jsonb number parses back to the same double, which prints the same), times as
+// ISO strings with milliseconds. Whatever jsonb could not give back unchanged is refused here,
+// before it is hashed, rather than discovered later as a "broken" chain.
+
+import { createHash } from "node:crypto";
+import type { AuditRecord } from "./types.ts";
+
+/** prev_hash of seq 1. */
+export const GENESIS_HASH = "0".repeat(64);
+
+/** The record fields the hash covers, in the form they are written or read back. */
+export type ChainFields = Pick<
+  AuditRecord,
+  | "seq"
+  | "event_id"
+  | "type"
+  | "tenant_id"
+  | "learner_id"
+  | "actor"
+  | "request_id"
+  | "bundle_revision"
+  | "policy_id"
+  | "policy_version"
+  | "payload"
+> & { occurred_at: Date | string };
+
+/**
+ * Canonical JSON text of a JSON value. Mirrors JSON.stringify (toJSON is honoured, undefined /
+ * functions / symbols are dropped from objects and become null in arrays) but throws a TypeError
+ * on non-finite numbers, bigints, cycles, and strings Postgres cannot store (NUL, lone surrogates).
+ */
+export function canonicalJson(value: unknown): string {
+  const trail: Array<string | number> = [];
+  const out = write(value, "", trail, new Set());
+  if (out === undefined) throw new TypeError("canonical JSON: top-level value is not JSON");
+  return out;
+}
+
+// `trail` holds the keys down to the current value; a path string is built only for an error.
+function write(
+  input: unknown,
+  key: string,
+  trail: Array<string | number>,
+  ancestors: Set<object>,
+): string | undefined {
+  let value = input;
+  if (
+    value !== null &&
+    typeof value === "object" &&
+    typeof (value as { toJSON?: unknown }).toJSON === "function"
+  ) {
+    value = (value as { toJSON: (key: string) => unknown }).toJSON(key);
+  }
+  switch (typeof value) {
+    case "string":
+      return quote(value, trail);
+    case "number":
+      if (!Number.isFinite(value)) throw invalid("non-finite number", trail);
+      return JSON.stringify(value);
+    case "boolean":
+      return value ? "true" : "false";
+    case "bigint":
+      throw invalid("bigint", trail);
+    case "undefined":
+    case "function":
+    case "symbol":
+      return undefined;
+  }
+  if (value === null) return "null";
+  const object = value as object;
+  if (ancestors.has(object)) throw invalid("cycle", trail);
+  ancestors.add(object);
+  let out: string;
+  if (Array.isArray(object)) {
+    out = "[";
+    for (let i = 0; i < object.length; i++) {
+      trail.push(i);
+      out += `${i > 0 ? "," : ""}${write(object[i], String(i), trail, ancestors) ?? "null"}`;
+      trail.pop();
+    }
+    out += "]";
+  } else {
+    const members: string[] = [];
+    const record = object as Record<string, unknown>;
+    for (const name of Object.keys(record).sort()) {
+      trail.push(name);
+      const member = write(record[name], name, trail, ancestors);
+      if (member !== undefined) members.push(`${quote(name, trail)}:${member}`);
+      trail.pop();
+    }
+    out = `{${members.join(",")}}`;
+  }
+  ancestors.delete(object);
+  return out;
+}
+
+function quote(text: string, trail: ReadonlyArray<string | number>): string {
+  if (!isStorableText(text)) throw invalid("NUL or lone surrogate in string", trail);
+  return JSON.stringify(text);
+}
+
+function invalid(reason: string, trail: ReadonlyArray<string | number>): TypeError {
+  const path = trail.map((k) => (typeof k === "number" ? `[${k}]` : `.${k}`)).join("");
+  return new TypeError(`canonical JSON: ${reason} at $${path}`);
+}
+
+const SURROGATE = /[\ud800-\udfff]/;
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** Postgres text and jsonb refuse NUL, and jsonb refuses unpaired surrogates. */
+export function isStorableText(text: string): boolean {
+  return !text.includes("\u0000") && !(SURROGATE.test(text) && LONE_SURROGATE.test(text));
+}
+
+/** ISO string with milliseconds; accepts what the writer holds (Date) and what an export holds. */
+export function toIsoMillis(value: Date | string): string {
+  const date = typeof value === "string" ? new Date(value) : value;
+  if (Number.isNaN(date.getTime())) throw new TypeError(`invalid timestamp ${String(value)}`);
+  return date.toISOString();
+}
+
+/** sha256 hex of prev_hash ‖ canonical JSON of the record fields. */
+export function chainHash(prevHash: string, record: ChainFields): string {
+  return chainHashPreSerialized(prevHash, record, canonicalJson(record.payload));
+}
+
+/** chainHash for a record whose payload is already canonical JSON text (the writer's hot path). */
+export function chainHashPreSerialized(
+  prevHash: string,
+  record: Omit<ChainFields, "payload">,
+  payloadJson: string,
+): string {
+  return createHash("sha256").update(prevHash).update(canonicalRecordJson(record, payloadJson)).digest("hex");
+}
+
+/**
+ * canonicalJson of the hashed record, written out with its keys already in order: this runs for
+ * every record written and verified. A test holds it equal to the generic form.
+ */
+export function canonicalRecordJson(record: Omit<ChainFields, "payload">, payloadJson: string): string {
+  const version = record.policy_version ?? null;
+  if (version !== null && !Number.isFinite(version))
+    throw new TypeError("canonical JSON: non-finite policy_version");
+  if (!Number.isFinite(record.seq)) throw new TypeError("canonical JSON: non-finite seq");
+  return (
+    `{"actor":${text(record.actor)},"bundle_revision":${text(record.bundle_revision)},` +
+    `"event_id":${text(record.event_id)},"learner_id":${text(record.learner_id)},` +
+    `"occurred_at":"${toIsoMillis(record.occurred_at)}","payload":${payloadJson},` +
+    `"policy_id":${text(record.policy_id)},"policy_version":${version === null ? "null" : JSON.stringify(version)},` +
+    `"request_id":${text(record.request_id)},"seq":${JSON.stringify(record.seq)},` +
+    `"tenant_id":${text(record.tenant_id)},"type":${text(record.type)}}`
+  );
+}
+
+// An omitted field is read back as NULL: hash it as null, never as absent.
+function text(value: string | null | undefined): string {
+  return value === null || value === undefined ? "null" : quote(value, []);
+}

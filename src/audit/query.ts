@@ -1,0 +1,181 @@
+// Reading the audit log back (SPEC §6 `GET /api/v1/audit/access-logs`), newest first, with
+// keyset pagination on seq so a page costs the same at any depth.
+//
+// Items carry exactly the hashed fields (policy_id / policy_version flat, as stored) plus
+// prev_hash and hash, so an auditor can recompute every hash from what the API returns.
+
+import type { Db } from "../context/db.ts";
+import { AppError } from "../errors.ts";
+
+/**
+ * The payload of decision records (`decision.access`, `decision.inference`, `decision.presign`).
+ * The filters below read `request.operation_type` and `decision.allowed`; everything else is free.
+ */
+export type DecisionAuditPayload = {
+  /** The compact request as received (tenant_id, operation_type, resource_type, requested_region, …). */
+  request: { operation_type: string; [field: string]: unknown };
+  /** The answer (allowed, reason_code, target_region, legal_regions, permitted_regions, …). */
+  decision: { allowed: boolean; reason_code: string; target_region: string | null; [field: string]: unknown };
+  [field: string]: unknown;
+};
+
+export type AuditFilters = {
+  /** The caller's key scope: only these tenants (records without a tenant are excluded). null/absent = all. */
+  tenant_ids?: readonly string[] | null;
+  tenant_id?: string | null;
+  learner_id?: string | null;
+  /** ISO 8601 date or date-time with offset; inclusive. */
+  from?: string | null;
+  /** ISO 8601 date or date-time with offset; exclusive. */
+  to?: string | null;
+  /** Decision records: payload.request.operation_type. */
+  operation_type?: string | null;
+  /** Decision records: payload.decision.allowed. */
+  allowed?: boolean | null;
+  /** Exact record type, e.g. `decision.access`. */
+  type?: string | null;
+};
+
+export type AuditQuery = AuditFilters & {
+  /** 1..1000, default 100. */
+  limit?: number | null;
+  /** next_cursor of the previous page. */
+  cursor?: string | null;
+};
+
+export type AuditItem = {
+  seq: number;
+  event_id: string;
+  type: string;
+  occurred_at: string;
+  tenant_id: string | null;
+  learner_id: string | null;
+  actor: string | null;
+  request_id: string | null;
+  bundle_revision: string | null;
+  policy_id: string | null;
+  policy_version: number | null;
+  payload: unknown;
+  prev_hash: string;
+  hash: string;
+};
+
+export type AuditPage = { items: AuditItem[]; next_cursor: string | null };
+
+export const DEFAULT_LIMIT = 100;
+export const MAX_LIMIT = 1000;
+
+export const AUDIT_COLUMNS =
+  "seq, event_id, type, occurred_at, tenant_id, learner_id, actor, request_id, bundle_revision, " +
+  "policy_id, policy_version, payload, prev_hash, hash";
+
+export type AuditRow = {
+  seq: number | bigint;
+  event_id: string;
+  type: string;
+  occurred_at: Date;
+  tenant_id: string | null;
+  learner_id: string | null;
+  actor: string | null;
+  request_id: string | null;
+  bundle_revision: string | null;
+  policy_id: string | null;
+  policy_version: number | null;
+  payload: unknown;
+  prev_hash: string;
+  hash: string;
+};
+
+export async function queryAuditLogs(db: Pick<Db, "query">, query: AuditQuery): Promise<AuditPage> {
+  const limit = query.limit ?? DEFAULT_LIMIT;
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
+    throw new AppError("VALIDATION_FAILED", `limit must be an integer from 1 to ${MAX_LIMIT}`, {
+      details: { field: "limit" },
+    });
+  }
+  const params: unknown[] = [];
+  const where = compileFilters(query, params);
+  if (query.cursor) {
+    params.push(decodeCursor(query.cursor));
+    where.push(`seq < $${params.length}`);
+  }
+  params.push(limit + 1); // one more than asked tells whether another page exists
+  const { rows } = await db.query<AuditRow>(
+    `SELECT ${AUDIT_COLUMNS} FROM audit_log ${whereClause(where)} ORDER BY seq DESC LIMIT $${params.length}`,
+    params,
+  );
+  const items = rows.slice(0, limit).map(toAuditItem);
+  const last = items[items.length - 1];
+  return { items, next_cursor: rows.length > limit && last ? encodeCursor(last.seq) : null };
+}
+
+/** SQL conditions for the filters; pushes their parameters onto `params`. */
+export function compileFilters(filters: AuditFilters, params: unknown[]): string[] {
+  const where: string[] = [];
+  const add = (sql: (placeholder: string) => string, value: unknown) => {
+    params.push(value);
+    where.push(sql(`$${params.length}`));
+  };
+  if (filters.tenant_ids) add((p) => `tenant_id = ANY(${p}::text[])`, [...filters.tenant_ids]);
+  if (filters.tenant_id) add((p) => `tenant_id = ${p}`, filters.tenant_id);
+  if (filters.learner_id) add((p) => `learner_id = ${p}`, filters.learner_id);
+  if (filters.from) add((p) => `occurred_at >= ${p}::timestamptz`, parseInstant(filters.from, "from"));
+  if (filters.to) add((p) => `occurred_at < ${p}::timestamptz`, parseInstant(filters.to, "to"));
+  if (filters.operation_type)
+    add((p) => `payload->'request'->>'operation_type' = ${p}`, filters.operation_type);
+  if (typeof filters.allowed === "boolean") {
+    add((p) => `payload->'decision'->>'allowed' = ${p}`, String(filters.allowed));
+  }
+  if (filters.type) add((p) => `type = ${p}`, filters.type);
+  return where;
+}
+
+export function whereClause(conditions: readonly string[]): string {
+  return conditions.length > 0 ? `WHERE ${conditions.join(" AND ")}` : "";
+}
+
+export function toAuditItem(row: AuditRow): AuditItem {
+  return {
+    seq: Number(row.seq),
+    event_id: row.event_id,
+    type: row.type,
+    occurred_at: row.occurred_at.toISOString(),
+    tenant_id: row.tenant_id,
+    learner_id: row.learner_id,
+    actor: row.actor,
+    request_id: row.request_id,
+    bundle_revision: row.bundle_revision,
+    policy_id: row.policy_id,
+    policy_version: row.policy_version,
+    payload: row.payload,
+    prev_hash: row.prev_hash,
+    hash: row.hash,
+  };
+}
+
+export function encodeCursor(seq: number): string {
+  return Buffer.from(String(seq), "utf8").toString("base64url");
+}
+
+export function decodeCursor(cursor: string): number {
+  const text = Buffer.from(cursor, "base64url").toString("utf8");
+  const seq = Number(text);
+  // Re-encoding must give the cursor back: Buffer's decoder skips junk rather than refusing it.
+  if (!/^[1-9][0-9]{0,15}$/.test(text) || !Number.isSafeInteger(seq) || encodeCursor(seq) !== cursor) {
+    throw new AppError("VALIDATION_FAILED", "invalid cursor", { details: { field: "cursor" } });
+  }
+  return seq;
+}
+
+// A date-time without an offset would be read in the server's time zone: refuse the ambiguity.
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/;
+
+function parseInstant(value: string, field: string): string {
+  const time = ISO_INSTANT.test(value) ? Date.parse(value) : Number.NaN;
+  if (Number.isNaN(time)) {
+    throw new AppError("VALIDATION_FAILED", `${field} must be an ISO 8601 date or date-time with offset`, {
+      details: { field },
+    });
+  }
+  return new Date(time).toISOString();
+}

@@ -1,0 +1,330 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { createAuditLog, createPerRowAuditLog } from "../../src/audit/audit-log.ts";
+import { verifyChain } from "../../src/audit/verify.ts";
+import { AppError } from "../../src/errors.ts";
+import { type TestDb, testBackends } from "../support/databases.ts";
+import { startTcpProxy } from "../support/tcp-proxy.ts";
+import { decisionEvent, resetAuditLog } from "./fixtures.ts";
+
+const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+const auditUnavailable = { name: "AppError", code: "AUDIT_UNAVAILABLE" };
+
+describe.each(testBackends())("audit log on $name", (backend) => {
+  let db: TestDb;
+  beforeAll(async () => {
+    db = await backend.create();
+  });
+  afterAll(() => db.close());
+  beforeEach(() => resetAuditLog(db));
+
+  async function storedSeqs(): Promise<number[]> {
+    const { rows } = await db.query<{ seq: number }>("SELECT seq FROM audit_log ORDER BY seq");
+    return rows.map((row) => Number(row.seq));
+  }
+
+  async function expectIntactChain(length: number): Promise<void> {
+    expect(await storedSeqs()).toEqual(range(1, length));
+    expect(await verifyChain(db)).toMatchObject({
+      ok: true,
+      checked: length,
+      head_seq: length,
+      first_broken_seq: null,
+    });
+  }
+
+  it("gives 2,000 concurrent appends contiguous seqs, in call order, in batches of at most maxBatch", async () => {
+    const flushes: number[] = [];
+    const log = createAuditLog({ db, onFlush: ({ size }) => flushes.push(size) });
+    const results = await Promise.all(range(1, 2000).map(() => log.append(decisionEvent())));
+    await log.close();
+
+    expect(results.map((r) => r.seq)).toEqual(range(1, 2000));
+    expect(flushes).toEqual([500, 500, 500, 500]);
+    const { rows } = await db.query<{ hash: string }>("SELECT hash FROM audit_log ORDER BY seq");
+    expect(rows.map((row) => row.hash)).toEqual(results.map((r) => r.hash));
+    await expectIntactChain(2000);
+  });
+
+  it("batches callers that arrive while a flush is running", async () => {
+    const flushes: number[] = [];
+    const log = createAuditLog({ db, onFlush: ({ size }) => flushes.push(size) });
+    const results = await Promise.all(
+      range(1, 2000).map(async () => {
+        await sleep(Math.random() * 30);
+        return log.append(decisionEvent());
+      }),
+    );
+    await log.close();
+
+    expect(results.map((r) => r.seq).sort((a, b) => a - b)).toEqual(range(1, 2000));
+    expect(flushes.reduce((a, b) => a + b, 0)).toBe(2000);
+    expect(flushes.length).toBeLessThan(1000);
+    await expectIntactChain(2000);
+  });
+
+  it("splits a batch larger than one statement's parameters into several INSERTs", async () => {
+    const flushes: number[] = [];
+    const log = createAuditLog({ db, maxBatch: 5000, onFlush: ({ size }) => flushes.push(size) });
+    await Promise.all(range(1, 5000).map(() => log.append(decisionEvent())));
+    await log.close();
+
+    expect(flushes).toEqual([5000]); // 5000 × 14 parameters > 65,535: one transaction, two statements
+    await expectIntactChain(5000);
+  });
+
+  it("keeps one chain when two instances append to the same database at once", async () => {
+    const peer = await db.peer();
+    const instances = [createAuditLog({ db }), createAuditLog({ db: peer })] as const;
+    const byInstance: Array<{ instance: number; seq: number }> = [];
+    // Rounds in which both instances flush at the same moment and race for the chain lock.
+    for (let round = 0; round < 20; round++) {
+      const appended = await Promise.all(
+        range(0, 49).map(async (i) => ({
+          instance: i % 2,
+          seq: (await instances[i % 2]!.append(decisionEvent())).seq,
+        })),
+      );
+      byInstance.push(...appended);
+    }
+    await Promise.all(instances.map((log) => log.close()));
+
+    expect(byInstance.map((r) => r.seq).sort((a, b) => a - b)).toEqual(range(1, 1000));
+    const instanceAlongChain = [...byInstance].sort((a, b) => a.seq - b.seq).map((r) => r.instance);
+    const switches = instanceAlongChain.filter(
+      (instance, i) => i > 0 && instance !== instanceAlongChain[i - 1],
+    );
+    expect(switches.length).toBeGreaterThanOrEqual(20);
+    await expectIntactChain(1000);
+  });
+
+  it("writes the same chain one transaction per record, alongside group commit", async () => {
+    const perRow = createPerRowAuditLog({ db });
+    const grouped = createAuditLog({ db });
+    await Promise.all(range(1, 300).map((i) => (i % 3 === 0 ? perRow : grouped).append(decisionEvent())));
+    await Promise.all([perRow.close(), grouped.close()]);
+
+    await expectIntactChain(300);
+    await expect(perRow.append(decisionEvent())).rejects.toMatchObject(auditUnavailable);
+  });
+
+  it("is append-only: the database refuses UPDATE, DELETE and TRUNCATE", async () => {
+    const log = createAuditLog({ db });
+    await Promise.all(range(1, 3).map(() => log.append(decisionEvent())));
+    await log.close();
+
+    const refused = { code: "42501", message: expect.stringMatching(/append-only/) };
+    await expect(db.query("UPDATE audit_log SET actor = 'mallory' WHERE seq = 2")).rejects.toMatchObject(
+      refused,
+    );
+    await expect(db.query("UPDATE audit_log SET payload = '{}'")).rejects.toMatchObject(refused);
+    await expect(db.query("DELETE FROM audit_log WHERE seq = 3")).rejects.toMatchObject(refused);
+    await expect(db.query("TRUNCATE audit_log")).rejects.toMatchObject(refused);
+    await expectIntactChain(3);
+  });
+
+  it("rejects every waiter of a batch whose commit fails, then carries on from the committed head", async () => {
+    const errors: Error[] = [];
+    const log = createAuditLog({ db, onError: (err) => errors.push(err) });
+    await log.append(decisionEvent());
+
+    // A deferred constraint trigger fails at COMMIT, after the INSERT itself went through.
+    await db.exec(`
+      CREATE FUNCTION audit_test_fail() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN RAISE EXCEPTION 'store refuses to commit'; END $$;
+      CREATE CONSTRAINT TRIGGER audit_test_fail AFTER INSERT ON audit_log
+        DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION audit_test_fail();
+    `);
+    let outcomes: PromiseSettledResult<unknown>[];
+    try {
+      outcomes = await Promise.allSettled(range(1, 25).map(() => log.append(decisionEvent())));
+    } finally {
+      await db.exec("DROP TRIGGER audit_test_fail ON audit_log; DROP FUNCTION audit_test_fail();");
+    }
+
+    expect(outcomes.every((o) => o.status === "rejected")).toBe(true);
+    for (const outcome of outcomes) {
+      const reason = (outcome as PromiseRejectedResult).reason as AppError;
+      expect(reason).toBeInstanceOf(AppError);
+      expect(reason).toMatchObject(auditUnavailable);
+      expect(String((reason.cause as Error).message)).toMatch(/store refuses to commit/);
+    }
+    expect(errors).toHaveLength(1);
+    await expectIntactChain(1);
+
+    expect(await log.append(decisionEvent())).toMatchObject({ seq: 2 });
+    await log.close();
+    await expectIntactChain(2);
+  });
+
+  it.runIf(backend.name === "postgres")(
+    "fails fast while the database is unreachable and recovers when it is back",
+    async () => {
+      const url = process.env.DATABASE_URL!;
+      const target = new URL(url);
+      const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
+      try {
+        const log = createAuditLog({ db: await db.peer({ connectionString: proxy.url(url) }) });
+        await log.append(decisionEvent());
+
+        proxy.pause();
+        // Let the pool see its idle connection drop first: checking out a connection that dies
+        // under a transaction hits the db-postgres issue described below.
+        await sleep(100);
+        const started = performance.now();
+        const outcomes = await Promise.allSettled(range(1, 20).map(() => log.append(decisionEvent())));
+        expect(outcomes.every((o) => o.status === "rejected")).toBe(true);
+        for (const outcome of outcomes)
+          expect((outcome as PromiseRejectedResult).reason).toMatchObject(auditUnavailable);
+        await expect(log.append(decisionEvent())).rejects.toMatchObject(auditUnavailable);
+        expect(performance.now() - started).toBeLessThan(2_500);
+
+        proxy.resume();
+        expect(await log.append(decisionEvent())).toMatchObject({ seq: 2 });
+        await log.close();
+        await expectIntactChain(2);
+      } finally {
+        await proxy.close();
+      }
+    },
+  );
+
+  // A connection dropped mid-transaction (or a stale pooled connection that dies as a transaction
+  // starts) must reject the batch, not kill the process (db-postgres.ts listens on the client).
+  it("rejects a batch whose connection is cut mid-transaction, then recovers", async () => {
+    if (backend.name !== "postgres") return;
+    const url = process.env.DATABASE_URL!;
+    const target = new URL(url);
+    const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
+    try {
+      const log = createAuditLog({ db: await db.peer({ connectionString: proxy.url(url) }) });
+      await log.append(decisionEvent());
+
+      // Another session holds INSERTs back, so the batch is caught inside its transaction.
+      let release = () => {};
+      const held = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      let locked = () => {};
+      const lockTaken = new Promise<void>((resolve) => {
+        locked = resolve;
+      });
+      const blocker = db.transaction(async (tx) => {
+        await tx.query("LOCK TABLE audit_log IN EXCLUSIVE MODE");
+        locked();
+        await held;
+      });
+      await lockTaken;
+      const outcomes = Promise.allSettled(range(1, 20).map(() => log.append(decisionEvent())));
+      await vi.waitFor(
+        async () => {
+          const { rows } = await db.query<{ waiting: number }>(
+            "SELECT count(*)::int AS waiting FROM pg_locks WHERE relation = 'audit_log'::regclass AND NOT granted",
+          );
+          expect(rows[0]?.waiting).toBe(1);
+        },
+        { timeout: 5_000, interval: 20 },
+      );
+      proxy.pause();
+      for (const outcome of await outcomes) {
+        expect(outcome.status).toBe("rejected");
+        expect((outcome as PromiseRejectedResult).reason).toMatchObject(auditUnavailable);
+      }
+      release();
+      await blocker;
+
+      proxy.resume();
+      expect(await log.append(decisionEvent())).toMatchObject({ seq: 2 });
+      await log.close();
+      await expectIntactChain(2);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it("refuses a record the store could not keep, for that caller alone", async () => {
+    const log = createAuditLog({ db });
+    const outcomes = await Promise.allSettled([
+      log.append(decisionEvent()),
+      log.append(decisionEvent({ payload: { score: Number.NaN } })),
+      log.append(decisionEvent({ tenant_id: "nul\u0000byte" })),
+      log.append(decisionEvent({ occurred_at: new Date("not a date") })),
+      log.append(decisionEvent({ event_id: "" })),
+      log.append(decisionEvent({ policy_version: 1.5 })),
+      log.append(decisionEvent({ payload: undefined })),
+      log.append(decisionEvent()),
+    ]);
+    await log.close();
+
+    expect(outcomes.map((o) => o.status)).toEqual([
+      "fulfilled",
+      "rejected",
+      "rejected",
+      "rejected",
+      "rejected",
+      "rejected",
+      "rejected",
+      "fulfilled",
+    ]);
+    for (const outcome of outcomes) {
+      if (outcome.status === "rejected") expect(outcome.reason).toMatchObject(auditUnavailable);
+    }
+    await expectIntactChain(2);
+  });
+
+  it("isolates a record the database refuses (a reused event_id) from the rest of its batch", async () => {
+    const errors: Error[] = [];
+    const log = createAuditLog({ db, onError: (err) => errors.push(err) });
+    await log.append(decisionEvent({ event_id: "taken" }));
+
+    const outcomes = await Promise.allSettled([
+      log.append(decisionEvent()),
+      log.append(decisionEvent({ event_id: "taken" })),
+      log.append(decisionEvent({ event_id: "twice" })),
+      log.append(decisionEvent({ event_id: "twice" })),
+      log.append(decisionEvent()),
+    ]);
+    await log.close();
+
+    expect(outcomes.map((o) => o.status)).toEqual([
+      "fulfilled",
+      "rejected",
+      "fulfilled",
+      "rejected",
+      "fulfilled",
+    ]);
+    expect(outcomes.flatMap((o) => (o.status === "fulfilled" ? [o.value.seq] : []))).toEqual([2, 3, 4]);
+    const refused = outcomes[1] as PromiseRejectedResult;
+    expect(refused.reason).toMatchObject(auditUnavailable);
+    expect((refused.reason as AppError).cause).toMatchObject({ code: "23505" });
+    expect(errors).toHaveLength(2);
+    await expectIntactChain(4);
+  });
+
+  it("close() stops new appends and resolves once the queue is drained", async () => {
+    const log = createAuditLog({ db, maxBatch: 10 });
+    let settled = 0;
+    const pending = range(1, 50).map(() => log.append(decisionEvent()).finally(() => settled++));
+    const closing = log.close();
+    await expect(log.append(decisionEvent())).rejects.toMatchObject(auditUnavailable);
+    await closing;
+
+    expect(settled).toBe(50);
+    expect((await Promise.all(pending)).map((r) => r.seq)).toEqual(range(1, 50));
+    await log.close(); // idempotent
+    await expectIntactChain(50);
+  });
+
+  it("keeps flushing when a callback throws", async () => {
+    const log = createAuditLog({
+      db,
+      onFlush: () => {
+        throw new Error("metrics exploded");
+      },
+    });
+    expect((await log.append(decisionEvent())).seq).toBe(1);
+    expect((await log.append(decisionEvent())).seq).toBe(2);
+    await log.close();
+  });
+});

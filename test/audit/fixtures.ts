@@ -1,0 +1,56 @@
+// Audit events shaped like the ones the service writes, for the audit suites and the benchmark.
+
+import { randomUUID } from "node:crypto";
+import type { DecisionAuditPayload } from "../../src/audit/query.ts";
+import type { AuditEventInput } from "../../src/audit/types.ts";
+import type { Db } from "../../src/context/db.ts";
+
+export function decisionEvent(overrides: Partial<AuditEventInput> = {}): AuditEventInput {
+  const payload: DecisionAuditPayload = {
+    request: {
+      tenant_id: "tenant-a",
+      learner_id: "learner-1",
+      operation_type: "write",
+      resource_type: "submission",
+      resource_id: "sub-42",
+      requested_region: "eu-west",
+    },
+    decision: {
+      allowed: true,
+      reason_code: "ALLOW_PRIMARY",
+      target_region: "eu-west",
+      legal_regions: ["eu-west", "eu-central", "ca-central"],
+      permitted_regions: ["eu-west", "eu-central"],
+    },
+  };
+  return {
+    event_id: randomUUID(),
+    type: "decision.access",
+    occurred_at: new Date(),
+    tenant_id: "tenant-a",
+    learner_id: "learner-1",
+    actor: "svc-gradebook",
+    request_id: randomUUID(),
+    bundle_revision: "rev-1",
+    policy_id: "pol-1",
+    policy_version: 3,
+    payload,
+    ...overrides,
+  };
+}
+
+/**
+ * Runs SQL past the append-only triggers, as only a superuser can: what a tamperer (or a test
+ * resetting the log) does. Both test backends connect as superuser.
+ */
+export async function asSuperuser(db: Db, sql: string, params: unknown[] = []): Promise<void> {
+  await db.transaction(async (tx) => {
+    await tx.query("SET LOCAL session_replication_role = replica");
+    await tx.query(sql, params);
+  });
+}
+
+/** Empties the log between tests (starting a PGlite costs seconds, so suites share one). */
+export function resetAuditLog(db: Db): Promise<void> {
+  return asSuperuser(db, "TRUNCATE audit_log");
+}
