@@ -130,7 +130,8 @@ const fmt = (n: number, digits = 0) =>
   n.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
 
 const schema = `bench_audit_${randomBytes(4).toString("hex")}`;
-const db = await createPostgresDb({ connectionString: url, schema, max: 16 });
+// The per-row writer queues hundreds of callers for 16 connections: let them wait instead of failing.
+const db = await createPostgresDb({ connectionString: url, schema, max: 16, connectionTimeoutMs: 60_000 });
 let failed = false;
 try {
   await migrate(db);

@@ -1,10 +1,11 @@
 // The durable, hash-chained audit writer (SPEC §7): a decision is answered only once its record
 // is committed, so the write path is on every request's critical path.
 //
-// Group commit: callers queue their records; one flusher at a time writes everything queued (up
-// to maxBatch) in one transaction and one multi-row INSERT, then settles every waiter. While a
-// flush runs, newcomers queue for the next one, so batches grow with load and no timer adds
-// latency when idle. A batch commits whole or not at all, and its waiters learn the same outcome.
+// Group commit: callers queue their records; a transaction holding the chain lock takes everything
+// queued (up to maxBatch) and writes it with one multi-row INSERT, then settles every waiter. Two
+// such transactions are in flight (one inserting, the next waiting at the lock), so newcomers
+// queue for the next batch, batches grow with load and no timer adds latency when idle. A batch
+// commits whole or not at all, and its waiters learn the same outcome.
 
 import type { Db, Queryable } from "../context/db.ts";
 import { AppError, toError } from "../errors.ts";
@@ -26,6 +27,8 @@ export type AuditLogOptions = {
   db: Pick<Db, "transaction">;
   /** Most records per transaction (default 500). */
   maxBatch?: number;
+  /** Transactions in flight at once (default 2): one inserting, one queued at the chain lock. */
+  lanes?: number;
   onFlush?: (info: { size: number; ms: number }) => void;
   /** A batch (or a per-row write) failed; its waiters were rejected with AUDIT_UNAVAILABLE. */
   onError?: (err: Error, info: { size: number }) => void;
@@ -76,37 +79,67 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
   const maxBatch = options.maxBatch ?? 500;
   if (!Number.isInteger(maxBatch) || maxBatch < 1)
     throw new RangeError(`maxBatch must be a positive integer`);
+  const maxLanes = options.lanes ?? 2;
 
   const queue: Waiter[] = [];
-  let flushing: Promise<void> | null = null;
+  const lanes = new Set<Promise<void>>();
   let closed = false;
 
-  async function drain(): Promise<void> {
+  // A lane is one transaction after another. It takes its batch only once it holds the chain lock,
+  // so with two lanes one is inserting while the other already waits at the lock, and takes
+  // everything that queued meanwhile the moment the first commits: the database never idles
+  // between batches and batches are as large as the load makes them.
+  async function lane(): Promise<void> {
     // Let every request handled in this turn of the event loop join the first batch.
     await new Promise<void>((resolve) => setImmediate(resolve));
-    while (queue.length > 0) await flush(queue.splice(0, maxBatch));
-    flushing = null;
+    while (queue.length > 0) {
+      let batch: Waiter[] = [];
+      const started = performance.now();
+      try {
+        const written = await db.transaction(async (tx) => {
+          await lockChain(tx);
+          batch = queue.splice(0, maxBatch);
+          return batch.length > 0 ? writeLocked(tx, batch) : [];
+        });
+        for (const [i, waiter] of batch.entries()) waiter.resolve(written[i]!);
+        if (batch.length > 0) report(() => options.onFlush?.({ size: batch.length, ms: performance.now() - started }));
+      } catch (err) {
+        if (batch.length > 1 && isDataError(err)) {
+          // The store refused a record (say, a reused event_id), not the batch: retry each record
+          // alone so one bad record does not turn its neighbours' decisions into 503s.
+          for (const waiter of batch) await flushOne(waiter);
+          continue;
+        }
+        const cause = toError(err);
+        if (batch.length === 0) {
+          // Failed before taking a batch (no connection, lock): fail what is queued now rather
+          // than let it wait on a store that is down. The next append starts afresh.
+          batch = queue.splice(0, queue.length);
+        }
+        report(() => options.onError?.(cause, { size: batch.length }));
+        for (const waiter of batch) waiter.reject(unavailable(cause));
+      }
+    }
   }
 
-  async function flush(batch: Waiter[]): Promise<void> {
-    const started = performance.now();
-    let written: Appended[];
+  async function flushOne(waiter: Waiter): Promise<void> {
     try {
-      written = await db.transaction((tx) => writeChain(tx, batch));
+      const [written] = await db.transaction((tx) => writeChain(tx, [waiter]));
+      waiter.resolve(written!);
     } catch (err) {
-      if (batch.length > 1 && isDataError(err)) {
-        // The store refused a record (say, a reused event_id), not the batch: retry each record
-        // alone so one bad record does not turn its neighbours' decisions into 503s.
-        for (const waiter of batch) await flush([waiter]);
-        return;
-      }
       const cause = toError(err);
-      report(() => options.onError?.(cause, { size: batch.length }));
-      for (const waiter of batch) waiter.reject(unavailable(cause));
-      return;
+      report(() => options.onError?.(cause, { size: 1 }));
+      waiter.reject(unavailable(cause));
     }
-    for (const [i, waiter] of batch.entries()) waiter.resolve(written[i]!);
-    report(() => options.onFlush?.({ size: batch.length, ms: performance.now() - started }));
+  }
+
+  function startLane() {
+    const running = lane().finally(() => {
+      lanes.delete(running);
+      // Appends that arrived as the last lane was leaving still need one.
+      if (queue.length > 0 && lanes.size === 0) startLane();
+    });
+    lanes.add(running);
   }
 
   return {
@@ -120,12 +153,12 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
       }
       return new Promise<Appended>((resolve, reject) => {
         queue.push({ ...prepared, resolve, reject });
-        flushing ??= drain();
+        if (lanes.size < maxLanes) startLane();
       });
     },
     async close() {
       closed = true;
-      while (flushing) await flushing;
+      while (lanes.size > 0) await Promise.allSettled([...lanes]);
     },
   };
 }
@@ -165,9 +198,17 @@ export function createPerRowAuditLog(options: Omit<AuditLogOptions, "maxBatch">)
   };
 }
 
+async function lockChain(tx: Queryable): Promise<void> {
+  await tx.query("SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))", [CHAIN_LOCK]);
+}
+
 /** Under the chain lock: read the head, link the records after it, insert them. */
 async function writeChain(tx: Queryable, records: readonly Prepared[]): Promise<Appended[]> {
-  await tx.query("SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))", [CHAIN_LOCK]);
+  await lockChain(tx);
+  return writeLocked(tx, records);
+}
+
+async function writeLocked(tx: Queryable, records: readonly Prepared[]): Promise<Appended[]> {
   // Read after the lock: under READ COMMITTED this statement sees the previous holder's commit.
   const head = await tx.query<{ seq: number | bigint; hash: string }>(
     "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1",

@@ -35,9 +35,63 @@ export type ChainFields = Pick<
  * on non-finite numbers, bigints, cycles, and strings Postgres cannot store (NUL, lone surrogates).
  */
 export function canonicalJson(value: unknown): string {
+  // Fast path: a key-sorted copy printed by the native JSON.stringify (about twice as fast as
+  // building the text in JavaScript). It bails out to the exact writer below on anything unusual —
+  // an integer-like key (which JavaScript objects always order first), a value to refuse (for the
+  // precise error path), a cycle.
+  const copy = sortedCopy(value, "", 0);
+  if (copy !== BAIL) {
+    if (copy === undefined) throw new TypeError("canonical JSON: top-level value is not JSON");
+    return JSON.stringify(copy);
+  }
   const trail: Array<string | number> = [];
   const out = write(value, "", trail, new Set());
   if (out === undefined) throw new TypeError("canonical JSON: top-level value is not JSON");
+  return out;
+}
+
+const BAIL: unique symbol = Symbol("bail");
+const INTEGER_KEY = /^(0|[1-9]\d*)$/;
+const MAX_DEPTH = 256; // deeper than any record we write; also stops cycles
+
+function sortedCopy(input: unknown, key: string, depth: number): unknown {
+  let value = input;
+  if (value !== null && typeof value === "object" && typeof (value as { toJSON?: unknown }).toJSON === "function") {
+    value = (value as { toJSON: (key: string) => unknown }).toJSON(key);
+  }
+  switch (typeof value) {
+    case "string":
+      return isStorableText(value) ? value : BAIL;
+    case "number":
+      return Number.isFinite(value) ? value : BAIL;
+    case "boolean":
+      return value;
+    case "undefined":
+    case "function":
+    case "symbol":
+      return undefined;
+    case "bigint":
+      return BAIL;
+  }
+  if (value === null) return null;
+  if (depth > MAX_DEPTH) return BAIL;
+  if (Array.isArray(value)) {
+    const out: unknown[] = new Array(value.length);
+    for (let i = 0; i < value.length; i++) {
+      const item = sortedCopy(value[i], String(i), depth + 1);
+      if (item === BAIL) return BAIL;
+      out[i] = item === undefined ? null : item;
+    }
+    return out;
+  }
+  const record = value as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const name of Object.keys(record).sort()) {
+    if (INTEGER_KEY.test(name) || !isStorableText(name)) return BAIL;
+    const member = sortedCopy(record[name], name, depth + 1);
+    if (member === BAIL) return BAIL;
+    if (member !== undefined) out[name] = member;
+  }
   return out;
 }
 
@@ -109,12 +163,9 @@ function invalid(reason: string, trail: ReadonlyArray<string | number>): TypeErr
   return new TypeError(`canonical JSON: ${reason} at $${path}`);
 }
 
-const SURROGATE = /[\ud800-\udfff]/;
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-
-/** Postgres text and jsonb refuse NUL, and jsonb refuses unpaired surrogates. */
+/** Postgres text and json refuse NUL, and json(b) refuses unpaired surrogates. */
 export function isStorableText(text: string): boolean {
-  return !text.includes("\u0000") && !(SURROGATE.test(text) && LONE_SURROGATE.test(text));
+  return text.isWellFormed() && !text.includes("\u0000");
 }
 
 /** ISO string with milliseconds; accepts what the writer holds (Date) and what an export holds. */

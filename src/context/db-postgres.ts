@@ -6,6 +6,8 @@ export type PostgresOptions = {
   /** Schema to work in (tests isolate themselves this way); created if missing. */
   schema?: string;
   max?: number;
+  /** How long a caller may wait for a pooled connection (default 2 s: fail fast into a 503). */
+  connectionTimeoutMs?: number;
   onError?: (err: Error) => void;
 };
 
@@ -22,7 +24,7 @@ export async function createPostgresDb(options: PostgresOptions): Promise<Db> {
     connectionString: options.connectionString,
     max: options.max ?? 10,
     // Fail fast when the server is gone so callers can answer 503 instead of hanging.
-    connectionTimeoutMillis: 2_000,
+    connectionTimeoutMillis: options.connectionTimeoutMs ?? 2_000,
     // A connection that goes silent (no RST) must fail the query, not hang the audit flusher.
     query_timeout: 10_000,
     keepAlive: true,

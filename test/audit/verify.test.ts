@@ -46,7 +46,7 @@ describe.each(testBackends())("verifyChain on $name", (backend) => {
     await seed(50);
     await asSuperuser(
       db,
-      "UPDATE audit_log SET payload = jsonb_set(payload, '{decision,allowed}', 'false') WHERE seq = 23",
+      "UPDATE audit_log SET payload = jsonb_set(payload::jsonb, '{decision,allowed}', 'false')::json WHERE seq = 23",
     );
     expect(await verifyChain(db, { batchSize: 7 })).toMatchObject({
       ok: false,

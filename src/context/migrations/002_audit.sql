@@ -12,7 +12,7 @@ CREATE TABLE audit_log (
   bundle_revision text,
   policy_id       text,
   policy_version  integer,
-  payload         jsonb       NOT NULL,
+  payload         json        NOT NULL, -- json, not jsonb: stored as the exact canonical text that was hashed, and twice as cheap to insert
   prev_hash       text        NOT NULL,
   hash            text        NOT NULL
 );
