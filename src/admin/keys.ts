@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { AuditAppender } from "../audit/types.ts";
+import type { Queryable } from "../context/db.ts";
 import { BOOTSTRAP_KEY_ID, type KeysRepo } from "../context/keys-repo.ts";
 import type { Caller } from "../decision/types.ts";
 import type { Role } from "../domain/vocabulary.ts";
@@ -14,26 +15,25 @@ export function createKeyAdmin(deps: {
 }) {
   const clock = deps.clock ?? (() => new Date());
 
-  async function record(
-    type: string,
-    keyId: string,
-    caller: Caller | null,
-    payload: Record<string, unknown>,
-  ) {
-    await deps.audit.append({
-      event_id: randomUUID(),
-      type,
-      occurred_at: clock(),
-      tenant_id: null,
-      learner_id: null,
-      actor: caller?.principal.principal ?? "system",
-      request_id: caller?.requestId ?? null,
-      bundle_revision: null,
-      policy_id: null,
-      policy_version: null,
-      payload: { key_id: keyId, ...payload }, // never the secret
-    });
-  }
+  // A key change and its audit record commit together.
+  const recordInTx =
+    (type: string, caller: Caller | null, payload: Record<string, unknown>) =>
+    (tx: Queryable, keyId: string) =>
+      deps.audit.appendInTx(tx, [
+        {
+          event_id: randomUUID(),
+          type,
+          occurred_at: clock(),
+          tenant_id: null,
+          learner_id: null,
+          actor: caller?.principal.principal ?? "system",
+          request_id: caller?.requestId ?? null,
+          bundle_revision: null,
+          policy_id: null,
+          policy_version: null,
+          payload: { key_id: keyId, ...payload }, // never the secret
+        },
+      ]);
 
   return {
     async create(
@@ -46,20 +46,20 @@ export function createKeyAdmin(deps: {
         tenantIds: body.tenant_ids ?? null,
         createdBy: caller.principal.principal,
         now: clock(),
-      });
-      await record("key.created", created.key_id, caller, {
-        principal: created.principal,
-        roles: created.roles,
-        tenant_ids: created.tenant_ids,
+        onWritten: (tx, k) =>
+          recordInTx("key.created", caller, {
+            principal: k.principal,
+            roles: k.roles,
+            tenant_ids: k.tenant_ids,
+          })(tx, k.key_id),
       });
       return created;
     },
 
     async revoke(keyId: string, caller: Caller) {
-      const revoked = await deps.repo.revoke(keyId, clock());
+      const revoked = await deps.repo.revoke(keyId, clock(), recordInTx("key.revoked", caller, {}));
       if (!revoked) throw new AppError("NOT_FOUND", `key ${keyId} not found or already revoked`);
       await deps.forgetKey(keyId);
-      await record("key.revoked", keyId, caller, {});
       return { key_id: keyId, revoked: true };
     },
 
@@ -76,13 +76,14 @@ export function createKeyAdmin(deps: {
           createdBy: "system",
           now: clock(),
           fixed: { keyId: BOOTSTRAP_KEY_ID, key: configuredKey },
+          onWritten: (tx, k) =>
+            recordInTx("key.created", null, {
+              principal: "bootstrap-admin",
+              roles: ["admin"],
+              bootstrap: true,
+            })(tx, k.key_id),
         });
         await deps.forgetKey(created.key_id);
-        await record("key.created", created.key_id, null, {
-          principal: "bootstrap-admin",
-          roles: ["admin"],
-          bootstrap: true,
-        });
         return { printed: null };
       }
       if ((await deps.repo.count()) > 0) return { printed: null };
@@ -92,11 +93,12 @@ export function createKeyAdmin(deps: {
         tenantIds: null,
         createdBy: "system",
         now: clock(),
-      });
-      await record("key.created", created.key_id, null, {
-        principal: "bootstrap-admin",
-        roles: ["admin"],
-        generated: true,
+        onWritten: (tx, k) =>
+          recordInTx("key.created", null, {
+            principal: "bootstrap-admin",
+            roles: ["admin"],
+            generated: true,
+          })(tx, k.key_id),
       });
       return { printed: created.key };
     },

@@ -73,28 +73,30 @@ export function createOverrideAdmin(deps: OverrideAdminDeps) {
     last_used_at: o.last_used_at,
   });
 
-  async function record(
+  const auditEvent = (
     event: OverrideEvent,
     o: OverrideView,
     actor: string | null,
     requestId: string | null,
-  ) {
-    await deps.audit.append({
-      event_id: randomUUID(),
-      type: `override.${event}`,
-      occurred_at: clock(),
-      tenant_id: o.tenant_id,
-      learner_id: null,
-      actor,
-      request_id: requestId,
-      bundle_revision: deps.bundleRevision(),
-      policy_id: null,
-      policy_version: null,
-      payload: { override: o },
-    });
-    // Operators are paged on state changes that matter; each approval is in the audit trail.
+  ) => ({
+    event_id: randomUUID(),
+    type: `override.${event}`,
+    occurred_at: clock(),
+    tenant_id: o.tenant_id,
+    learner_id: null,
+    actor,
+    request_id: requestId,
+    bundle_revision: deps.bundleRevision(),
+    policy_id: null,
+    policy_version: null,
+    payload: { override: o },
+  });
+
+  // Operators are paged on state changes that matter (each approval is in the audit trail).
+  // Called after the change and its audit record have committed together.
+  const notify = (event: OverrideEvent, o: OverrideView) => {
     if (event !== "approved") deps.notify?.(event, o);
-  }
+  };
 
   async function refreshGauge() {
     if (!deps.onActiveCount) return;
@@ -137,9 +139,13 @@ export function createOverrideAdmin(deps: OverrideAdminDeps) {
         durationHours: body.duration_hours,
         requestedBy: caller.principal.principal,
         now: clock(),
+        onWritten: (tx, rec) =>
+          deps.audit.appendInTx(tx, [
+            auditEvent("requested", view(rec), caller.principal.principal, caller.requestId),
+          ]),
       });
       const v = view(created);
-      await record("requested", v, caller.principal.principal, caller.requestId);
+      notify("requested", v);
       return v;
     },
 
@@ -152,19 +158,24 @@ export function createOverrideAdmin(deps: OverrideAdminDeps) {
       if (existing.requested_by === caller.principal.principal) {
         throw new AppError("FORBIDDEN", "the requester of an override cannot approve it");
       }
+      const actor = caller.principal.principal;
       const {
         record: after,
         activated,
         duplicate,
-      } = await deps.repo.approve(id, caller.principal.principal, deps.requiredApprovals, clock());
+      } = await deps.repo.approve(id, actor, deps.requiredApprovals, clock(), (tx, { record, activated }) =>
+        deps.audit.appendInTx(tx, [
+          auditEvent("approved", view(record), actor, caller.requestId),
+          ...(activated ? [auditEvent("activated", view(record), actor, caller.requestId)] : []),
+        ]),
+      );
       if (duplicate)
         throw new AppError("CONFLICT", `${caller.principal.principal} has already approved ${id}`);
       const v = view(after);
       // The cached context holds the override list: the next decision must see the approval.
       await deps.invalidateTenant(after.tenant_id);
-      await record("approved", v, caller.principal.principal, caller.requestId);
       if (activated) {
-        await record("activated", v, caller.principal.principal, caller.requestId);
+        notify("activated", v);
         await refreshGauge();
       }
       return v;
@@ -176,11 +187,15 @@ export function createOverrideAdmin(deps: OverrideAdminDeps) {
       if (caller.principal.tenant_ids && !caller.principal.tenant_ids.includes(existing.tenant_id)) {
         throw new AppError("FORBIDDEN", `this key is not scoped to tenant ${existing.tenant_id}`);
       }
-      const revoked = await deps.repo.revoke(id, caller.principal.principal, reason, clock());
+      const revoked = await deps.repo.revoke(id, caller.principal.principal, reason, clock(), (tx, rec) =>
+        deps.audit.appendInTx(tx, [
+          auditEvent("revoked", view(rec), caller.principal.principal, caller.requestId),
+        ]),
+      );
       // Revocation is immediate: drop the cached override list before answering.
       await deps.invalidateTenant(revoked.tenant_id);
       const v = view(revoked);
-      await record("revoked", v, caller.principal.principal, caller.requestId);
+      notify("revoked", v);
       await refreshGauge();
       return v;
     },
@@ -202,8 +217,13 @@ export function createOverrideAdmin(deps: OverrideAdminDeps) {
      * event and one notification per override, claimed atomically so instances do not double up.
      */
     async sweepExpired(): Promise<number> {
-      const expired = await deps.repo.claimNewlyExpired(clock());
-      for (const o of expired) await record("expired", view(o), "system", null);
+      const expired = await deps.repo.claimNewlyExpired(clock(), (tx, recs) =>
+        deps.audit.appendInTx(
+          tx,
+          recs.map((o) => auditEvent("expired", view(o), "system", null)),
+        ),
+      );
+      for (const o of expired) notify("expired", view(o));
       if (expired.length > 0) await refreshGauge();
       return expired.length;
     },

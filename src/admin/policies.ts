@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { AuditAppender } from "../audit/types.ts";
+import type { Queryable } from "../context/db.ts";
 import type { PoliciesRepo } from "../context/policies-repo.ts";
 import type { Caller } from "../decision/types.ts";
 import { mergePolicies } from "../domain/effective-policy.ts";
@@ -91,26 +92,25 @@ export function createPolicyAdmin(deps: PolicyAdminDeps) {
     return { warnings: result.warnings };
   }
 
-  async function record(
-    type: string,
-    policy: StoredPolicy,
-    caller: Caller,
-    extra: Record<string, unknown> = {},
-  ) {
-    await deps.audit.append({
-      event_id: randomUUID(),
-      type,
-      occurred_at: clock(),
-      tenant_id: policy.tenant_id,
-      learner_id: policy.learner_id,
-      actor: caller.principal.principal,
-      request_id: caller.requestId,
-      bundle_revision: deps.engine.current()?.revision ?? null,
-      policy_id: policy.policy_id,
-      policy_version: policy.version,
-      payload: { policy: policyView(policy), ...extra },
-    });
-  }
+  // The change and its audit record commit in one transaction: no policy version without its record.
+  const recordInTx =
+    (caller: Caller, type: ((p: StoredPolicy) => string) | string, extra: Record<string, unknown> = {}) =>
+    (tx: Queryable, policy: StoredPolicy) =>
+      deps.audit.appendInTx(tx, [
+        {
+          event_id: randomUUID(),
+          type: typeof type === "string" ? type : type(policy),
+          occurred_at: clock(),
+          tenant_id: policy.tenant_id,
+          learner_id: policy.learner_id,
+          actor: caller.principal.principal,
+          request_id: caller.requestId,
+          bundle_revision: deps.engine.current()?.revision ?? null,
+          policy_id: policy.policy_id,
+          policy_version: policy.version,
+          payload: { policy: policyView(policy), ...extra },
+        },
+      ]);
 
   return {
     /** POST: a new version replaces the active policy of the same tenant/learner. */
@@ -120,9 +120,9 @@ export function createPolicyAdmin(deps: PolicyAdminDeps) {
         document: doc,
         actor: caller.principal.principal,
         now: clock(),
+        onWritten: recordInTx(caller, (p) => (p.version === 1 ? "policy.created" : "policy.updated")),
       });
       await deps.invalidateTenant(stored.tenant_id);
-      await record(stored.version === 1 ? "policy.created" : "policy.updated", stored, caller);
       return { policy: policyView(stored), warnings };
     },
 
@@ -156,16 +156,15 @@ export function createPolicyAdmin(deps: PolicyAdminDeps) {
         policyId,
         ...(expectedVersion !== undefined ? { expectedVersion } : {}),
         now: clock(),
+        onWritten: recordInTx(caller, "policy.updated", { previous_version: current.version }),
       });
       await deps.invalidateTenant(stored.tenant_id);
-      await record("policy.updated", stored, caller, { previous_version: current.version });
       return { policy: policyView(stored), warnings };
     },
 
     async deactivate(policyId: string, caller: Caller) {
-      const stored = await deps.repo.deactivate(policyId);
+      const stored = await deps.repo.deactivate(policyId, recordInTx(caller, "policy.deactivated"));
       await deps.invalidateTenant(stored.tenant_id);
-      await record("policy.deactivated", stored, caller);
       return policyView(stored);
     },
 

@@ -70,21 +70,24 @@ export function createRegionAdmin(deps: {
       caller: Caller,
     ): Promise<RegionView> {
       const now = clock();
-      const { previous } = await deps.repo.setHealth(code, status, reason, caller.principal.principal, now);
+      await deps.repo.setHealth(code, status, reason, caller.principal.principal, now, (tx, { previous }) =>
+        deps.audit.appendInTx(tx, [
+          {
+            event_id: randomUUID(),
+            type: "region.health_changed",
+            occurred_at: now,
+            tenant_id: null,
+            learner_id: null,
+            actor: caller.principal.principal,
+            request_id: caller.requestId,
+            bundle_revision: deps.engine.current()?.revision ?? null,
+            policy_id: null,
+            policy_version: null,
+            payload: { region: code, from: previous, to: status, reason },
+          },
+        ]),
+      );
       await deps.invalidateRegions();
-      await deps.audit.append({
-        event_id: randomUUID(),
-        type: "region.health_changed",
-        occurred_at: now,
-        tenant_id: null,
-        learner_id: null,
-        actor: caller.principal.principal,
-        request_id: caller.requestId,
-        bundle_revision: deps.engine.current()?.revision ?? null,
-        policy_id: null,
-        policy_version: null,
-        payload: { region: code, from: previous, to: status, reason },
-      });
       const health = await deps.repo.health();
       return toView(code, health[code]);
     },

@@ -102,7 +102,8 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
           return batch.length > 0 ? writeLocked(tx, batch) : [];
         });
         for (const [i, waiter] of batch.entries()) waiter.resolve(written[i]!);
-        if (batch.length > 0) report(() => options.onFlush?.({ size: batch.length, ms: performance.now() - started }));
+        if (batch.length > 0)
+          report(() => options.onFlush?.({ size: batch.length, ms: performance.now() - started }));
       } catch (err) {
         if (batch.length > 1 && isDataError(err)) {
           // The store refused a record (say, a reused event_id), not the batch: retry each record
@@ -156,6 +157,18 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
         if (lanes.size < maxLanes) startLane();
       });
     },
+    async appendInTx(tx, events) {
+      if (closed) throw new AppError("AUDIT_UNAVAILABLE", "audit log is closed");
+      const prepared = events.map(prepare);
+      try {
+        await lockChain(tx);
+        return await writeLocked(tx, prepared);
+      } catch (err) {
+        const cause = toError(err);
+        report(() => options.onError?.(cause, { size: prepared.length }));
+        throw unavailable(cause); // the caller's transaction rolls back with it
+      }
+    },
     async close() {
       closed = true;
       while (lanes.size > 0) await Promise.allSettled([...lanes]);
@@ -190,6 +203,10 @@ export function createPerRowAuditLog(options: Omit<AuditLogOptions, "maxBatch">)
       } finally {
         inFlight.delete(write);
       }
+    },
+    async appendInTx(tx, events) {
+      await lockChain(tx);
+      return writeLocked(tx, events.map(prepare));
     },
     async close() {
       closed = true;

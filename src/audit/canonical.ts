@@ -56,7 +56,11 @@ const MAX_DEPTH = 256; // deeper than any record we write; also stops cycles
 
 function sortedCopy(input: unknown, key: string, depth: number): unknown {
   let value = input;
-  if (value !== null && typeof value === "object" && typeof (value as { toJSON?: unknown }).toJSON === "function") {
+  if (
+    value !== null &&
+    typeof value === "object" &&
+    typeof (value as { toJSON?: unknown }).toJSON === "function"
+  ) {
     value = (value as { toJSON: (key: string) => unknown }).toJSON(key);
   }
   switch (typeof value) {

@@ -1,3 +1,5 @@
+import type { Queryable } from "../context/db.ts";
+
 // What the rest of the service hands to the audit room, and what the room promises back.
 
 export type AuditEventInput = {
@@ -23,4 +25,12 @@ export type AuditRecord = AuditEventInput & { seq: number; prev_hash: string; ha
 export type AuditAppender = {
   /** Resolves once the record is committed; rejects with AppError AUDIT_UNAVAILABLE otherwise. */
   append(event: AuditEventInput): Promise<{ seq: number; hash: string }>;
+  /**
+   * Appends inside the caller's transaction (same chain lock), so a change and its record commit
+   * together or not at all: used for policy, override, key and health changes.
+   */
+  appendInTx(tx: Queryable, events: AuditEventInput[]): Promise<Array<{ seq: number; hash: string }>>;
 };
+
+/** A repository hook run inside the write's transaction, after the write, before COMMIT. */
+export type InTx<T> = (tx: Queryable, written: T) => Promise<unknown>;

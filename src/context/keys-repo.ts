@@ -1,4 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import type { InTx } from "../audit/types.ts";
 import type { Role } from "../domain/vocabulary.ts";
 import type { Db } from "./db.ts";
 
@@ -45,27 +46,13 @@ export function createKeysRepo(db: Db) {
       now: Date;
       /** Use this exact key under this id (bootstrap from configuration); otherwise a random one. */
       fixed?: { keyId: string; key: string };
+      onWritten?: InTx<CreatedKey>;
     }): Promise<CreatedKey> {
       if (args.fixed && !isAcceptableKey(args.fixed.key))
         throw new Error("key must be 24-256 printable characters");
       const keyId = args.fixed?.keyId ?? `key_${randomBytes(8).toString("hex")}`;
       const key = args.fixed?.key ?? `rsk_${randomBytes(32).toString("base64url")}`;
-      await db.query(
-        `INSERT INTO api_keys (key_id, principal, roles, tenant_ids, secret_hash, created_at, created_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)
-         ON CONFLICT (key_id) DO UPDATE SET principal = EXCLUDED.principal, roles = EXCLUDED.roles,
-           tenant_ids = EXCLUDED.tenant_ids, secret_hash = EXCLUDED.secret_hash, revoked_at = NULL`,
-        [
-          keyId,
-          args.principal,
-          args.roles,
-          args.tenantIds,
-          hashKey(key),
-          args.now.toISOString(),
-          args.createdBy,
-        ],
-      );
-      return {
+      const created: CreatedKey = {
         key_id: keyId,
         key,
         principal: args.principal,
@@ -73,6 +60,25 @@ export function createKeysRepo(db: Db) {
         tenant_ids: args.tenantIds,
         created_at: args.now.toISOString(),
       };
+      await db.transaction(async (tx) => {
+        await tx.query(
+          `INSERT INTO api_keys (key_id, principal, roles, tenant_ids, secret_hash, created_at, created_by)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)
+           ON CONFLICT (key_id) DO UPDATE SET principal = EXCLUDED.principal, roles = EXCLUDED.roles,
+             tenant_ids = EXCLUDED.tenant_ids, secret_hash = EXCLUDED.secret_hash, revoked_at = NULL`,
+          [
+            keyId,
+            args.principal,
+            args.roles,
+            args.tenantIds,
+            hashKey(key),
+            args.now.toISOString(),
+            args.createdBy,
+          ],
+        );
+        await args.onWritten?.(tx, created);
+      });
+      return created;
     },
 
     /** null when the key is unknown, revoked or wrong — the caller cannot tell which. */
@@ -92,12 +98,16 @@ export function createKeysRepo(db: Db) {
       return { key_id: row.key_id, principal: row.principal, roles: row.roles, tenant_ids: row.tenant_ids };
     },
 
-    async revoke(keyId: string, now: Date): Promise<boolean> {
-      const r = await db.query(
-        "UPDATE api_keys SET revoked_at = $2 WHERE key_id = $1 AND revoked_at IS NULL",
-        [keyId, now.toISOString()],
-      );
-      return r.rowCount > 0;
+    async revoke(keyId: string, now: Date, onWritten?: InTx<string>): Promise<boolean> {
+      return db.transaction(async (tx) => {
+        const r = await tx.query(
+          "UPDATE api_keys SET revoked_at = $2 WHERE key_id = $1 AND revoked_at IS NULL",
+          [keyId, now.toISOString()],
+        );
+        if (r.rowCount === 0) return false;
+        await onWritten?.(tx, keyId);
+        return true;
+      });
     },
 
     async count(): Promise<number> {

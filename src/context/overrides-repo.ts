@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import type { InTx } from "../audit/types.ts";
 import type { AccessOperation, RegionCode } from "../domain/vocabulary.ts";
 import { AppError } from "../errors.ts";
 import type { Db, Queryable } from "./db.ts";
@@ -88,32 +89,43 @@ export function createOverridesRepo(db: Db) {
       durationHours: number;
       requestedBy: string;
       now: Date;
+      onWritten?: InTx<OverrideRecord>;
     }): Promise<OverrideRecord> {
       const id = `ovr_${randomUUID().replaceAll("-", "")}`;
       const expires = new Date(args.now.getTime() + args.durationHours * 3_600_000);
-      await db.query(
-        `INSERT INTO overrides (override_id, tenant_id, learner_ids, target_region, operations, reason, ticket,
-           duration_hours, requested_by, created_at, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-        [
-          id,
-          args.tenantId,
-          args.learnerIds,
-          args.targetRegion,
-          args.operations,
-          args.reason,
-          args.ticket,
-          args.durationHours,
-          args.requestedBy,
-          args.now.toISOString(),
-          expires.toISOString(),
-        ],
-      );
-      return (await get(db, id))!;
+      return db.transaction(async (tx) => {
+        await tx.query(
+          `INSERT INTO overrides (override_id, tenant_id, learner_ids, target_region, operations, reason, ticket,
+             duration_hours, requested_by, created_at, expires_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+          [
+            id,
+            args.tenantId,
+            args.learnerIds,
+            args.targetRegion,
+            args.operations,
+            args.reason,
+            args.ticket,
+            args.durationHours,
+            args.requestedBy,
+            args.now.toISOString(),
+            expires.toISOString(),
+          ],
+        );
+        const created = (await get(tx, id))!;
+        await args.onWritten?.(tx, created);
+        return created;
+      });
     },
 
     /** Adds an approval; returns the record after it and whether this approval activated it. */
-    async approve(id: string, principal: string, requiredApprovals: number, now: Date) {
+    async approve(
+      id: string,
+      principal: string,
+      requiredApprovals: number,
+      now: Date,
+      onWritten?: InTx<{ record: OverrideRecord; activated: boolean }>,
+    ) {
       return db.transaction(async (tx) => {
         await tx.query("SELECT 1 FROM overrides WHERE override_id = $1 FOR UPDATE", [id]);
         const before = await get(tx, id);
@@ -136,19 +148,29 @@ export function createOverridesRepo(db: Db) {
           ]);
           after = (await get(tx, id))!;
         }
+        if (inserted.rowCount > 0) await onWritten?.(tx, { record: after, activated });
         return { record: after, activated, duplicate: inserted.rowCount === 0 };
       });
     },
 
-    async revoke(id: string, principal: string, reason: string | null, now: Date): Promise<OverrideRecord> {
-      const r = await db.query(
-        "UPDATE overrides SET revoked_at = $2, revoked_by = $3, revoke_reason = $4 WHERE override_id = $1 AND revoked_at IS NULL",
-        [id, now.toISOString(), principal, reason],
-      );
-      const record = await get(db, id);
-      if (!record) throw new AppError("NOT_FOUND", `override ${id} not found`);
-      if (r.rowCount === 0) throw new AppError("CONFLICT", `override ${id} is already revoked`);
-      return record;
+    async revoke(
+      id: string,
+      principal: string,
+      reason: string | null,
+      now: Date,
+      onWritten?: InTx<OverrideRecord>,
+    ): Promise<OverrideRecord> {
+      return db.transaction(async (tx) => {
+        const r = await tx.query(
+          "UPDATE overrides SET revoked_at = $2, revoked_by = $3, revoke_reason = $4 WHERE override_id = $1 AND revoked_at IS NULL",
+          [id, now.toISOString(), principal, reason],
+        );
+        const record = await get(tx, id);
+        if (!record) throw new AppError("NOT_FOUND", `override ${id} not found`);
+        if (r.rowCount === 0) throw new AppError("CONFLICT", `override ${id} is already revoked`);
+        await onWritten?.(tx, record);
+        return record;
+      });
     },
 
     /** Overrides that could still apply to a decision (not revoked, not past expiry by a margin). */
@@ -190,19 +212,25 @@ export function createOverridesRepo(db: Db) {
       );
     },
 
-    /** Expired overrides whose expiry has not been recorded yet; marks them (for the sweeper). */
-    async claimNewlyExpired(now: Date): Promise<OverrideRecord[]> {
-      const r = await db.query<{ override_id: string }>(
-        `UPDATE overrides SET expiry_recorded = true
-         WHERE NOT expiry_recorded AND revoked_at IS NULL AND expires_at <= $1 RETURNING override_id`,
-        [now.toISOString()],
-      );
-      const out: OverrideRecord[] = [];
-      for (const row of r.rows) {
-        const rec = await get(db, row.override_id);
-        if (rec) out.push(rec);
-      }
-      return out;
+    /**
+     * Expired overrides whose expiry has not been recorded yet: marks them and runs `onWritten`
+     * (the audit record) in the same transaction, so several instances never record one twice.
+     */
+    async claimNewlyExpired(now: Date, onWritten?: InTx<OverrideRecord[]>): Promise<OverrideRecord[]> {
+      return db.transaction(async (tx) => {
+        const r = await tx.query<{ override_id: string }>(
+          `UPDATE overrides SET expiry_recorded = true
+           WHERE NOT expiry_recorded AND revoked_at IS NULL AND expires_at <= $1 RETURNING override_id`,
+          [now.toISOString()],
+        );
+        const out: OverrideRecord[] = [];
+        for (const row of r.rows) {
+          const rec = await get(tx, row.override_id);
+          if (rec) out.push(rec);
+        }
+        if (out.length > 0) await onWritten?.(tx, out);
+        return out;
+      });
     },
 
     async countActive(requiredApprovals: number, now: Date): Promise<number> {

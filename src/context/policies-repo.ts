@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import type { InTx } from "../audit/types.ts";
 import type { PolicyDocument, StoredPolicy } from "../domain/policy.ts";
 import { AppError } from "../errors.ts";
 import type { Db, Queryable } from "./db.ts";
@@ -66,6 +67,8 @@ export function createPoliciesRepo(db: Db) {
     policyId?: string;
     expectedVersion?: number;
     now: Date;
+    /** Runs in the same transaction (the audit record): both commit or neither. */
+    onWritten?: InTx<StoredPolicy>;
   }): Promise<StoredPolicy> {
     const { document, actor, now } = args;
     const learnerId = document.learner_id ?? null;
@@ -113,7 +116,9 @@ export function createPoliciesRepo(db: Db) {
           actor,
         ],
       );
-      return toStored(r.rows[0]!);
+      const stored = toStored(r.rows[0]!);
+      await args.onWritten?.(tx, stored);
+      return stored;
     });
   }
 
@@ -165,13 +170,17 @@ export function createPoliciesRepo(db: Db) {
       return r.rows.map(toStored);
     },
 
-    async deactivate(policyId: string): Promise<StoredPolicy> {
+    async deactivate(policyId: string, onWritten?: InTx<StoredPolicy>): Promise<StoredPolicy> {
       return db.transaction(async (tx) => {
         const r = await tx.query<PolicyRow>(
           `UPDATE policies SET is_active = false WHERE policy_id = $1 AND is_active RETURNING ${COLUMNS}`,
           [policyId],
         );
-        if (r.rows[0]) return toStored(r.rows[0]);
+        if (r.rows[0]) {
+          const stored = toStored(r.rows[0]);
+          await onWritten?.(tx, stored);
+          return stored;
+        }
         const current = await latest(tx, policyId);
         if (!current) throw new AppError("NOT_FOUND", `policy ${policyId} not found`);
         return current; // already inactive: idempotent

@@ -1,3 +1,4 @@
+import type { InTx } from "../audit/types.ts";
 import type { RegionCode, RegionHealth } from "../domain/vocabulary.ts";
 import type { Db } from "./db.ts";
 
@@ -33,16 +34,27 @@ export function createRegionsRepo(db: Db) {
       return out;
     },
 
-    async setHealth(code: RegionCode, status: RegionHealth, reason: string | null, actor: string, now: Date) {
-      const r = await db.query<{ previous: RegionHealth | null }>(
-        `WITH prev AS (SELECT status FROM region_health WHERE code = $1)
+    async setHealth(
+      code: RegionCode,
+      status: RegionHealth,
+      reason: string | null,
+      actor: string,
+      now: Date,
+      onWritten?: InTx<{ previous: RegionHealth }>,
+    ) {
+      return db.transaction(async (tx) => {
+        const r = await tx.query<{ previous: RegionHealth | null }>(
+          `WITH prev AS (SELECT status FROM region_health WHERE code = $1)
          INSERT INTO region_health (code, status, reason, updated_at, updated_by) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (code) DO UPDATE SET status = EXCLUDED.status, reason = EXCLUDED.reason,
            updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by
          RETURNING (SELECT status FROM prev) AS previous`,
-        [code, status, reason, now.toISOString(), actor],
-      );
-      return { previous: r.rows[0]?.previous ?? "healthy" };
+          [code, status, reason, now.toISOString(), actor],
+        );
+        const written = { previous: r.rows[0]?.previous ?? ("healthy" as RegionHealth) };
+        await onWritten?.(tx, written);
+        return written;
+      });
     },
   };
 }

@@ -193,6 +193,44 @@ describe("policies API", () => {
     expect(audit.rows.map((r) => r.type)).toEqual(["policy.created", "policy.deactivated"]);
   });
 
+  it("a change and its audit record commit together: audit refused ⇒ 503 and no new version", async () => {
+    const created = await admin.post("/api/v1/policies", { ...TENANT_POLICY, tenant_id: "p-atomic" });
+    expect(created.status).toBe(201);
+    await t.db.exec(`
+      CREATE FUNCTION refuse_audit() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN RAISE EXCEPTION 'audit store refuses writes'; END $$;
+      CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION refuse_audit();
+    `);
+    try {
+      const refused = await admin.post("/api/v1/policies", {
+        ...TENANT_POLICY,
+        tenant_id: "p-atomic",
+        allowed_regions: ["us-west"],
+      });
+      expect(refused.status).toBe(503);
+      expect(refused.body.error.code).toBe("AUDIT_UNAVAILABLE");
+    } finally {
+      await t.db.exec("DROP TRIGGER refuse_audit ON audit_log; DROP FUNCTION refuse_audit();");
+    }
+    const versions = await t.db.query(
+      "SELECT version FROM policies WHERE tenant_id = 'p-atomic' ORDER BY version",
+    );
+    expect(versions.rows.map((r) => r.version)).toEqual([1]);
+    const next = await admin.post("/api/v1/policies", {
+      ...TENANT_POLICY,
+      tenant_id: "p-atomic",
+      allowed_regions: ["us-west"],
+    });
+    expect(next.body.version).toBe(2);
+    const audited = await t.db.query(
+      "SELECT type, policy_version FROM audit_log WHERE tenant_id = 'p-atomic' ORDER BY seq",
+    );
+    expect(audited.rows).toEqual([
+      { type: "policy.created", policy_version: 1 },
+      { type: "policy.updated", policy_version: 2 },
+    ]);
+  });
+
   it("404 for an unknown policy id", async () => {
     const res = await admin.get("/api/v1/policies/id/pol_doesnotexist");
     expect(res.status).toBe(404);
