@@ -1,0 +1,77 @@
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+
+// What `make run` does on a fresh machine: embedded PGlite, in-process cache, committed bundle,
+// no configuration. And a bad variable stops start-up with one line that names it.
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const s = createServer();
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+
+function start(env: Record<string, string>) {
+  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (c) => (stdout += c));
+  child.stderr.on("data", (c) => (stderr += c));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  return { child, exited, out: () => stdout, err: () => stderr };
+}
+
+async function ready(port: number) {
+  for (let i = 0; i < 200; i++) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/health/ready`);
+      if (res.status === 200) return res;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error("never ready");
+}
+
+describe("start-up", () => {
+  const dir = mkdtempSync(join(tmpdir(), "residency-startup-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("starts with no configuration, prints a generated admin key once, answers ready", { timeout: 60_000 }, async () => {
+    const port = await freePort();
+    const first = start({ PORT: String(port), RESIDENCY_DATA_DIR: dir, LOG_LEVEL: "silent" });
+    try {
+      const res = await ready(port);
+      expect((await res.json()).checks.store.detail).toBe("pglite");
+      const key = /created an admin key \(shown once\):\s+(\S+)/.exec(first.out())?.[1];
+      expect(key).toMatch(/^rsk_/);
+      const regions = await fetch(`http://127.0.0.1:${port}/api/v1/regions`, { headers: { authorization: `Bearer ${key}` } });
+      expect(regions.status).toBe(200);
+    } finally {
+      first.child.kill("SIGTERM");
+      expect(await first.exited).toBe(0); // graceful: drains and exits cleanly
+    }
+    const second = start({ PORT: String(port), RESIDENCY_DATA_DIR: dir, LOG_LEVEL: "silent" });
+    try {
+      await ready(port);
+      expect(second.out()).not.toContain("created an admin key");
+    } finally {
+      second.child.kill("SIGTERM");
+      await second.exited;
+    }
+  });
+
+  it("a bad variable stops start-up with one line naming it", { timeout: 30_000 }, async () => {
+    const bad = start({ PORT: "eighty", RESIDENCY_DATA_DIR: dir });
+    expect(await bad.exited).toBe(2);
+    expect(bad.err().trim()).toBe("residency: configuration error: PORT: must be an integer from 0 to 65535");
+  });
+});
