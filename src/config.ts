@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { parseVerificationKey } from "./policy/signature.ts";
 
 // The environment, parsed once (SPEC §9). Any bad value stops start-up with one line that names
 // the variable — never a half-configured service.
@@ -6,7 +7,14 @@ import { z } from "zod";
 const bool = z
   .enum(["true", "false", "1", "0", "yes", "no"])
   .transform((v) => v === "true" || v === "1" || v === "yes");
-const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const int = (min: number, max: number) => {
+  const message = `must be an integer from ${min} to ${max}`;
+  return z.coerce
+    .number({ error: message })
+    .int({ error: message })
+    .min(min, { error: message })
+    .max(max, { error: message });
+};
 const url = (protocols: RegExp) => z.url({ protocol: protocols });
 
 const envSchema = z.object({
@@ -66,6 +74,14 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       "OVERRIDE_WEBHOOK_SECRET",
       "required when OVERRIDE_WEBHOOK_URL is set (payloads are signed)",
     );
+  }
+  if (config.BUNDLE_VERIFICATION_KEY) {
+    // A PEM block (public key or certificate) when it starts with "-----BEGIN", else an HMAC secret.
+    try {
+      parseVerificationKey(config.BUNDLE_VERIFICATION_KEY);
+    } catch (err) {
+      throw new ConfigError("BUNDLE_VERIFICATION_KEY", (err as Error).message);
+    }
   }
   return config;
 }

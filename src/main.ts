@@ -61,6 +61,7 @@ async function main() {
     await redis.connect();
     const subscriber = redis.duplicate();
     subscriber.on("error", (err) => logger.warn({ err }, "redis subscriber error"));
+    await subscriber.connect(); // lazyConnect is inherited: without this, SUBSCRIBE fails at start
     cache = await createRedisCache({
       redis,
       subscriber,

@@ -40,6 +40,8 @@ export type ServiceOptions = {
   bundlePath: string;
   bundleVerificationKey: string | null;
   bundlePollIntervalMs: number;
+  /** Watch bundlePath for changes while running (default true). */
+  bundleWatch?: boolean;
   requiredApprovals: number;
   overrideMaxHours: number;
   notify?: OverrideNotifier;
@@ -89,6 +91,8 @@ export async function createService(o: ServiceOptions) {
     redis: o.redis,
     redisPrefix: o.redisPrefix,
     pollIntervalMs: o.bundlePollIntervalMs,
+    watch: o.bundleWatch ?? true,
+    ...withClock,
   });
 
   const decide = createDecide({

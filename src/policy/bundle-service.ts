@@ -1,108 +1,617 @@
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { readFile } from "node:fs/promises";
+import { hostname } from "node:os";
 import type { Redis } from "ioredis";
 import type { AuditAppender } from "../audit/types.ts";
 import type { Db } from "../context/db.ts";
-import { toError } from "../errors.ts";
+import { AppError, toError } from "../errors.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { Metrics } from "../observability/metrics.ts";
-import type { LoadedBundle } from "./bundle.ts";
+import { BundleError, type LoadedBundle, sha256Hex } from "./bundle.ts";
+import { type ActiveRecord, type BundleStore, createBundleStore } from "./bundle-store.ts";
+import { type BundleWatcher, watchBundleFile } from "./bundle-watcher.ts";
+import { type DryRunReport, replayDecisions } from "./dry-run.ts";
 import { type BundleSource, createPolicyEngine, type PolicyEngine } from "./engine.ts";
+import { createBundleVerifier, parseVerificationKey, SIGNATURES_FILE } from "./signature.ts";
+import { readTarGz } from "./tar.ts";
+
+// The bundle life cycle (SPEC §8) of one instance within a cluster.
+//
+// Source of truth: Postgres (migration 004) records the active bundle — bytes, revision, sha256 —
+// for the whole cluster. Publishing (PUT /api/v1/bundles, a change of the BUNDLE_PATH file) first
+// verifies and self-checks the candidate here, then stores it and marks it active in one
+// transaction, swaps it in locally, and announces `{sha256}` on the Redis channel
+// `<REDIS_PREFIX>bundles`. Every instance, on that message and on a check every
+// BUNDLE_POLL_INTERVAL_MS (the fallback for a missed message, and the only path without Redis),
+// compares Postgres's active sha256 with its own and loads the recorded bytes when they differ.
+// A refused candidate never reaches Postgres; the serving bundle stays, and the refusal is logged,
+// audited (`bundle.rejected`) and counted.
+//
+// Start-up: a BUNDLE_PATH file whose sha256 Postgres has never seen is new (a deploy shipped it), so
+// it is published like a push. Otherwise the bundle Postgres records as active is loaded — so a
+// rollback survives restarts and a restarted instance rejoins what the cluster serves — and only
+// when Postgres records none is the file published. While running, a changed file is published
+// (see bundle-watcher.ts for how a half-written file is kept out).
+//
+// Every life-cycle step runs through one queue per instance, so a Redis message arriving during a
+// push cannot interleave with it.
 
 export type BundleSummary = {
   revision: string;
   sha256: string;
+  /** When this instance loaded it. */
   loaded_at: string;
   entrypoints: string[];
+  /** How this instance came to serve it: api, file, rollback, cluster (another instance), startup. */
   source: BundleSource;
+  /** Who made it the cluster's active bundle, and when (null if not the cluster's active one). */
+  activated_by: string | null;
+  activated_at: string | null;
+  generation: number | null;
+  signed: boolean;
+  size_bytes: number;
 };
+
+export type PublishResult = BundleSummary & {
+  /** False when the bundle already was the active one (nothing was activated). */
+  changed: boolean;
+  previous_revision: string | null;
+};
+
+export type BundleHistory = {
+  items: Array<{
+    revision: string;
+    sha256: string;
+    size_bytes: number;
+    signed: boolean;
+    entrypoints: string[];
+    source: string;
+    uploaded_by: string | null;
+    uploaded_at: string;
+    active: boolean;
+  }>;
+  activations: Array<{
+    generation: number;
+    revision: string;
+    sha256: string;
+    previous_revision: string | null;
+    source: string;
+    activated_by: string | null;
+    activated_at: string;
+  }>;
+};
+
+export type Actor = { principal: string; requestId: string | null };
 
 export type BundleService = {
   engine: PolicyEngine;
   active(): BundleSummary | null;
-  history(): BundleSummary[];
+  history(limit?: number): Promise<BundleHistory>;
+  /** Verify, store, activate cluster-wide. Throws AppError POLICY_VIOLATION for a refused bundle. */
+  publish(
+    bytes: Buffer,
+    options: { source: "api" | "file" | "startup"; actor: Actor },
+  ): Promise<PublishResult>;
+  /** Roll back (or forward) to a stored bundle, by revision or sha256. */
+  activate(ref: string, actor: Actor): Promise<PublishResult>;
+  /** Impact analysis: replay recent audited decisions through the candidate. Activates nothing. */
+  dryRun(bytes: Buffer, options: { limit: number; examples: number; actor: Actor }): Promise<DryRunReport>;
+  /** Converge on Postgres's active bundle now (what the Redis message and the periodic check do). */
+  sync(): Promise<void>;
   close(): Promise<void>;
 };
 
-export async function createBundleService(deps: {
+export type BundleServiceDeps = {
   db: Db;
   audit: AuditAppender;
   logger: Logger;
   metrics: Metrics;
-  bundlePath: string;
+  /** The watched bundle file; null for none. */
+  bundlePath: string | null;
   verificationKey: string | null;
   redis: Redis | null;
   redisPrefix: string;
   pollIntervalMs: number;
-}): Promise<BundleService> {
-  const history: BundleSummary[] = [];
-  const summary = (b: LoadedBundle, source: BundleSource): BundleSummary => ({
-    revision: b.revision,
-    sha256: b.sha256,
-    loaded_at: b.loadedAt.toISOString(),
-    entrypoints: b.entrypoints,
-    source,
-  });
-  const auditEvent = (type: string, payload: Record<string, unknown>, revision: string | null) =>
-    deps.audit
-      .append({
+  /** Watch BUNDLE_PATH for changes while running (default true). */
+  watch?: boolean;
+  /** Debounce of file events (default 300 ms). */
+  watchDebounceMs?: number;
+  clock?: () => Date;
+};
+
+const SYSTEM: Actor = { principal: "system", requestId: null };
+
+function peekRevision(bytes: Buffer): string | null {
+  try {
+    const manifest = readTarGz(bytes).get(".manifest");
+    const revision = manifest
+      ? (JSON.parse(manifest.toString("utf8")) as { revision?: unknown }).revision
+      : null;
+    return typeof revision === "string" ? revision : null;
+  } catch {
+    return null;
+  }
+}
+
+function asBundleError(err: unknown): BundleError {
+  return err instanceof BundleError
+    ? err
+    : new BundleError("BUNDLE_WASM_INVALID", toError(err).message, { cause: err });
+}
+
+function storeUnavailable(err: unknown): AppError {
+  return new AppError(
+    "STORE_UNAVAILABLE",
+    "the bundle store (Postgres) is unavailable; nothing was activated",
+    {
+      cause: err,
+    },
+  );
+}
+
+export async function createBundleService(deps: BundleServiceDeps): Promise<BundleService> {
+  const { logger, metrics } = deps;
+  const clock = deps.clock ?? (() => new Date());
+  const store: BundleStore = createBundleStore(deps.db);
+  const instance = `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
+  const channel = `${deps.redisPrefix}bundles`;
+  const engine = createPolicyEngine(
+    deps.verificationKey ? { verify: createBundleVerifier(parseVerificationKey(deps.verificationKey)) } : {},
+  );
+
+  /** The cluster's active record as last read or written by this instance. */
+  let cluster: ActiveRecord | null = null;
+  let localSource: BundleSource = "startup";
+  /** Cluster bundles this instance refused: not retried on every poll, only when a new one comes. */
+  const refused = new Set<string>();
+  let closed = false;
+
+  let chain: Promise<unknown> = Promise.resolve();
+  function serial<T>(fn: () => Promise<T>): Promise<T> {
+    const next = chain.then(fn, fn);
+    chain = next.catch(() => undefined);
+    return next;
+  }
+
+  async function record(
+    type: string,
+    payload: Record<string, unknown>,
+    revision: string | null,
+    actor: Actor,
+  ) {
+    try {
+      await deps.audit.append({
         event_id: randomUUID(),
         type,
-        occurred_at: new Date(),
+        occurred_at: clock(),
         tenant_id: null,
         learner_id: null,
-        actor: "system",
-        request_id: null,
+        actor: actor.principal,
+        request_id: actor.requestId,
         bundle_revision: revision,
         policy_id: null,
         policy_version: null,
-        payload,
-      })
-      .catch((err) => deps.logger.error({ err }, "could not audit bundle event"));
+        payload: { ...payload, instance },
+      });
+    } catch (err) {
+      // The bundle step itself happened (and Postgres records it); a missing audit line is logged loudly.
+      logger.error({ err, type }, "could not audit a bundle event");
+    }
+  }
 
-  const engine = createPolicyEngine({
-    events: {
-      onActivated: (bundle, source, previous) => {
-        history.unshift(summary(bundle, source));
-        deps.metrics.bundleLoads.inc({ outcome: "activated" });
-        deps.metrics.bundleInfo.reset();
-        deps.metrics.bundleInfo.set({ revision: bundle.revision }, 1);
-        deps.logger.info(
-          { revision: bundle.revision, source, previous: previous?.revision },
-          "bundle activated",
-        );
-        void auditEvent(
-          "bundle.activated",
-          { ...summary(bundle, source), previous: previous?.revision ?? null },
-          bundle.revision,
-        );
-      },
-      onRejected: (error, source) => {
-        deps.metrics.bundleLoads.inc({ outcome: "rejected" });
-        deps.logger.error({ code: error.code, reason: error.message, source }, "bundle rejected");
-        void auditEvent("bundle.rejected", { code: error.code, reason: error.message, source }, null);
-      },
-    },
-  });
+  function summaryOf(b: LoadedBundle): BundleSummary {
+    const rec = cluster?.sha256 === b.sha256 ? cluster : null;
+    return {
+      revision: b.revision,
+      sha256: b.sha256,
+      loaded_at: b.loadedAt.toISOString(),
+      entrypoints: b.entrypoints,
+      source: localSource,
+      activated_by: rec?.activated_by ?? null,
+      activated_at: rec ? rec.activated_at.toISOString() : null,
+      generation: rec?.generation ?? null,
+      signed: b.files.has(SIGNATURES_FILE),
+      size_bytes: b.bytes.length,
+    };
+  }
 
-  try {
-    await engine.activate(await readFile(deps.bundlePath), "startup");
-  } catch (err) {
-    // Not fatal: the service stays up, not ready, and answers 503 POLICY_UNAVAILABLE until a
-    // valid bundle arrives.
-    deps.logger.error(
-      { err: toError(err), path: deps.bundlePath },
-      "no bundle could be activated at start-up",
+  async function refuse(
+    err: unknown,
+    bytes: Buffer,
+    context: { source: string; actor: Actor; dryRun?: boolean },
+  ): Promise<AppError> {
+    const error = asBundleError(err);
+    const sha256 = sha256Hex(bytes);
+    const revision = peekRevision(bytes);
+    const serving = engine.current()?.revision ?? null;
+    metrics.bundleLoads.inc({ outcome: context.dryRun ? "dry_run_rejected" : "rejected" });
+    logger.error(
+      { code: error.code, reason: error.message, source: context.source, sha256, revision, serving },
+      "bundle rejected; the serving bundle stays",
     );
+    await record(
+      "bundle.rejected",
+      {
+        code: error.code,
+        reason: error.message,
+        source: context.source,
+        sha256,
+        revision,
+        serving_revision: serving,
+      },
+      serving,
+      context.actor,
+    );
+    return new AppError("POLICY_VIOLATION", `bundle rejected (${error.code}): ${error.message}`, {
+      details: { code: error.code, reason: error.message, sha256, revision, serving_revision: serving },
+      cause: error,
+    });
+  }
+
+  /** Swaps `bytes` in on this instance (re-verified by the engine) and audits it. */
+  async function swapIn(
+    bytes: Buffer,
+    source: BundleSource,
+    actor: Actor,
+    auditType: "bundle.activated" | "bundle.rolled_back" = "bundle.activated",
+  ): Promise<LoadedBundle> {
+    const previous = engine.current();
+    const bundle = await engine.activate(bytes, source);
+    localSource = source;
+    refused.delete(bundle.sha256);
+    metrics.bundleLoads.inc({ outcome: "activated" });
+    metrics.bundleInfo.reset();
+    metrics.bundleInfo.set({ revision: bundle.revision }, 1);
+    logger.info(
+      { revision: bundle.revision, sha256: bundle.sha256, source, previous: previous?.revision ?? null },
+      auditType === "bundle.rolled_back" ? "bundle rolled back" : "bundle activated",
+    );
+    await record(
+      auditType,
+      {
+        revision: bundle.revision,
+        sha256: bundle.sha256,
+        source,
+        previous_revision: previous?.revision ?? null,
+        previous_sha256: previous?.sha256 ?? null,
+        generation: cluster?.sha256 === bundle.sha256 ? cluster.generation : null,
+      },
+      bundle.revision,
+      actor,
+    );
+    return bundle;
+  }
+
+  async function announce(rec: ActiveRecord): Promise<void> {
+    if (!deps.redis) return;
+    try {
+      await deps.redis.publish(
+        channel,
+        JSON.stringify({ sha256: rec.sha256, revision: rec.revision, generation: rec.generation, instance }),
+      );
+    } catch (err) {
+      // Not fatal: the other instances find the change at their next periodic check.
+      logger.warn({ err }, "could not announce the bundle on Redis; peers converge on their next check");
+    }
+  }
+
+  function unchanged(b: LoadedBundle): PublishResult {
+    return { ...summaryOf(b), changed: false, previous_revision: null };
+  }
+
+  function publish(
+    bytes: Buffer,
+    options: { source: "api" | "file" | "startup"; actor: Actor },
+  ): Promise<PublishResult> {
+    return serial(async () => {
+      const sha256 = sha256Hex(bytes);
+      const active = await store.active().catch((err) => {
+        throw storeUnavailable(err);
+      });
+      if (active?.sha256 === sha256) {
+        cluster = active;
+        const current = engine.current();
+        if (current?.sha256 === sha256) return unchanged(current);
+        try {
+          return unchanged(await swapIn(bytes, options.source, options.actor));
+        } catch (err) {
+          throw await refuse(err, bytes, options);
+        }
+      }
+
+      let candidate: LoadedBundle;
+      try {
+        candidate = await engine.prepare(bytes);
+      } catch (err) {
+        throw await refuse(err, bytes, options);
+      }
+      // A bundle stored before (a swap back) is not sent to Postgres again.
+      const stored = await store.has(sha256).catch(() => false);
+      const activation = await store
+        .activate({
+          sha256,
+          revision: candidate.revision,
+          source: options.source,
+          actor: options.actor.principal,
+          at: clock(),
+          bundle: stored
+            ? undefined
+            : {
+                sha256,
+                revision: candidate.revision,
+                bytes,
+                manifest: candidate.manifest,
+                entrypoints: candidate.entrypoints,
+                signed: candidate.files.has(SIGNATURES_FILE),
+                source: options.source,
+                uploaded_by: options.actor.principal,
+                uploaded_at: clock(),
+              },
+        })
+        .catch((err) => {
+          throw storeUnavailable(err);
+        });
+      if (activation) cluster = activation;
+      else cluster = await store.active().catch(() => cluster); // another instance was first
+      let bundle: LoadedBundle;
+      try {
+        bundle = await swapIn(bytes, options.source, options.actor);
+      } catch (err) {
+        // Passed prepare() a moment ago, so this is not expected; the periodic check retries.
+        throw await refuse(err, bytes, options);
+      }
+      if (!activation) return unchanged(bundle);
+      await announce(activation);
+      return { ...summaryOf(bundle), changed: true, previous_revision: activation.previous_revision };
+    });
+  }
+
+  function activateStored(ref: string, actor: Actor): Promise<PublishResult> {
+    return serial(async () => {
+      const [target, active] = await Promise.all([store.find(ref), store.active()]).catch((err) => {
+        throw storeUnavailable(err);
+      });
+      if (!target) throw new AppError("NOT_FOUND", `no stored bundle has revision or sha256 "${ref}"`);
+      const current = engine.current();
+      if (active?.sha256 === target.sha256 && current?.sha256 === target.sha256) {
+        cluster = active;
+        return unchanged(current);
+      }
+      const bytes = await store.bytes(target.sha256).catch((err) => {
+        throw storeUnavailable(err);
+      });
+      if (!bytes) throw new AppError("NOT_FOUND", `bundle ${target.sha256} has no stored bytes`);
+      // Re-verified: the verification key may have changed since it was uploaded.
+      try {
+        await engine.prepare(bytes);
+      } catch (err) {
+        throw await refuse(err, bytes, { source: "rollback", actor });
+      }
+      // A rollback goes back to a bundle first activated before the one it replaces.
+      const firsts = active
+        ? await store.firstActivations([target.sha256, active.sha256]).catch(() => new Map<string, number>())
+        : new Map<string, number>();
+      const older = (firsts.get(target.sha256) ?? Infinity) < (firsts.get(active?.sha256 ?? "") ?? -Infinity);
+      const activation = await store
+        .activate({
+          sha256: target.sha256,
+          revision: target.revision,
+          source: "rollback",
+          actor: actor.principal,
+          at: clock(),
+        })
+        .catch((err) => {
+          throw storeUnavailable(err);
+        });
+      if (activation) cluster = activation;
+      else cluster = await store.active().catch(() => cluster);
+      let bundle: LoadedBundle;
+      try {
+        bundle = await swapIn(bytes, "rollback", actor, older ? "bundle.rolled_back" : "bundle.activated");
+      } catch (err) {
+        throw await refuse(err, bytes, { source: "rollback", actor });
+      }
+      if (!activation) return unchanged(bundle);
+      await announce(activation);
+      return { ...summaryOf(bundle), changed: true, previous_revision: activation.previous_revision };
+    });
+  }
+
+  function sync(startup = false): Promise<void> {
+    return serial(async () => {
+      if (closed) return;
+      let target: ActiveRecord | null;
+      try {
+        target = await store.active();
+      } catch (err) {
+        logger.warn({ err }, "bundle check: the bundle store is unavailable; keeping the serving bundle");
+        return;
+      }
+      if (!target) return;
+      cluster = target;
+      if (engine.current()?.sha256 === target.sha256 || refused.has(target.sha256)) return;
+      const bytes = await store.bytes(target.sha256).catch(() => null);
+      if (!bytes) return;
+      try {
+        await swapIn(bytes, startup ? "startup" : "cluster", SYSTEM);
+      } catch (err) {
+        refused.add(target.sha256);
+        await refuse(err, bytes, { source: "cluster", actor: SYSTEM });
+      }
+    });
+  }
+
+  async function dryRun(
+    bytes: Buffer,
+    options: { limit: number; examples: number; actor: Actor },
+  ): Promise<DryRunReport> {
+    let candidate: LoadedBundle;
+    try {
+      candidate = await engine.prepare(bytes);
+    } catch (err) {
+      throw await refuse(err, bytes, { source: "dry_run", actor: options.actor, dryRun: true });
+    }
+    const active = engine.current();
+    const report = await replayDecisions(
+      { db: deps.db, candidate, active },
+      { limit: options.limit, examples: options.examples },
+    );
+    await record(
+      "bundle.dry_run",
+      {
+        candidate: report.candidate,
+        active_revision: report.active_revision,
+        limit: options.limit,
+        replayed: report.replayed,
+        changed: report.changed,
+        unchanged: report.unchanged,
+        errors: report.errors,
+      },
+      active?.revision ?? null,
+      options.actor,
+    );
+    return report;
+  }
+
+  async function history(limit = 50): Promise<BundleHistory> {
+    const [items, activations, active] = await Promise.all([
+      store.list(limit),
+      store.activations(limit),
+      store.active(),
+    ]).catch((err) => {
+      throw new AppError("STORE_UNAVAILABLE", "the bundle store (Postgres) is unavailable", { cause: err });
+    });
+    return {
+      items: items.map((b) => ({
+        revision: b.revision,
+        sha256: b.sha256,
+        size_bytes: b.size_bytes,
+        signed: b.signed,
+        entrypoints: b.entrypoints,
+        source: b.source,
+        uploaded_by: b.uploaded_by,
+        uploaded_at: b.uploaded_at.toISOString(),
+        active: active?.sha256 === b.sha256,
+      })),
+      activations: activations.map((a) => ({
+        generation: a.generation,
+        revision: a.revision,
+        sha256: a.sha256,
+        previous_revision: a.previous_revision,
+        source: a.source,
+        activated_by: a.activated_by,
+        activated_at: a.activated_at.toISOString(),
+      })),
+    };
+  }
+
+  // ---- start-up ---------------------------------------------------------------------------------
+  let fileBytes: Buffer | null = null;
+  if (deps.bundlePath) {
+    try {
+      fileBytes = await readFile(deps.bundlePath);
+    } catch (err) {
+      logger.warn({ err: toError(err), path: deps.bundlePath }, "bundle file unreadable at start-up");
+    }
+  }
+  const fileSha = fileBytes ? sha256Hex(fileBytes) : null;
+  const startupActor: Actor = { principal: "system", requestId: null };
+  const tryPublishFile = async () => {
+    try {
+      await publish(fileBytes!, { source: "startup", actor: startupActor });
+    } catch (err) {
+      logger.error({ err: toError(err), path: deps.bundlePath }, "the bundle file could not be activated");
+    }
+  };
+  const unseen = fileBytes !== null && fileSha !== null && !(await store.has(fileSha));
+  if (unseen) await tryPublishFile();
+  await sync(true);
+  if (!unseen && !engine.current() && fileBytes && !(await store.active())) await tryPublishFile();
+  const serving = engine.current();
+  if (!serving) {
+    // Not fatal: the service stays up, not ready, and answers 503 POLICY_UNAVAILABLE until a valid
+    // bundle arrives (file change, push, or another instance).
+    logger.error({ path: deps.bundlePath }, "no bundle could be activated at start-up");
+  } else if (fileSha && serving.sha256 !== fileSha) {
+    logger.warn(
+      { serving: serving.revision, file: peekRevision(fileBytes!), path: deps.bundlePath },
+      "the bundle file differs from the cluster's active bundle (a rollback or a newer push); serving the cluster's",
+    );
+  }
+
+  // ---- convergence ------------------------------------------------------------------------------
+  const poll = setInterval(() => void sync(), deps.pollIntervalMs);
+  poll.unref();
+
+  let subscriber: Redis | null = null;
+  if (deps.redis) {
+    const sub = deps.redis.duplicate();
+    subscriber = sub;
+    sub.on("error", (err) => logger.warn({ err }, "redis bundle subscriber error"));
+    sub.on("message", (from: string) => {
+      if (from === channel) void sync();
+    });
+    // On every (re)connection: subscribe, and catch up on whatever was announced meanwhile.
+    sub.on("ready", () => {
+      sub
+        .subscribe(channel)
+        .catch((err) => logger.warn({ err }, "could not subscribe to bundle announcements"));
+      void sync();
+    });
+    try {
+      if (sub.status === "wait") await sub.connect();
+      else if (sub.status === "ready") await sub.subscribe(channel);
+    } catch (err) {
+      logger.warn({ err }, "redis bundle subscriber not connected; relying on the periodic check");
+    }
+  }
+
+  let watcher: BundleWatcher | null = null;
+  if (deps.bundlePath && (deps.watch ?? true)) {
+    const path = deps.bundlePath;
+    watcher = watchBundleFile({
+      path,
+      initialSha256: fileSha,
+      debounceMs: deps.watchDebounceMs ?? 300,
+      pollIntervalMs: deps.pollIntervalMs,
+      onBundle: async (bytes) => {
+        try {
+          const r = await publish(bytes, {
+            source: "file",
+            actor: { principal: `file:${path}`, requestId: null },
+          });
+          if (r.changed) logger.info({ revision: r.revision, path }, "bundle file published");
+        } catch (err) {
+          // Already logged, audited and counted as a rejection (or a store outage).
+          if (!(err instanceof AppError && err.code === "POLICY_VIOLATION")) {
+            logger.error({ err: toError(err), path }, "bundle file could not be published");
+          }
+        }
+      },
+      onError: (err, context) => logger.warn({ err, path }, context),
+    });
   }
 
   return {
     engine,
     active: () => {
       const b = engine.current();
-      return b ? (history.find((h) => h.sha256 === b.sha256) ?? summary(b, "startup")) : null;
+      return b ? summaryOf(b) : null;
     },
-    history: () => [...history],
-    close: async () => undefined,
+    history,
+    publish,
+    activate: activateStored,
+    dryRun,
+    sync: () => sync(),
+    async close() {
+      closed = true;
+      clearInterval(poll);
+      watcher?.close();
+      await chain.catch(() => undefined);
+      if (subscriber) {
+        subscriber.removeAllListeners("ready");
+        await subscriber.quit().catch(() => subscriber?.disconnect());
+      }
+    },
   };
 }

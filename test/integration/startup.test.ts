@@ -45,15 +45,20 @@ describe("start-up", () => {
   const dir = mkdtempSync(join(tmpdir(), "residency-startup-"));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it("starts with no configuration, prints a generated admin key once, answers ready", { timeout: 60_000 }, async () => {
+  it("starts with no configuration, prints a generated admin key once, answers ready", {
+    timeout: 60_000,
+  }, async () => {
     const port = await freePort();
     const first = start({ PORT: String(port), RESIDENCY_DATA_DIR: dir, LOG_LEVEL: "silent" });
     try {
       const res = await ready(port);
-      expect((await res.json()).checks.store.detail).toBe("pglite");
+      const body = (await res.json()) as { checks: { store: { detail: string } } };
+      expect(body.checks.store.detail).toBe("pglite");
       const key = /created an admin key \(shown once\):\s+(\S+)/.exec(first.out())?.[1];
       expect(key).toMatch(/^rsk_/);
-      const regions = await fetch(`http://127.0.0.1:${port}/api/v1/regions`, { headers: { authorization: `Bearer ${key}` } });
+      const regions = await fetch(`http://127.0.0.1:${port}/api/v1/regions`, {
+        headers: { authorization: `Bearer ${key}` },
+      });
       expect(regions.status).toBe(200);
     } finally {
       first.child.kill("SIGTERM");
@@ -68,6 +73,31 @@ describe("start-up", () => {
       await second.exited;
     }
   });
+
+  it.skipIf(!process.env.DATABASE_URL || !process.env.REDIS_URL)(
+    "starts on real Postgres and Redis (DATABASE_URL, REDIS_URL) and answers ready",
+    { timeout: 60_000 },
+    async () => {
+      const port = await freePort();
+      const server = start({
+        PORT: String(port),
+        DATABASE_URL: process.env.DATABASE_URL!,
+        REDIS_URL: process.env.REDIS_URL!,
+        REDIS_PREFIX: "residency-startup-test:",
+        RESIDENCY_BOOTSTRAP_ADMIN_KEY: "startup-test-admin-key-0123456789",
+        LOG_LEVEL: "silent",
+      });
+      try {
+        const res = await ready(port);
+        const body = (await res.json()) as { checks: Record<string, { ok: boolean; detail: unknown }> };
+        expect(body.checks.store).toEqual({ ok: true, detail: "postgres" });
+        expect(body.checks.cache).toEqual({ ok: true, detail: "ready" });
+      } finally {
+        server.child.kill("SIGTERM");
+        expect(await server.exited).toBe(0);
+      }
+    },
+  );
 
   it("a bad variable stops start-up with one line naming it", { timeout: 30_000 }, async () => {
     const bad = start({ PORT: "eighty", RESIDENCY_DATA_DIR: dir });

@@ -43,6 +43,9 @@ export async function startTestService(
     overrideMaxHours?: number;
     notify?: OverrideNotifier;
     bundlePath?: string;
+    bundleVerificationKey?: string | null;
+    bundlePollIntervalMs?: number;
+    bundleWatch?: boolean;
   } = {},
 ): Promise<TestService> {
   const owned: TestDb | null = options.db ? null : await primaryBackend().create();
@@ -64,8 +67,9 @@ export async function startTestService(
       },
     }),
     bundlePath: options.bundlePath ?? BUNDLE_PATH,
-    bundleVerificationKey: null,
-    bundlePollIntervalMs: 60_000,
+    bundleVerificationKey: options.bundleVerificationKey ?? null,
+    bundlePollIntervalMs: options.bundlePollIntervalMs ?? 60_000,
+    bundleWatch: options.bundleWatch ?? false,
     requiredApprovals: options.requiredApprovals ?? 2,
     overrideMaxHours: options.overrideMaxHours ?? 24,
     ...(options.notify ? { notify: options.notify } : {}),

@@ -1,19 +1,86 @@
-import { Router } from "express";
+import express, { type NextFunction, type Request, type Response, Router } from "express";
+import { z } from "zod";
 import { AppError } from "../../errors.ts";
-import type { BundleService } from "../../policy/bundle-service.ts";
+import type { Actor, BundleService } from "../../policy/bundle-service.ts";
 import type { Authenticate } from "../auth.ts";
-import { guard } from "../express-kit.ts";
+import { callerOf, guard, parse } from "../express-kit.ts";
+
+// SPEC §6 bundle endpoints. The upload body is the raw .tar.gz. A refused bundle answers 422
+// POLICY_VIOLATION with `details: {code: "BUNDLE_SIGNATURE_INVALID" | ..., reason, sha256,
+// revision, serving_revision}` — the serving bundle is untouched.
+
+export const MAX_BUNDLE_BYTES = 32 * 1024 * 1024;
+
+const BUNDLE_TYPES = /^application\/(gzip|x-gzip|octet-stream|x-tar|x-gtar|x-compressed-tar)\s*(;|$)/i;
+
+const flag = z
+  .enum(["true", "false", "1", "0"])
+  .optional()
+  .transform((v) => v === "true" || v === "1");
+
+const putQuery = z.object({
+  dry_run: flag,
+  limit: z.coerce.number().int().min(1).max(10_000).default(1_000),
+  examples: z.coerce.number().int().min(0).max(100).default(20),
+});
+
+const listQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).default(50) });
+
+const refParam = z.string().min(1).max(256);
+
+function actorOf(res: Response): Actor {
+  const caller = callerOf(res);
+  return { principal: caller.principal.principal, requestId: caller.requestId };
+}
+
+function bundleBody(req: Request, _res: Response, next: NextFunction) {
+  if (!BUNDLE_TYPES.test(req.headers["content-type"] ?? "")) {
+    throw new AppError(
+      "UNSUPPORTED_MEDIA_TYPE",
+      "send the bundle .tar.gz as the body with Content-Type: application/gzip (or application/octet-stream)",
+    );
+  }
+  next();
+}
 
 export function bundleRoutes(deps: { authenticate: Authenticate; bundles: BundleService }): Router {
   const r = Router();
   const anyKey = guard(deps.authenticate, "any");
+  const publisher = guard(deps.authenticate, ["bundle_publisher"]);
+  // Authenticated before a byte of a (possibly 32 MB) body is read.
+  const raw = express.raw({ type: () => true, limit: MAX_BUNDLE_BYTES });
+
   r.get("/active", anyKey, (_req, res) => {
     const active = deps.bundles.active();
     if (!active) throw new AppError("POLICY_UNAVAILABLE", "no policy bundle is active yet");
     res.json(active);
   });
-  r.get("/", anyKey, (_req, res) => {
-    res.json({ items: deps.bundles.history() });
+
+  r.get("/", anyKey, async (req, res) => {
+    const { limit } = parse(listQuery, req.query, "query");
+    res.json(await deps.bundles.history(limit));
   });
+
+  r.put("/", publisher, bundleBody, raw, async (req, res) => {
+    const query = parse(putQuery, req.query, "query");
+    const body = req.body as unknown;
+    if (!Buffer.isBuffer(body) || body.length === 0) {
+      throw new AppError("VALIDATION_FAILED", "the request body must be the bundle .tar.gz; it is empty");
+    }
+    const actor = actorOf(res);
+    if (query.dry_run) {
+      res.json(await deps.bundles.dryRun(body, { limit: query.limit, examples: query.examples, actor }));
+      return;
+    }
+    const result = await deps.bundles.publish(body, { source: "api", actor });
+    res.status(result.changed ? 201 : 200).json(result);
+  });
+
+  r.post("/:revision/activate", publisher, async (req, res) => {
+    const ref = parse(refParam, req.params.revision, "revision");
+    const result = await deps.bundles.activate(ref, actorOf(res));
+    res.json(result);
+  });
+
   return r;
 }

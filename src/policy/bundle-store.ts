@@ -1,0 +1,220 @@
+import type { Db, Queryable, Row } from "../context/db.ts";
+
+// Postgres persistence of bundles (migration 004): every published bundle's bytes, the single
+// active record all instances converge on, and the activation history. Same SQL on PGlite.
+
+// Activations from several instances are serialised by this lock, so `previous` is exact.
+const ACTIVATION_LOCK = 727_004;
+
+export type StoredBundle = {
+  sha256: string;
+  revision: string;
+  size_bytes: number;
+  manifest: unknown;
+  entrypoints: string[];
+  signed: boolean;
+  source: string;
+  uploaded_by: string | null;
+  uploaded_at: Date;
+};
+
+export type NewBundle = Omit<StoredBundle, "uploaded_at" | "size_bytes"> & {
+  bytes: Buffer;
+  uploaded_at: Date;
+};
+
+export type ActiveRecord = {
+  sha256: string;
+  revision: string;
+  generation: number;
+  source: string;
+  activated_at: Date;
+  activated_by: string | null;
+};
+
+export type ActivationRecord = ActiveRecord & {
+  previous_sha256: string | null;
+  previous_revision: string | null;
+};
+
+export type BundleStore = ReturnType<typeof createBundleStore>;
+
+const SUMMARY_COLUMNS =
+  "sha256, revision, size_bytes, manifest, entrypoints, signed, source, uploaded_by, uploaded_at";
+
+function toBundle(row: Row): StoredBundle {
+  return {
+    sha256: String(row.sha256),
+    revision: String(row.revision),
+    size_bytes: Number(row.size_bytes),
+    manifest: typeof row.manifest === "string" ? JSON.parse(row.manifest) : row.manifest,
+    entrypoints: (row.entrypoints as string[] | null) ?? [],
+    signed: Boolean(row.signed),
+    source: String(row.source),
+    uploaded_by: (row.uploaded_by as string | null) ?? null,
+    uploaded_at: new Date(row.uploaded_at as string | Date),
+  };
+}
+
+function toActivation(row: Row): ActivationRecord {
+  return {
+    sha256: String(row.sha256),
+    revision: String(row.revision),
+    generation: Number(row.generation),
+    source: String(row.source),
+    activated_at: new Date(row.activated_at as string | Date),
+    activated_by: (row.activated_by as string | null) ?? null,
+    previous_sha256: (row.previous_sha256 as string | null) ?? null,
+    previous_revision: (row.previous_revision as string | null) ?? null,
+  };
+}
+
+/** `pg` hands bytea back as a Buffer, PGlite as a Uint8Array. */
+function toBuffer(value: unknown): Buffer {
+  if (Buffer.isBuffer(value)) return value;
+  const u8 = value as Uint8Array;
+  return Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength);
+}
+
+async function insertBundle(q: Queryable, b: NewBundle): Promise<void> {
+  // Bytes are immutable per sha256: a second upload of the same bundle keeps the first record.
+  await q.query(
+    `INSERT INTO bundles (sha256, revision, bytes, size_bytes, manifest, entrypoints, signed, source,
+                          uploaded_by, uploaded_at)
+     VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9, $10)
+     ON CONFLICT (sha256) DO NOTHING`,
+    [
+      b.sha256,
+      b.revision,
+      b.bytes,
+      b.bytes.length,
+      JSON.stringify(b.manifest),
+      b.entrypoints,
+      b.signed,
+      b.source,
+      b.uploaded_by,
+      b.uploaded_at,
+    ],
+  );
+}
+
+export function createBundleStore(db: Db) {
+  async function has(sha256: string): Promise<boolean> {
+    const r = await db.query("SELECT 1 FROM bundles WHERE sha256 = $1", [sha256]);
+    return r.rows.length > 0;
+  }
+
+  return {
+    has,
+
+    async bytes(sha256: string): Promise<Buffer | null> {
+      const r = await db.query<{ bytes: unknown }>("SELECT bytes FROM bundles WHERE sha256 = $1", [sha256]);
+      return r.rows[0] ? toBuffer(r.rows[0].bytes) : null;
+    },
+
+    /** By sha256 (64 hex digits), else by revision: the latest upload carrying it. */
+    async find(ref: string): Promise<StoredBundle | null> {
+      if (/^[0-9a-f]{64}$/.test(ref)) {
+        const r = await db.query(`SELECT ${SUMMARY_COLUMNS} FROM bundles WHERE sha256 = $1`, [ref]);
+        if (r.rows[0]) return toBundle(r.rows[0]);
+      }
+      const r = await db.query(
+        `SELECT ${SUMMARY_COLUMNS} FROM bundles WHERE revision = $1 ORDER BY uploaded_at DESC LIMIT 1`,
+        [ref],
+      );
+      return r.rows[0] ? toBundle(r.rows[0]) : null;
+    },
+
+    async list(limit: number): Promise<StoredBundle[]> {
+      const r = await db.query(`SELECT ${SUMMARY_COLUMNS} FROM bundles ORDER BY uploaded_at DESC LIMIT $1`, [
+        limit,
+      ]);
+      return r.rows.map(toBundle);
+    },
+
+    async active(): Promise<ActiveRecord | null> {
+      const r = await db.query(
+        `SELECT a.sha256, a.revision, a.generation, a.activated_at, a.activated_by, h.source
+           FROM bundle_active a JOIN bundle_activations h ON h.generation = a.generation`,
+      );
+      const row = r.rows[0];
+      return row ? toActivation({ ...row, previous_sha256: null, previous_revision: null }) : null;
+    },
+
+    /** The generation at which each bundle was first activated (bundles never activated are absent). */
+    async firstActivations(sha256s: string[]): Promise<Map<string, number>> {
+      const r = await db.query<{ sha256: string; first: unknown }>(
+        "SELECT sha256, min(generation) AS first FROM bundle_activations WHERE sha256 = ANY($1) GROUP BY sha256",
+        [sha256s],
+      );
+      return new Map(r.rows.map((row) => [row.sha256, Number(row.first)]));
+    },
+
+    async activations(limit: number): Promise<ActivationRecord[]> {
+      const r = await db.query(
+        `SELECT generation, sha256, revision, previous_sha256, previous_revision, source, activated_by,
+                activated_at
+           FROM bundle_activations ORDER BY generation DESC LIMIT $1`,
+        [limit],
+      );
+      return r.rows.map(toActivation);
+    },
+
+    /**
+     * Makes `sha256` the cluster's active bundle (storing `bundle` first when given), in one
+     * transaction. Returns the new activation, with the bundle it replaced — or null when `sha256`
+     * already is the active one (two instances publishing the same changed file, say).
+     */
+    async activate(a: {
+      sha256: string;
+      revision: string;
+      source: string;
+      actor: string | null;
+      at: Date;
+      bundle?: NewBundle;
+    }): Promise<ActivationRecord | null> {
+      return db.transaction(async (tx) => {
+        await tx.query("SELECT pg_advisory_xact_lock($1)", [ACTIVATION_LOCK]);
+        if (a.bundle) await insertBundle(tx, a.bundle);
+        const prev = await tx.query<{ sha256: string; revision: string }>(
+          "SELECT sha256, revision FROM bundle_active",
+        );
+        const previous = prev.rows[0] ?? null;
+        if (previous?.sha256 === a.sha256) return null;
+        const inserted = await tx.query(
+          `INSERT INTO bundle_activations (sha256, revision, previous_sha256, previous_revision, source,
+                                           activated_by, activated_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING generation`,
+          [
+            a.sha256,
+            a.revision,
+            previous?.sha256 ?? null,
+            previous?.revision ?? null,
+            a.source,
+            a.actor,
+            a.at,
+          ],
+        );
+        const generation = Number(inserted.rows[0]!.generation);
+        await tx.query(
+          `INSERT INTO bundle_active (singleton, sha256, revision, generation, activated_at, activated_by)
+           VALUES (true, $1, $2, $3, $4, $5)
+           ON CONFLICT (singleton) DO UPDATE
+             SET sha256 = EXCLUDED.sha256, revision = EXCLUDED.revision, generation = EXCLUDED.generation,
+                 activated_at = EXCLUDED.activated_at, activated_by = EXCLUDED.activated_by`,
+          [a.sha256, a.revision, generation, a.at, a.actor],
+        );
+        return {
+          sha256: a.sha256,
+          revision: a.revision,
+          generation,
+          source: a.source,
+          activated_at: a.at,
+          activated_by: a.actor,
+          previous_sha256: previous?.sha256 ?? null,
+          previous_revision: previous?.revision ?? null,
+        };
+      });
+    },
+  };
+}

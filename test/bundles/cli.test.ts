@@ -1,0 +1,199 @@
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { run } from "../../src/cli/main.ts";
+import { createBundleVerifier, parseVerificationKey } from "../../src/policy/signature.ts";
+import { readTarGz } from "../../src/policy/tar.ts";
+import { type TestDb, testBackends } from "../support/databases.ts";
+import { api } from "../support/http.ts";
+import { ADMIN_KEY, startTestService, type TestService } from "../support/service.ts";
+import {
+  buildBundle,
+  FILE_BUNDLE,
+  fileRevision,
+  keyPair,
+  opaBinary,
+  withoutCanadaAdequacy,
+} from "./support.ts";
+
+// `residency bundle …` against a running service (a real listening server).
+
+const exec = promisify(execFile);
+
+describe("the residency CLI", () => {
+  let db: TestDb;
+  let t: TestService;
+  let server: Server;
+  let url: string;
+  let publisherKey: string;
+  let work: string;
+
+  async function cli(args: string[], env: Record<string, string | undefined> = {}) {
+    let stdout = "";
+    let stderr = "";
+    const code = await run(args, {
+      stdout: { write: (s: string) => (stdout += s) },
+      stderr: { write: (s: string) => (stderr += s), isTTY: false },
+      env: { RESIDENCY_URL: url, RESIDENCY_API_KEY: publisherKey, PATH: process.env.PATH, ...env },
+      cwd: process.cwd(),
+    });
+    return { code, stdout, stderr };
+  }
+
+  beforeAll(async () => {
+    work = mkdtempSync(join(tmpdir(), "residency-cli-"));
+    db = await testBackends()[0]!.create();
+    t = await startTestService({ db });
+    publisherKey = await t.keyFor(["bundle_publisher"], undefined, "compliance-engineer");
+    server = createServer(t.handler);
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => server?.close(resolve));
+    await t?.close();
+    await db?.close();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it("status shows the active bundle and the activations", async () => {
+    const r = await cli(["bundle", "status"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`revision     ${fileRevision()}`);
+    expect(r.stdout).toMatch(/recent activations\n\s+GEN\s+REVISION/);
+    const json = await cli(["bundle", "status", "--json"]);
+    expect(JSON.parse(json.stdout).active.revision).toBe(fileRevision());
+  });
+
+  it("push uploads and activates, with progress on stderr; pushing it again changes nothing", async () => {
+    const file = join(work, "b.tar.gz");
+    writeFileSync(file, buildBundle("rev-cli-b"));
+    const r = await cli(["bundle", "push", "--file", file]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(
+      /uploading .*b\.tar\.gz \(rev-cli-b, \d+ KB\) to http:\/\/127\.0\.0\.1:\d+; verifying and activating …/,
+    );
+    expect(r.stdout).toContain(`activated rev-cli-b (previously ${fileRevision()})`);
+    expect((await api(t.handler, ADMIN_KEY).get("/api/v1/bundles/active")).body.revision).toBe("rev-cli-b");
+    const again = await cli(["bundle", "push", "-f", file]);
+    expect(again.stdout).toContain("rev-cli-b is already the active bundle; nothing changed");
+  });
+
+  it("diff prints the decisions a changed rule would change, as a table", async () => {
+    const admin = api(t.handler, ADMIN_KEY);
+    await admin.post("/api/v1/policies", {
+      tenant_id: "cli-gdpr",
+      primary_region: "eu-west",
+      compliance_frameworks: ["gdpr"],
+      allowed_regions: ["ca-central"],
+    });
+    for (const region of ["ca-central", "ca-central", "ca-central", "eu-west"]) {
+      const d = await admin.post("/api/v1/access/resolve", {
+        tenant_id: "cli-gdpr",
+        operation_type: "replicate",
+        resource_type: "document",
+        resource_id: "x",
+        requested_region: region,
+      });
+      expect(d.status).toBe(200);
+    }
+    const file = join(work, "changed.tar.gz");
+    writeFileSync(file, buildBundle("rev-cli-no-ca", { edit: withoutCanadaAdequacy }));
+    const r = await cli(["bundle", "diff", "--file", file]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("dry run: rev-cli-no-ca");
+    expect(r.stdout).toContain("4 decisions replayed, 3 would change, 1 unchanged, 0 errors");
+    expect(r.stdout).toMatch(
+      /BEFORE\s+AFTER\s+COUNT\n\s+ALLOW_PERMITTED_REGION\s+DENY_NO_TRANSFER_MECHANISM\s+3/,
+    );
+    expect(r.stdout).toMatch(/allow ALLOW_PERMITTED_REGION → ca-central\s+deny DENY_NO_TRANSFER_MECHANISM/);
+    // `push --dry-run` is the same, and nothing was activated.
+    const dry = await cli(["bundle", "push", "--dry-run", "--file", file, "--json"]);
+    expect(JSON.parse(dry.stdout)).toMatchObject({ replayed: 4, changed: 3 });
+    expect((await admin.get("/api/v1/bundles/active")).body.revision).toBe("rev-cli-b");
+  });
+
+  it("rollback serves a stored revision again", async () => {
+    const r = await cli(["bundle", "rollback", fileRevision()]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`now serving ${fileRevision()} (was rev-cli-b)`);
+  });
+
+  it("errors are one line with the server's code and message, exit 1", async () => {
+    const bad = join(work, "bad.tar.gz");
+    writeFileSync(bad, "not a bundle");
+    const refused = await cli(["bundle", "push", "--file", bad]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr.trim().split("\n").at(-1)).toBe(
+      "residency: bundle rejected: BUNDLE_CORRUPT: bundle is not a valid gzip stream: incorrect header check",
+    );
+    const unknown = await cli(["bundle", "rollback", "rev-nope"]);
+    expect(unknown.stderr).toContain(
+      'residency: NOT_FOUND: no stored bundle has revision or sha256 "rev-nope"',
+    );
+    const forbidden = await cli(["bundle", "push", "--file", FILE_BUNDLE], {
+      RESIDENCY_API_KEY: await t.keyFor(["auditor"]),
+    });
+    expect(forbidden.stderr).toContain("residency: FORBIDDEN: requires one of the roles: bundle_publisher");
+    const noKey = await cli(["bundle", "status"], { RESIDENCY_API_KEY: undefined });
+    expect(noKey).toMatchObject({
+      code: 1,
+      stderr: "residency: no API key: set RESIDENCY_API_KEY (or pass --api-key)\n",
+    });
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const down = await cli(["bundle", "status", "--url", `http://127.0.0.1:${port}`]);
+    expect(down).toMatchObject({
+      code: 1,
+      stderr: `residency: cannot reach http://127.0.0.1:${port} (ECONNREFUSED): is the service running? (--url or RESIDENCY_URL)\n`,
+    });
+    const missing = await cli(["bundle", "push", "--file", join(work, "nope.tar.gz")]);
+    expect(missing.stderr).toMatch(/residency: cannot read .*nope\.tar\.gz: ENOENT/);
+    expect((await cli(["bundle", "frobnicate"])).code).toBe(2);
+    expect((await cli(["bundle", "push", "--bogus"])).code).toBe(2);
+  });
+
+  it("build compiles rego/ like make bundle; sign writes a signature OPA's format verifies", async () => {
+    opaBinary(); // a clear failure when opa is missing
+    const out = join(work, "built.tar.gz");
+    const built = await cli(["bundle", "build", "--out", out]);
+    expect(built.code).toBe(0);
+    expect(built.stderr).toContain(`compiling rego/ to wasm (${fileRevision()}) …`);
+    expect(built.stdout).toMatch(
+      new RegExp(`^built .*built\\.tar\\.gz \\(${fileRevision()}, \\d+ KB\\) in \\d+\\.\\d s\\n$`),
+    );
+    // Byte for byte what `make bundle` produced (same opa, same flags, same revision).
+    expect(readFileSync(out).equals(readFileSync(FILE_BUNDLE))).toBe(true);
+
+    const keys = keyPair("ec");
+    const keyFile = join(work, "signing.pem");
+    writeFileSync(keyFile, keys.privatePem);
+    const signed = join(work, "signed.tar.gz");
+    const r = await cli(["bundle", "sign", "--key", keyFile, "--in", out, "--out", signed]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(
+      /^signed .*signed\.tar\.gz \(rev-[0-9a-f]{12}, 29 files, ES256, sha256 [0-9a-f]{12}\)\n$/,
+    );
+    await createBundleVerifier(parseVerificationKey(keys.publicPem))(readTarGz(readFileSync(signed)));
+    expect((await cli(["bundle", "sign", "--in", out])).stderr).toContain("sign needs --key");
+  });
+
+  it("runs as `npx residency` (bin/residency.mjs)", { timeout: 30_000 }, async () => {
+    const { stdout } = await exec("npx", ["residency", "bundle", "status"], {
+      env: { ...process.env, RESIDENCY_URL: url, RESIDENCY_API_KEY: publisherKey },
+    });
+    expect(stdout).toContain("active bundle");
+    const failed = await exec("npx", ["residency", "bundle", "rollback", "rev-nope"], {
+      env: { ...process.env, RESIDENCY_URL: url, RESIDENCY_API_KEY: publisherKey },
+    }).catch((err: { code: number; stderr: string }) => err);
+    expect(failed).toMatchObject({ code: 1 });
+    expect((failed as { stderr: string }).stderr).toContain("residency: NOT_FOUND");
+  });
+});
