@@ -9,7 +9,7 @@ include mk/opa.mk
 
 NODE_STAMP := node_modules/.installed
 
-.PHONY: help deps run test typecheck lint vitest bench bench-eval bench-http bench-audit crash-test clean
+.PHONY: help deps run test typecheck lint vitest bench bench-eval bench-http bench-audit bench-reload crash-test clean
 
 help:
 	@echo "make run         start the service (PORT, HOST, DATABASE_URL, REDIS_URL, ... see README)"
@@ -39,7 +39,7 @@ vitest: deps
 
 test: deps opa-test bundle-check typecheck lint vitest
 
-bench: deps bench-eval bench-http bench-audit
+bench: deps bench-eval bench-http bench-audit bench-reload
 
 bench-eval: deps
 	node --import tsx bench/eval.ts
@@ -49,6 +49,9 @@ bench-http: deps
 
 bench-audit: deps
 	node --import tsx bench/audit.ts
+
+bench-reload: deps
+	node --import tsx bench/hot-reload.ts
 
 crash-test: deps
 	node --import tsx scripts/crash-test.ts

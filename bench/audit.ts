@@ -16,7 +16,7 @@ import { migrate } from "../src/context/migrate.ts";
 
 const url = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const seconds = Number(process.env.AUDIT_BENCH_SECONDS ?? 5);
-const concurrencies = (process.env.AUDIT_BENCH_CONCURRENCY ?? "64,256").split(",").map(Number);
+const concurrencies = (process.env.AUDIT_BENCH_CONCURRENCY ?? "64,256,1024").split(",").map(Number);
 const TARGET_RATE = 5_000;
 const TARGET_RATIO = 5;
 
