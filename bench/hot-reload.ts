@@ -8,10 +8,10 @@
 
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import autocannon from "autocannon";
+import { freePort, waitForHttp } from "../scripts/lib/local-server.ts";
 import { readTarGz } from "../src/policy/tar.ts";
 import { writeTarGz } from "../src/policy/tar-write.ts";
 
@@ -20,26 +20,6 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
 const SWAP_MS = Number(process.env.BENCH_SWAP_MS ?? 250);
 const ADMIN = "bench-admin-key-0123456789abcdefghij";
 const BUNDLE = process.env.BUNDLE_PATH ?? "bundles/residency.tar.gz";
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitFor(url: string) {
-  for (let i = 0; i < 300; i++) {
-    try {
-      if ((await fetch(url)).status < 500) return;
-    } catch {}
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${url} never answered`);
-}
 
 function stop(child: ChildProcess) {
   child.kill("SIGTERM");
@@ -74,7 +54,7 @@ const service = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
   stdio: "inherit",
 });
 const base = `http://127.0.0.1:${port}`;
-await waitFor(`${base}/health/ready`);
+await waitForHttp(`${base}/health/ready`);
 const call = async (path: string, payload: unknown) => {
   const res = await fetch(base + path, {
     method: "POST",

@@ -6,34 +6,14 @@
 
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import autocannon from "autocannon";
+import { freePort, waitForHttp } from "../scripts/lib/local-server.ts";
 
 const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
 const ADMIN = "bench-admin-key-0123456789abcdefghij";
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitFor(url: string) {
-  for (let i = 0; i < 300; i++) {
-    try {
-      if ((await fetch(url)).status < 500) return;
-    } catch {}
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${url} never answered`);
-}
 
 const BARE = `
 const http = require("node:http");
@@ -83,7 +63,7 @@ const bare = spawn(process.execPath, ["-e", BARE], {
   env: { ...process.env, PORT: String(barePort) },
   stdio: "inherit",
 });
-await waitFor(`http://127.0.0.1:${barePort}/`);
+await waitForHttp(`http://127.0.0.1:${barePort}/`);
 const floor = await load(`http://127.0.0.1:${barePort}/`, {}, body);
 await stop(bare);
 
@@ -101,7 +81,7 @@ const service = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
   stdio: "inherit",
 });
 const base = `http://127.0.0.1:${port}`;
-await waitFor(`${base}/health/live`);
+await waitForHttp(`${base}/health/live`);
 const call = async (path: string, payload: unknown) => {
   const res = await fetch(base + path, {
     method: "POST",

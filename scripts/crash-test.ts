@@ -6,8 +6,8 @@
 
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createServer } from "node:net";
 import pg from "pg";
+import { freePort, waitForHttp } from "./lib/local-server.ts";
 
 export type CrashResult = {
   answered: number;
@@ -19,16 +19,6 @@ export type CrashResult = {
 
 const ADMIN = `crash-admin-${randomBytes(12).toString("hex")}`;
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 function startServer(env: Record<string, string>): ChildProcess {
   const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
     env: { ...process.env, ...env },
@@ -36,20 +26,6 @@ function startServer(env: Record<string, string>): ChildProcess {
   });
   child.stderr?.on("data", () => {}); // keep the pipe drained
   return child;
-}
-
-async function waitReady(base: string, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      const res = await fetch(`${base}/health/ready`);
-      if (res.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`service at ${base} did not become ready`);
 }
 
 async function call(base: string, key: string, method: string, path: string, body?: unknown) {
@@ -87,7 +63,7 @@ export async function runCrashTest(options: {
   };
   let server: ChildProcess | null = startServer(env);
   try {
-    await waitReady(base);
+    await waitForHttp(`${base}/health/ready`, { accept: (status) => status === 200 });
     const policy = await call(base, ADMIN, "POST", "/api/v1/policies", {
       tenant_id: "crash",
       primary_region: "eu-west",
@@ -135,7 +111,7 @@ export async function runCrashTest(options: {
     await Promise.all(workers);
 
     server = startServer(env);
-    await waitReady(base);
+    await waitForHttp(`${base}/health/ready`, { accept: (status) => status === 200 });
     const found = new Set<string>();
     const db = new pg.Client({ connectionString: url.toString() });
     await db.connect();

@@ -35,6 +35,22 @@ export function createKeyAdmin(deps: {
         },
       ]);
 
+  const mintAdmin = (fixed?: { keyId: string; key: string }) =>
+    deps.repo.create({
+      principal: "bootstrap-admin",
+      roles: ["admin"],
+      tenantIds: null,
+      createdBy: "system",
+      now: clock(),
+      ...(fixed ? { fixed } : {}),
+      onWritten: (tx, k) =>
+        recordInTx("key.created", null, {
+          principal: "bootstrap-admin",
+          roles: ["admin"],
+          ...(fixed ? { configured: true } : { generated: true }),
+        })(tx, k.key_id),
+    });
+
   return {
     async create(
       body: { principal: string; roles: Role[]; tenant_ids?: string[] | null | undefined },
@@ -64,43 +80,19 @@ export function createKeyAdmin(deps: {
     },
 
     /**
-     * Start-up: the configured bootstrap key becomes an admin key; with no keys at all, one is
-     * minted and returned so main.ts can print it once.
+     * Start-up: the configured bootstrap key becomes an admin key (once: a restart with the same key
+     * changes nothing); with no keys at all, one is minted and returned so main.ts can print it once.
      */
     async bootstrap(configuredKey: string | undefined): Promise<{ printed: string | null }> {
       if (configuredKey) {
-        const created = await deps.repo.create({
-          principal: "bootstrap-admin",
-          roles: ["admin"],
-          tenantIds: null,
-          createdBy: "system",
-          now: clock(),
-          fixed: { keyId: BOOTSTRAP_KEY_ID, key: configuredKey },
-          onWritten: (tx, k) =>
-            recordInTx("key.created", null, {
-              principal: "bootstrap-admin",
-              roles: ["admin"],
-              bootstrap: true,
-            })(tx, k.key_id),
-        });
-        await deps.forgetKey(created.key_id);
+        if ((await deps.repo.authenticate(configuredKey))?.key_id === BOOTSTRAP_KEY_ID)
+          return { printed: null };
+        await deps.forgetKey(BOOTSTRAP_KEY_ID);
+        await mintAdmin({ keyId: BOOTSTRAP_KEY_ID, key: configuredKey });
         return { printed: null };
       }
       if ((await deps.repo.count()) > 0) return { printed: null };
-      const created = await deps.repo.create({
-        principal: "bootstrap-admin",
-        roles: ["admin"],
-        tenantIds: null,
-        createdBy: "system",
-        now: clock(),
-        onWritten: (tx, k) =>
-          recordInTx("key.created", null, {
-            principal: "bootstrap-admin",
-            roles: ["admin"],
-            generated: true,
-          })(tx, k.key_id),
-      });
-      return { printed: created.key };
+      return { printed: (await mintAdmin()).key };
     },
   };
 }

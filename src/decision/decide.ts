@@ -54,21 +54,11 @@ function accessDecision(env: DecisionEnvelope, r: AccessResult, erasure: boolean
     decision_id: env.decision_id,
     allowed: r.allowed,
     target_region: r.target_region,
-    reason: reasonOf(r.reason),
-    reasons: r.reasons.map(reasonOf),
-    legal_regions: r.legal_regions,
-    permitted_regions: r.permitted_regions,
-    eliminated: eliminatedOf(r.eliminated),
-    frameworks: r.frameworks,
-    obligations: obligationsOf(r.obligations),
-    override_id: r.override_id,
-    failover: r.failover,
+    ...outcomeFields(r),
     infrastructure: env.infrastructure,
     ...(erasure ? { erasure_targets: r.erasure_targets, deferred: r.deferred } : {}),
     flags: r.flags,
-    policy: env.policy,
-    bundle_revision: env.bundle_revision,
-    evaluated_at: env.evaluated_at,
+    ...provenanceFields(env),
   } as AccessDecision;
 }
 
@@ -84,6 +74,17 @@ function inferenceDecision(env: DecisionEnvelope, r: InferenceResult): Inference
     destinations: r.destinations,
     fallback_used: r.fallback_used,
     target_region: r.target_region,
+    ...outcomeFields(r),
+    infrastructure: env.infrastructure,
+    flags: r.flags,
+    rejected_candidates: r.rejected_candidates,
+    ...provenanceFields(env),
+  };
+}
+
+/** Why, and within which sets: the fields every kind of decision shares. */
+function outcomeFields(r: AccessResult | InferenceResult) {
+  return {
     reason: reasonOf(r.reason),
     reasons: r.reasons.map(reasonOf),
     legal_regions: r.legal_regions,
@@ -93,13 +94,11 @@ function inferenceDecision(env: DecisionEnvelope, r: InferenceResult): Inference
     obligations: obligationsOf(r.obligations),
     override_id: r.override_id,
     failover: r.failover,
-    infrastructure: env.infrastructure,
-    flags: r.flags,
-    rejected_candidates: r.rejected_candidates,
-    policy: env.policy,
-    bundle_revision: env.bundle_revision,
-    evaluated_at: env.evaluated_at,
   };
+}
+
+function provenanceFields(env: DecisionEnvelope) {
+  return { policy: env.policy, bundle_revision: env.bundle_revision, evaluated_at: env.evaluated_at };
 }
 
 function withoutRequest(input: unknown): Record<string, unknown> {

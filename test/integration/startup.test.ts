@@ -1,21 +1,12 @@
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { freePort, waitForHttp } from "../../scripts/lib/local-server.ts";
 
 // What `make run` does on a fresh machine: embedded PGlite, in-process cache, committed bundle,
 // no configuration. And a bad variable stops start-up with one line that names it.
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 
 function start(env: Record<string, string>) {
   const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
@@ -30,23 +21,18 @@ function start(env: Record<string, string>) {
   return { child, exited, out: () => stdout, err: () => stderr };
 }
 
-async function ready(port: number) {
-  for (let i = 0; i < 200; i++) {
-    try {
-      const res = await fetch(`http://127.0.0.1:${port}/health/ready`);
-      if (res.status === 200) return res;
-    } catch {}
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error("never ready");
-}
+const ready = (port: number) =>
+  waitForHttp(`http://127.0.0.1:${port}/health/ready`, {
+    timeoutMs: 45_000,
+    accept: (status) => status === 200,
+  });
 
 describe("start-up", () => {
   const dir = mkdtempSync(join(tmpdir(), "residency-startup-"));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it("starts with no configuration, prints a generated admin key once, answers ready", {
-    timeout: 60_000,
+    timeout: 120_000,
   }, async () => {
     const port = await freePort();
     const first = start({ PORT: String(port), RESIDENCY_DATA_DIR: dir, LOG_LEVEL: "silent" });

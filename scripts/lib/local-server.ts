@@ -1,0 +1,35 @@
+// Helpers for scripts, benchmarks and tests that start the service (or a stand-in) as a child
+// process on this machine.
+
+import { createServer } from "node:net";
+
+/** A TCP port nobody listens on right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Polls `url` until it answers `accept(status)` (default: any status below 500). */
+export async function waitForHttp(
+  url: string,
+  options: { timeoutMs?: number; accept?: (status: number) => boolean } = {},
+): Promise<Response> {
+  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+  const accept = options.accept ?? ((status) => status < 500);
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(url);
+      if (accept(res.status)) return res;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} did not answer in time`);
+}
