@@ -121,7 +121,8 @@ async function main() {
   });
   const { app, keys, overrides } = service;
 
-  const { printed } = await keys.bootstrap(config.RESIDENCY_BOOTSTRAP_ADMIN_KEY);
+  const { printed, warning } = await keys.bootstrap(config.RESIDENCY_BOOTSTRAP_ADMIN_KEY);
+  if (warning) logger.warn(warning);
   if (printed) {
     // Shown once: no key existed, so this admin key is the only way in. It is stored hashed.
     process.stdout.write(
@@ -148,8 +149,9 @@ async function main() {
   );
 
   await overrides.refreshGauge();
+  let sweeping: Promise<unknown> = Promise.resolve();
   const sweeper = setInterval(() => {
-    overrides.sweepExpired().catch((err) => logger.warn({ err }, "override expiry sweep failed"));
+    sweeping = overrides.sweepExpired().catch((err) => logger.warn({ err }, "override expiry sweep failed"));
   }, config.OVERRIDE_SWEEP_INTERVAL_MS);
   sweeper.unref();
 
@@ -159,9 +161,15 @@ async function main() {
     stopping = true;
     logger.info({ signal }, "shutting down: draining requests and the audit queue");
     clearInterval(sweeper);
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await sweeping;
+    // Stop accepting; let requests in flight finish, but not forever (a stuck client must not
+    // keep the process, and with it the audit drain below, from completing).
+    const closing = new Promise<void>((resolve) => server.close(() => resolve()));
+    const deadline = setTimeout(() => server.closeAllConnections(), 10_000);
+    await closing;
+    clearTimeout(deadline);
     await service.close(); // every answered decision is already committed; this drains the rest
-    await webhook?.drain();
+    if (webhook) await Promise.race([webhook.drain(), new Promise((r) => setTimeout(r, 10_000).unref())]);
     await cache.close();
     if (redis) await redis.quit().catch(() => undefined);
     await db.close();

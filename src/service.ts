@@ -73,13 +73,19 @@ export async function createService(o: ServiceOptions) {
   const regionsRepo = createRegionsRepo(db);
   const keysRepo = createKeysRepo(db);
   const context = createContextLoader({
+    ...withClock,
     policies: policiesRepo,
     overrides: overridesRepo,
     regions: regionsRepo,
     cache: o.cache,
     onLookup: (result) => metrics.cacheLookups.inc({ result }),
+    onInvalidateError: (err, tenant) => logger.warn({ err, tenant }, "cache invalidation failed; retrying"),
   });
-  const auth = createCachedAuthenticate({ repo: keysRepo, cache: o.cache });
+  const auth = createCachedAuthenticate({
+    repo: keysRepo,
+    cache: o.cache,
+    onInvalidateError: (err) => logger.warn({ err }, "key cache invalidation failed; retrying"),
+  });
 
   const bundles = await createBundleService({
     db,
@@ -161,7 +167,9 @@ export async function createService(o: ServiceOptions) {
         await db.query("SELECT 1");
         checks.store = { ok: true, detail: db.kind };
       } catch (err) {
-        checks.store = { ok: false, detail: toError(err).message };
+        // The probe is unauthenticated: say what is wrong, not where the database lives.
+        logger.warn({ err: toError(err) }, "readiness: store unreachable");
+        checks.store = { ok: false, detail: `${db.kind} unreachable` };
       }
       if (o.redis) checks.cache = { ok: o.redis.status === "ready", detail: o.redis.status };
       return { ready: Object.values(checks).every((c) => c.ok), checks };
@@ -184,6 +192,8 @@ export async function createService(o: ServiceOptions) {
     async close() {
       await bundles.close();
       await audit.close();
+      context.close();
+      auth.close();
     },
   };
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { AuditAppender } from "../audit/types.ts";
 import type { Queryable } from "../context/db.ts";
-import { BOOTSTRAP_KEY_ID, type KeysRepo } from "../context/keys-repo.ts";
+import { BOOTSTRAP_KEY_ID, hashKey, type KeysRepo } from "../context/keys-repo.ts";
 import type { Caller } from "../decision/types.ts";
 import type { Role } from "../domain/vocabulary.ts";
 import { AppError } from "../errors.ts";
@@ -74,25 +74,39 @@ export function createKeyAdmin(deps: {
 
     async revoke(keyId: string, caller: Caller) {
       const revoked = await deps.repo.revoke(keyId, clock(), recordInTx("key.revoked", caller, {}));
-      if (!revoked) throw new AppError("NOT_FOUND", `key ${keyId} not found or already revoked`);
+      // Forget cached authentications even when it was already revoked: a retry must leave none.
       await deps.forgetKey(keyId);
+      if (!revoked) throw new AppError("NOT_FOUND", `key ${keyId} not found or already revoked`);
       return { key_id: keyId, revoked: true };
     },
 
     /**
-     * Start-up: the configured bootstrap key becomes an admin key (once: a restart with the same key
-     * changes nothing); with no keys at all, one is minted and returned so main.ts can print it once.
+     * Start-up: the configured bootstrap key becomes an admin key (a restart with the same key
+     * changes nothing, a different one rotates it, a revoked one stays revoked); on a fresh
+     * installation with no key configured, one is minted and returned so main.ts prints it once.
      */
-    async bootstrap(configuredKey: string | undefined): Promise<{ printed: string | null }> {
+    async bootstrap(
+      configuredKey: string | undefined,
+    ): Promise<{ printed: string | null; warning: string | null }> {
       if (configuredKey) {
-        if ((await deps.repo.authenticate(configuredKey))?.key_id === BOOTSTRAP_KEY_ID)
-          return { printed: null };
+        const existing = await deps.repo.find(BOOTSTRAP_KEY_ID);
+        if (existing?.revoked && existing.secret_hash === hashKey(configuredKey)) {
+          // Someone revoked it on purpose (an incident): a restart must not bring it back.
+          return {
+            printed: null,
+            warning: "RESIDENCY_BOOTSTRAP_ADMIN_KEY was revoked; it stays revoked (set a new one)",
+          };
+        }
+        if (existing && !existing.revoked && existing.secret_hash === hashKey(configuredKey)) {
+          return { printed: null, warning: null };
+        }
         await deps.forgetKey(BOOTSTRAP_KEY_ID);
-        await mintAdmin({ keyId: BOOTSTRAP_KEY_ID, key: configuredKey });
-        return { printed: null };
+        await mintAdmin({ keyId: BOOTSTRAP_KEY_ID, key: configuredKey }); // new or rotated
+        return { printed: null, warning: null };
       }
-      if ((await deps.repo.count()) > 0) return { printed: null };
-      return { printed: (await mintAdmin()).key };
+      // Only a fresh installation gets a generated key: revoking every key is not a way back in.
+      if ((await deps.repo.count()) > 0) return { printed: null, warning: null };
+      return { printed: (await mintAdmin()).key, warning: null };
     },
   };
 }

@@ -1,6 +1,11 @@
 import { randomUUID } from "node:crypto";
 import type { AuditAppender } from "../audit/types.ts";
-import { type OverrideRecord, type OverridesRepo, overrideStatus } from "../context/overrides-repo.ts";
+import {
+  type OverrideRecord,
+  type OverrideStatus,
+  type OverridesRepo,
+  overrideStatus,
+} from "../context/overrides-repo.ts";
 import type { Caller } from "../decision/types.ts";
 import type { AccessOperation, RegionCode } from "../domain/vocabulary.ts";
 import { AppError, toError } from "../errors.ts";
@@ -153,7 +158,7 @@ export function createOverrideAdmin(deps: OverrideAdminDeps) {
       const existing = await deps.repo.get(id);
       if (!existing) throw new AppError("NOT_FOUND", `override ${id} not found`);
       if (caller.principal.tenant_ids && !caller.principal.tenant_ids.includes(existing.tenant_id)) {
-        throw new AppError("FORBIDDEN", `this key is not scoped to tenant ${existing.tenant_id}`);
+        throw new AppError("NOT_FOUND", `override ${id} not found`); // out of scope reads as missing
       }
       if (existing.requested_by === caller.principal.principal) {
         throw new AppError("FORBIDDEN", "the requester of an override cannot approve it");
@@ -185,13 +190,20 @@ export function createOverrideAdmin(deps: OverrideAdminDeps) {
       const existing = await deps.repo.get(id);
       if (!existing) throw new AppError("NOT_FOUND", `override ${id} not found`);
       if (caller.principal.tenant_ids && !caller.principal.tenant_ids.includes(existing.tenant_id)) {
-        throw new AppError("FORBIDDEN", `this key is not scoped to tenant ${existing.tenant_id}`);
+        throw new AppError("NOT_FOUND", `override ${id} not found`); // out of scope reads as missing
       }
-      const revoked = await deps.repo.revoke(id, caller.principal.principal, reason, clock(), (tx, rec) =>
-        deps.audit.appendInTx(tx, [
-          auditEvent("revoked", view(rec), caller.principal.principal, caller.requestId),
-        ]),
-      );
+      let revoked: OverrideRecord;
+      try {
+        revoked = await deps.repo.revoke(id, caller.principal.principal, reason, clock(), (tx, rec) =>
+          deps.audit.appendInTx(tx, [
+            auditEvent("revoked", view(rec), caller.principal.principal, caller.requestId),
+          ]),
+        );
+      } catch (err) {
+        // Already revoked (409): a retry after a failed answer must still leave no cached copy.
+        await deps.invalidateTenant(existing.tenant_id);
+        throw err;
+      }
       // Revocation is immediate: drop the cached override list before answering.
       await deps.invalidateTenant(revoked.tenant_id);
       const v = view(revoked);
@@ -206,10 +218,15 @@ export function createOverrideAdmin(deps: OverrideAdminDeps) {
       return view(o);
     },
 
-    async list(filter: { tenantIds: string[] | null; tenantId?: string; status?: string; limit: number }) {
+    async list(filter: {
+      tenantIds: string[] | null;
+      tenantId?: string;
+      status?: OverrideStatus;
+      limit: number;
+    }) {
       const now = clock();
-      const rows = await deps.repo.list(filter);
-      return rows.map((o) => view(o, now)).filter((o) => !filter.status || o.status === filter.status);
+      const rows = await deps.repo.list({ ...filter, requiredApprovals: deps.requiredApprovals, now });
+      return rows.map((o) => view(o, now));
     },
 
     /**

@@ -23,6 +23,15 @@ export type WebhookOptions = {
   onFailed?: (event: OverrideEvent, err: Error, attempts: number) => void;
 };
 
+// A throwing callback must not become an unhandled rejection of a delivery nobody awaits.
+function safely(callback: () => void) {
+  try {
+    callback();
+  } catch {
+    // the callback's own bug
+  }
+}
+
 export function createWebhookNotifier(
   options: WebhookOptions,
 ): OverrideNotifier & { drain(): Promise<void> } {
@@ -53,7 +62,7 @@ export function createWebhookNotifier(
           signal: AbortSignal.timeout(timeoutMs),
         });
         if (res.ok) {
-          options.onDelivered?.(event, attempt);
+          safely(() => options.onDelivered?.(event, attempt));
           return;
         }
         lastError = new Error(`webhook answered ${res.status}`);
@@ -63,7 +72,7 @@ export function createWebhookNotifier(
       }
       if (attempt < maxAttempts) await new Promise((r) => setTimeout(r, baseDelay * 2 ** (attempt - 1)));
     }
-    options.onFailed?.(event, lastError, maxAttempts);
+    safely(() => options.onFailed?.(event, lastError, maxAttempts));
   }
 
   const notify = ((event: OverrideEvent, override: OverrideView) => {

@@ -69,10 +69,34 @@ type Prepared = Omit<AuditEventInput, "occurred_at" | "payload"> & {
   payloadJson: string;
 };
 
-type Waiter = Prepared & {
-  resolve: (value: Appended) => void;
+// One caller's records: a decision and, say, its override.use record. They always share a batch,
+// so they commit together or not at all.
+type Waiter = {
+  records: Prepared[];
+  resolve: (value: Appended[]) => void;
   reject: (err: AppError) => void;
 };
+
+/** Whole waiters, up to maxBatch records (at least one waiter, however large). */
+function takeBatch(queue: Waiter[], maxBatch: number): Waiter[] {
+  let n = 0;
+  let records = 0;
+  while (n < queue.length && (n === 0 || records + queue[n]!.records.length <= maxBatch)) {
+    records += queue[n]!.records.length;
+    n++;
+  }
+  return queue.splice(0, n);
+}
+
+const recordsOf = (batch: Waiter[]) => batch.flatMap((w) => w.records);
+
+function settle(batch: Waiter[], written: Appended[]) {
+  let offset = 0;
+  for (const waiter of batch) {
+    waiter.resolve(written.slice(offset, offset + waiter.records.length));
+    offset += waiter.records.length;
+  }
+}
 
 export function createAuditLog(options: AuditLogOptions): AuditLog {
   const { db } = options;
@@ -98,12 +122,12 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
       try {
         const written = await db.transaction(async (tx) => {
           await lockChain(tx);
-          batch = queue.splice(0, maxBatch);
-          return batch.length > 0 ? writeLocked(tx, batch) : [];
+          batch = takeBatch(queue, maxBatch);
+          return batch.length > 0 ? writeLocked(tx, recordsOf(batch)) : [];
         });
-        for (const [i, waiter] of batch.entries()) waiter.resolve(written[i]!);
-        if (batch.length > 0)
-          report(() => options.onFlush?.({ size: batch.length, ms: performance.now() - started }));
+        settle(batch, written);
+        const size = recordsOf(batch).length;
+        if (size > 0) report(() => options.onFlush?.({ size, ms: performance.now() - started }));
       } catch (err) {
         if (batch.length > 1 && isDataError(err)) {
           // The store refused a record (say, a reused event_id), not the batch: retry each record
@@ -117,7 +141,7 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
           // than let it wait on a store that is down. The next append starts afresh.
           batch = queue.splice(0, queue.length);
         }
-        report(() => options.onError?.(cause, { size: batch.length }));
+        report(() => options.onError?.(cause, { size: recordsOf(batch).length }));
         for (const waiter of batch) waiter.reject(unavailable(cause));
       }
     }
@@ -125,13 +149,26 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
 
   async function flushOne(waiter: Waiter): Promise<void> {
     try {
-      const [written] = await db.transaction((tx) => writeChain(tx, [waiter]));
-      waiter.resolve(written!);
+      waiter.resolve(await db.transaction((tx) => writeChain(tx, waiter.records)));
     } catch (err) {
       const cause = toError(err);
-      report(() => options.onError?.(cause, { size: 1 }));
+      report(() => options.onError?.(cause, { size: waiter.records.length }));
       waiter.reject(unavailable(cause));
     }
+  }
+
+  function enqueue(events: AuditEventInput[]): Promise<Appended[]> {
+    if (closed) return Promise.reject(new AppError("AUDIT_UNAVAILABLE", "audit log is closed"));
+    let records: Prepared[];
+    try {
+      records = events.map(prepare);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return new Promise<Appended[]>((resolve, reject) => {
+      queue.push({ records, resolve, reject });
+      if (lanes.size < maxLanes) startLane();
+    });
   }
 
   function startLane() {
@@ -144,19 +181,11 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
   }
 
   return {
-    append(event) {
-      if (closed) return Promise.reject(new AppError("AUDIT_UNAVAILABLE", "audit log is closed"));
-      let prepared: Prepared;
-      try {
-        prepared = prepare(event);
-      } catch (err) {
-        return Promise.reject(err);
-      }
-      return new Promise<Appended>((resolve, reject) => {
-        queue.push({ ...prepared, resolve, reject });
-        if (lanes.size < maxLanes) startLane();
-      });
+    async append(event) {
+      const [written] = await enqueue([event]);
+      return written!;
     },
+    appendAll: enqueue,
     async appendInTx(tx, events) {
       if (closed) throw new AppError("AUDIT_UNAVAILABLE", "audit log is closed");
       const prepared = events.map(prepare);
@@ -185,25 +214,31 @@ export function createPerRowAuditLog(options: Omit<AuditLogOptions, "maxBatch">)
   const inFlight = new Set<Promise<unknown>>();
   let closed = false;
 
+  async function writeAlone(events: AuditEventInput[]): Promise<Appended[]> {
+    if (closed) throw new AppError("AUDIT_UNAVAILABLE", "audit log is closed");
+    const prepared = events.map(prepare);
+    const started = performance.now();
+    const write = db.transaction((tx) => writeChain(tx, prepared));
+    inFlight.add(write);
+    try {
+      const written = await write;
+      report(() => options.onFlush?.({ size: prepared.length, ms: performance.now() - started }));
+      return written;
+    } catch (err) {
+      const cause = toError(err);
+      report(() => options.onError?.(cause, { size: prepared.length }));
+      throw unavailable(cause);
+    } finally {
+      inFlight.delete(write);
+    }
+  }
+
   return {
     async append(event) {
-      if (closed) throw new AppError("AUDIT_UNAVAILABLE", "audit log is closed");
-      const prepared = prepare(event);
-      const started = performance.now();
-      const write = db.transaction((tx) => writeChain(tx, [prepared]));
-      inFlight.add(write);
-      try {
-        const [written] = await write;
-        report(() => options.onFlush?.({ size: 1, ms: performance.now() - started }));
-        return written!;
-      } catch (err) {
-        const cause = toError(err);
-        report(() => options.onError?.(cause, { size: 1 }));
-        throw unavailable(cause);
-      } finally {
-        inFlight.delete(write);
-      }
+      const [written] = await writeAlone([event]);
+      return written!;
     },
+    appendAll: (events) => writeAlone(events),
     async appendInTx(tx, events) {
       await lockChain(tx);
       return writeLocked(tx, events.map(prepare));

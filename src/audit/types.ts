@@ -25,6 +25,8 @@ export type AuditRecord = AuditEventInput & { seq: number; prev_hash: string; ha
 export type AuditAppender = {
   /** Resolves once the record is committed; rejects with AppError AUDIT_UNAVAILABLE otherwise. */
   append(event: AuditEventInput): Promise<{ seq: number; hash: string }>;
+  /** Several records that commit together (same batch, same transaction) or not at all. */
+  appendAll(events: AuditEventInput[]): Promise<Array<{ seq: number; hash: string }>>;
   /**
    * Appends inside the caller's transaction (same chain lock), so a change and its record commit
    * together or not at all: used for policy, override, key and health changes.

@@ -1,4 +1,4 @@
-import type { TenantCache } from "./cache.ts";
+import { createInvalidator, type TenantCache } from "./cache.ts";
 import { hashKey, type KeysRepo, type Principal } from "./keys-repo.ts";
 
 // Every request authenticates; a database round trip each time would dominate the decision path.
@@ -6,7 +6,12 @@ import { hashKey, type KeysRepo, type Principal } from "./keys-repo.ts";
 
 const KEYS = "\u0000keys";
 
-export function createCachedAuthenticate(deps: { repo: Pick<KeysRepo, "authenticate">; cache: TenantCache }) {
+export function createCachedAuthenticate(deps: {
+  repo: Pick<KeysRepo, "authenticate">;
+  cache: TenantCache;
+  onInvalidateError?: (err: Error) => void;
+}) {
+  const invalidator = createInvalidator(deps.cache, deps.onInvalidateError);
   return {
     async authenticate(key: string): Promise<Principal | null> {
       const id = hashKey(key);
@@ -17,6 +22,8 @@ export function createCachedAuthenticate(deps: { repo: Pick<KeysRepo, "authentic
       if (principal) await deps.cache.set(KEYS, id, { principal }, cached.generation);
       return principal;
     },
-    forgetKey: async (_keyId: string) => deps.cache.invalidate(KEYS),
+    /** Never throws: the revocation is committed; a failed shared invalidation is retried. */
+    forgetKey: async (_keyId: string) => invalidator.invalidate(KEYS),
+    close: () => invalidator.close(),
   };
 }

@@ -1,16 +1,19 @@
 // The policy-context cache. Values are grouped by tenant because every change (a policy, an
-// override) invalidates a whole tenant at once. Invalidation carries a generation so a reader
-// that loaded from Postgres *before* a write cannot put the stale value back *after* it.
+// override) invalidates a whole tenant at once. Every value carries the tenant's generation at the
+// time it was loaded: an invalidation bumps the generation, so older values can never be read
+// again, and a reader that loaded from Postgres *before* a write cannot store its stale value *after*
+// it (`set` refuses a generation that is no longer current).
 
 export type TenantCache = {
   get<T>(tenant: string, key: string): Promise<{ value: T | undefined; generation: string }>;
   /** Stores only if the tenant's generation is still the one seen by `get`. */
   set<T>(tenant: string, key: string, value: T, generation: string): Promise<void>;
+  /** Makes every value of the tenant unreadable, here and (Redis) on every instance. */
   invalidate(tenant: string): Promise<void>;
   close(): Promise<void>;
 };
 
-type Entry = { value: unknown; expires: number };
+type Entry = { value: unknown; expires: number; generation: number };
 
 /** In-process LRU (Map insertion order) with TTL: the single-instance default. */
 export function createMemoryCache(
@@ -21,45 +24,70 @@ export function createMemoryCache(
   const now = options.now ?? Date.now;
   const entries = new Map<string, Entry>();
   const generations = new Map<string, number>();
-  const byTenant = new Map<string, Set<string>>();
 
   const fullKey = (tenant: string, key: string) => `${tenant}\u0000${key}`;
-  const gen = (tenant: string) => String(generations.get(tenant) ?? 0);
+  const gen = (tenant: string) => generations.get(tenant) ?? 0;
 
   return {
     async get<T>(tenant: string, key: string) {
       const k = fullKey(tenant, key);
       const entry = entries.get(k);
-      if (entry && entry.expires > now()) {
+      const current = gen(tenant);
+      if (entry && entry.expires > now() && entry.generation === current) {
         entries.delete(k); // refresh LRU position
         entries.set(k, entry);
-        return { value: entry.value as T, generation: gen(tenant) };
+        return { value: entry.value as T, generation: String(current) };
       }
       if (entry) entries.delete(k);
-      return { value: undefined, generation: gen(tenant) };
+      return { value: undefined, generation: String(current) };
     },
     async set<T>(tenant: string, key: string, value: T, generation: string) {
-      if (generation !== gen(tenant)) return;
+      const current = gen(tenant);
+      if (generation !== String(current)) return;
       const k = fullKey(tenant, key);
-      entries.set(k, { value, expires: now() + ttlMs });
-      let keys = byTenant.get(tenant);
-      if (!keys) {
-        keys = new Set();
-        byTenant.set(tenant, keys);
-      }
-      keys.add(k);
-      while (entries.size > maxEntries) {
-        const oldest = entries.keys().next().value as string;
-        entries.delete(oldest);
-      }
+      entries.delete(k);
+      entries.set(k, { value, expires: now() + ttlMs, generation: current });
+      while (entries.size > maxEntries) entries.delete(entries.keys().next().value as string);
     },
     async invalidate(tenant: string) {
-      generations.set(tenant, (generations.get(tenant) ?? 0) + 1);
-      for (const k of byTenant.get(tenant) ?? []) entries.delete(k);
-      byTenant.delete(tenant);
+      generations.set(tenant, gen(tenant) + 1);
     },
     async close() {
       entries.clear();
+    },
+  };
+}
+
+/**
+ * Invalidation that cannot be lost: the change it follows is already committed, so a failure
+ * (Redis away for a moment) must neither fail the API call nor leave the stale value readable.
+ * The local copy is dropped at once; the shared one is retried in the background until it works.
+ */
+export function createInvalidator(cache: TenantCache, onError?: (err: Error, tenant: string) => void) {
+  const timers = new Set<NodeJS.Timeout>();
+  let closed = false;
+
+  async function attempt(tenant: string, delayMs: number): Promise<void> {
+    try {
+      await cache.invalidate(tenant);
+    } catch (err) {
+      onError?.(err instanceof Error ? err : new Error(String(err)), tenant);
+      if (closed) return;
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        void attempt(tenant, Math.min(delayMs * 2, 30_000));
+      }, delayMs);
+      timer.unref();
+      timers.add(timer);
+    }
+  }
+
+  return {
+    invalidate: (tenant: string) => attempt(tenant, 250),
+    close() {
+      closed = true;
+      for (const t of timers) clearTimeout(t);
+      timers.clear();
     },
   };
 }

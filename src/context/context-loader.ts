@@ -2,7 +2,7 @@ import { mergePolicies } from "../domain/effective-policy.ts";
 import type { EffectivePolicy, StoredPolicy } from "../domain/policy.ts";
 import type { RegionCode, RegionHealth } from "../domain/vocabulary.ts";
 import { AppError, isAppError } from "../errors.ts";
-import type { TenantCache } from "./cache.ts";
+import { createInvalidator, type TenantCache } from "./cache.ts";
 import type { OverridesRepo } from "./overrides-repo.ts";
 import type { PoliciesRepo } from "./policies-repo.ts";
 import type { RegionsRepo } from "./regions-repo.ts";
@@ -38,8 +38,12 @@ export function createContextLoader(deps: {
   overrides: Pick<OverridesRepo, "liveForTenant">;
   regions: Pick<RegionsRepo, "health">;
   cache: TenantCache;
+  clock?: () => Date;
   onLookup?: (result: "hit" | "miss") => void;
+  onInvalidateError?: (err: Error, tenant: string) => void;
 }) {
+  const clock = deps.clock ?? (() => new Date());
+  const invalidator = createInvalidator(deps.cache, deps.onInvalidateError);
   // A store outage must read as "cannot decide" (503), never as "no policy" (a deny that looks final).
   const unavailable = (err: unknown) =>
     isAppError(err) ? err : new AppError("POLICY_UNAVAILABLE", "policy store unavailable", { cause: err });
@@ -56,7 +60,7 @@ export function createContextLoader(deps: {
       const [tenantPolicy, learnerPolicy, overrides] = await Promise.all([
         deps.policies.activeFor(tenantId, null),
         learnerId ? deps.policies.activeFor(tenantId, learnerId) : Promise.resolve(null),
-        deps.overrides.liveForTenant(tenantId),
+        deps.overrides.liveForTenant(tenantId, clock()),
       ]);
       const effective = tenantPolicy
         ? mergePolicies(tenantPolicy.document, learnerPolicy?.document ?? null).policy
@@ -105,7 +109,9 @@ export function createContextLoader(deps: {
   return {
     tenantContext,
     regionHealth,
-    invalidateTenant: (tenantId: string) => deps.cache.invalidate(tenantId),
-    invalidateRegions: () => deps.cache.invalidate(REGIONS_KEY),
+    /** Never throws: the change is committed; a failed shared invalidation is retried. */
+    invalidateTenant: (tenantId: string) => invalidator.invalidate(tenantId),
+    invalidateRegions: () => invalidator.invalidate(REGIONS_KEY),
+    close: () => invalidator.close(),
   };
 }

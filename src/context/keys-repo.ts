@@ -110,11 +110,19 @@ export function createKeysRepo(db: Db) {
       });
     },
 
+    /** Every key ever created, revoked ones included: zero only on a fresh installation. */
     async count(): Promise<number> {
-      const r = await db.query<{ n: number }>(
-        "SELECT count(*)::int AS n FROM api_keys WHERE revoked_at IS NULL",
-      );
+      const r = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM api_keys");
       return r.rows[0]?.n ?? 0;
+    },
+
+    async find(keyId: string): Promise<{ secret_hash: string; revoked: boolean } | null> {
+      const r = await db.query<{ secret_hash: string; revoked_at: Date | null }>(
+        "SELECT secret_hash, revoked_at FROM api_keys WHERE key_id = $1",
+        [keyId],
+      );
+      const row = r.rows[0];
+      return row ? { secret_hash: row.secret_hash, revoked: row.revoked_at !== null } : null;
     },
   };
 }

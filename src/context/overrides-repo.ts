@@ -6,6 +6,8 @@ import type { Db, Queryable } from "./db.ts";
 
 export type OverrideStatus = "pending" | "active" | "expired" | "revoked";
 
+const EXPIRED_KEPT_MS = 24 * 3_600_000;
+
 export type OverrideRecord = {
   override_id: string;
   tenant_id: string;
@@ -174,28 +176,49 @@ export function createOverridesRepo(db: Db) {
     },
 
     /** Overrides that could still apply to a decision (not revoked, not past expiry by a margin). */
-    async liveForTenant(tenantId: string): Promise<OverrideRecord[]> {
+    /**
+     * The overrides a decision may still meet: not revoked, and not expired for longer than a day
+     * (a recently expired one stays so a request naming it hears DENY_OVERRIDE_EXPIRED; older ones
+     * would only grow every decision's input and audit record).
+     */
+    async liveForTenant(tenantId: string, now: Date): Promise<OverrideRecord[]> {
       const r = await db.query<Row>(
-        `${SELECT} WHERE o.tenant_id = $1 AND o.revoked_at IS NULL ORDER BY o.created_at`,
-        [tenantId],
+        `${SELECT} WHERE o.tenant_id = $1 AND o.revoked_at IS NULL AND o.expires_at > $2 ORDER BY o.created_at`,
+        [tenantId, new Date(now.getTime() - EXPIRED_KEPT_MS).toISOString()],
       );
       return r.rows.map(toRecord);
     },
 
+    /** Newest first; the status filter runs in SQL so `limit` counts matching overrides. */
     async list(filter: {
       tenantIds: string[] | null;
       tenantId?: string;
+      status?: OverrideStatus;
+      requiredApprovals: number;
+      now: Date;
       limit: number;
     }): Promise<OverrideRecord[]> {
       const where: string[] = [];
       const params: unknown[] = [];
-      if (filter.tenantIds) {
-        params.push(filter.tenantIds);
-        where.push(`o.tenant_id = ANY($${params.length})`);
-      }
-      if (filter.tenantId) {
-        params.push(filter.tenantId);
-        where.push(`o.tenant_id = $${params.length}`);
+      const add = (sql: (p: string) => string, value: unknown) => {
+        params.push(value);
+        where.push(sql(`$${params.length}`));
+      };
+      if (filter.tenantIds) add((p) => `o.tenant_id = ANY(${p})`, filter.tenantIds);
+      if (filter.tenantId) add((p) => `o.tenant_id = ${p}`, filter.tenantId);
+      if (filter.status) {
+        // The same rules as overrideStatus(), in SQL.
+        const now = filter.now.toISOString();
+        const approvers = `(SELECT count(*) FROM override_approvals a WHERE a.override_id = o.override_id AND a.principal <> o.requested_by)`;
+        if (filter.status === "revoked") where.push("o.revoked_at IS NOT NULL");
+        if (filter.status === "expired") add((p) => `o.revoked_at IS NULL AND o.expires_at <= ${p}`, now);
+        if (filter.status === "active" || filter.status === "pending") {
+          add((p) => `o.revoked_at IS NULL AND o.expires_at > ${p}`, now);
+          add(
+            (p) => `${approvers} ${filter.status === "active" ? ">=" : "<"} ${p}`,
+            filter.requiredApprovals,
+          );
+        }
       }
       params.push(filter.limit);
       const r = await db.query<Row>(

@@ -101,6 +101,25 @@ function provenanceFields(env: DecisionEnvelope) {
   return { policy: env.policy, bundle_revision: env.bundle_revision, evaluated_at: env.evaluated_at };
 }
 
+/** The fields the host reads; the self-check proves them for known inputs, this for every input. */
+function assertDecisionShape(result: unknown): void {
+  const r = result as Partial<AccessResult> | null;
+  const ok =
+    r !== null &&
+    typeof r === "object" &&
+    typeof r.allowed === "boolean" &&
+    typeof r.reason?.code === "string" &&
+    Array.isArray(r.reasons) &&
+    Array.isArray(r.legal_regions) &&
+    Array.isArray(r.permitted_regions) &&
+    Array.isArray(r.flags) &&
+    typeof r.eliminated === "object" &&
+    r.eliminated !== null &&
+    typeof r.obligations === "object" &&
+    r.obligations !== null;
+  if (!ok) throw new Error("the bundle answered without the decision fields the host reads");
+}
+
 function withoutRequest(input: unknown): Record<string, unknown> {
   const { request: _request, ...rest } = input as Record<string, unknown>;
   return rest;
@@ -121,9 +140,12 @@ export function createDecide(deps: DecideDeps) {
   function evaluate<T>(bundle: LoadedBundle, entrypoint: Entrypoint, input: unknown): T {
     const start = process.hrtime.bigint();
     try {
-      return bundle.evaluate<T>(entrypoint, input);
+      const result = bundle.evaluate<T>(entrypoint, input);
+      assertDecisionShape(result);
+      return result;
     } catch (err) {
-      // A bundle that cannot evaluate this input decides nothing: fail closed with a 503.
+      // A bundle that cannot evaluate this input (or answers in a shape we cannot read) decides
+      // nothing: fail closed with a 503, never a 500 and never a guess.
       throw new AppError("POLICY_UNAVAILABLE", `policy evaluation failed: ${toError(err).message}`, {
         cause: err,
       });
@@ -195,10 +217,12 @@ export function createDecide(deps: DecideDeps) {
     caller: Caller,
     now: Date,
   ) {
-    const records = [deps.audit.append(record)];
-    if (decision.allowed && decision.override_id) {
-      records.push(
-        deps.audit.append({
+    const usedOverride = decision.allowed && decision.override_id;
+    if (usedOverride) {
+      // The decision and the override's use are one fact: they commit together or not at all.
+      await deps.audit.appendAll([
+        record,
+        {
           ...record,
           event_id: newId(),
           type: "override.used",
@@ -207,10 +231,11 @@ export function createDecide(deps: DecideDeps) {
             decision_id: record.event_id,
             actor: caller.principal.principal,
           },
-        }),
-      );
+        },
+      ]);
+    } else {
+      await deps.audit.append(record);
     }
-    await Promise.all(records);
     if (decision.allowed && decision.override_id) {
       // The audit trail already proves the use; the counter is a convenience for the listing.
       deps

@@ -56,4 +56,5 @@ export const ROLES = [
 export type Role = (typeof ROLES)[number];
 
 // Ids come from other systems and end up in SQL parameters, S3 keys and log lines: keep them boring.
-export const ID_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
+// "." and ".." are refused: ids become path segments (S3 key prefixes).
+export const ID_PATTERN = /^(?!\.{1,2}$)[A-Za-z0-9._-]{1,128}$/;

@@ -33,6 +33,15 @@ export function requireTenant(principal: Principal, tenantId: string): void {
   }
 }
 
+/**
+ * Global resources (keys, region health, bundles, the whole audit chain) belong to no tenant: only
+ * a key scoped to no tenant may change or walk them — otherwise a key for one school could mint an
+ * unscoped key, or move every tenant's rules.
+ */
+export function requireUnscoped(principal: Principal, what: string): void {
+  if (principal.tenant_ids) throw new AppError("FORBIDDEN", `${what} needs a key not scoped to tenants`);
+}
+
 export function canSeeTenant(principal: Principal, tenantId: string | null): boolean {
   return !principal.tenant_ids || (tenantId !== null && principal.tenant_ids.includes(tenantId));
 }

@@ -3,12 +3,17 @@ import { readFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import type { Redis } from "ioredis";
 import type { AuditAppender } from "../audit/types.ts";
-import type { Db } from "../context/db.ts";
-import { AppError, toError } from "../errors.ts";
+import type { Db, Queryable } from "../context/db.ts";
+import { AppError, isAppError, toError } from "../errors.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import { BundleError, type LoadedBundle, sha256Hex } from "./bundle.ts";
-import { type ActiveRecord, type BundleStore, createBundleStore } from "./bundle-store.ts";
+import {
+  type ActivationRecord,
+  type ActiveRecord,
+  type BundleStore,
+  createBundleStore,
+} from "./bundle-store.ts";
 import { type BundleWatcher, watchBundleFile } from "./bundle-watcher.ts";
 import { type DryRunReport, replayDecisions } from "./dry-run.ts";
 import { type BundleSource, createPolicyEngine, type PolicyEngine } from "./engine.ts";
@@ -140,6 +145,8 @@ function asBundleError(err: unknown): BundleError {
 }
 
 function storeUnavailable(err: unknown): AppError {
+  // An audit refusal inside the activation transaction keeps its own code (503 AUDIT_UNAVAILABLE).
+  if (isAppError(err)) return err;
   return new AppError(
     "STORE_UNAVAILABLE",
     "the bundle store (Postgres) is unavailable; nothing was activated",
@@ -199,6 +206,35 @@ export async function createBundleService(deps: BundleServiceDeps): Promise<Bund
     }
   }
 
+  /** The cluster-wide activation's audit record, written in the activation's own transaction. */
+  const recordActivation =
+    (type: "bundle.activated" | "bundle.rolled_back", actor: Actor, extra: Record<string, unknown> = {}) =>
+    (tx: Queryable, a: ActivationRecord) =>
+      deps.audit.appendInTx(tx, [
+        {
+          event_id: randomUUID(),
+          type,
+          occurred_at: clock(),
+          tenant_id: null,
+          learner_id: null,
+          actor: actor.principal,
+          request_id: actor.requestId,
+          bundle_revision: a.revision,
+          policy_id: null,
+          policy_version: null,
+          payload: {
+            revision: a.revision,
+            sha256: a.sha256,
+            source: a.source,
+            previous_revision: a.previous_revision,
+            previous_sha256: a.previous_sha256,
+            generation: a.generation,
+            instance,
+            ...extra,
+          },
+        },
+      ]);
+
   function summaryOf(b: LoadedBundle): BundleSummary {
     const rec = cluster?.sha256 === b.sha256 ? cluster : null;
     return {
@@ -253,7 +289,8 @@ export async function createBundleService(deps: BundleServiceDeps): Promise<Bund
     bytes: Buffer,
     source: BundleSource,
     actor: Actor,
-    auditType: "bundle.activated" | "bundle.rolled_back" = "bundle.activated",
+    // "none" when the cluster activation was already recorded with the activation itself.
+    audit: "loaded" | "none" = "loaded",
   ): Promise<LoadedBundle> {
     const previous = engine.current();
     const bundle = await engine.activate(bytes, source);
@@ -264,21 +301,25 @@ export async function createBundleService(deps: BundleServiceDeps): Promise<Bund
     metrics.bundleInfo.set({ revision: bundle.revision }, 1);
     logger.info(
       { revision: bundle.revision, sha256: bundle.sha256, source, previous: previous?.revision ?? null },
-      auditType === "bundle.rolled_back" ? "bundle rolled back" : "bundle activated",
+      "bundle now serving on this instance",
     );
-    await record(
-      auditType,
-      {
-        revision: bundle.revision,
-        sha256: bundle.sha256,
-        source,
-        previous_revision: previous?.revision ?? null,
-        previous_sha256: previous?.sha256 ?? null,
-        generation: cluster?.sha256 === bundle.sha256 ? cluster.generation : null,
-      },
-      bundle.revision,
-      actor,
-    );
+    // Each instance records when it starts serving a bundle the cluster activated elsewhere (or
+    // that it caught up with); the activation itself is recorded once, with the activation.
+    if (audit === "loaded") {
+      await record(
+        "bundle.loaded",
+        {
+          revision: bundle.revision,
+          sha256: bundle.sha256,
+          source,
+          previous_revision: previous?.revision ?? null,
+          previous_sha256: previous?.sha256 ?? null,
+          generation: cluster?.sha256 === bundle.sha256 ? cluster.generation : null,
+        },
+        bundle.revision,
+        actor,
+      );
+    }
     return bundle;
   }
 
@@ -334,6 +375,7 @@ export async function createBundleService(deps: BundleServiceDeps): Promise<Bund
           source: options.source,
           actor: options.actor.principal,
           at: clock(),
+          onWritten: recordActivation("bundle.activated", options.actor),
           bundle: stored
             ? undefined
             : {
@@ -355,7 +397,7 @@ export async function createBundleService(deps: BundleServiceDeps): Promise<Bund
       else cluster = await store.active().catch(() => cluster); // another instance was first
       let bundle: LoadedBundle;
       try {
-        bundle = await swapIn(bytes, options.source, options.actor);
+        bundle = await swapIn(bytes, options.source, options.actor, activation ? "none" : "loaded");
       } catch (err) {
         // Passed prepare() a moment ago, so this is not expected; the periodic check retries.
         throw await refuse(err, bytes, options);
@@ -399,6 +441,7 @@ export async function createBundleService(deps: BundleServiceDeps): Promise<Bund
           source: "rollback",
           actor: actor.principal,
           at: clock(),
+          onWritten: recordActivation(older ? "bundle.rolled_back" : "bundle.activated", actor),
         })
         .catch((err) => {
           throw storeUnavailable(err);
@@ -407,7 +450,7 @@ export async function createBundleService(deps: BundleServiceDeps): Promise<Bund
       else cluster = await store.active().catch(() => cluster);
       let bundle: LoadedBundle;
       try {
-        bundle = await swapIn(bytes, "rollback", actor, older ? "bundle.rolled_back" : "bundle.activated");
+        bundle = await swapIn(bytes, "rollback", actor, activation ? "none" : "loaded");
       } catch (err) {
         throw await refuse(err, bytes, { source: "rollback", actor });
       }

@@ -1,3 +1,4 @@
+import type { InTx } from "../audit/types.ts";
 import type { Db, Queryable, Row } from "../context/db.ts";
 
 // Postgres persistence of bundles (migration 004): every published bundle's bytes, the single
@@ -172,6 +173,8 @@ export function createBundleStore(db: Db) {
       actor: string | null;
       at: Date;
       bundle?: NewBundle;
+      /** Runs in the same transaction (the audit record): the activation and its record commit together. */
+      onWritten?: InTx<ActivationRecord>;
     }): Promise<ActivationRecord | null> {
       return db.transaction(async (tx) => {
         await tx.query("SELECT pg_advisory_xact_lock($1)", [ACTIVATION_LOCK]);
@@ -204,7 +207,7 @@ export function createBundleStore(db: Db) {
                  activated_at = EXCLUDED.activated_at, activated_by = EXCLUDED.activated_by`,
           [a.sha256, a.revision, generation, a.at, a.actor],
         );
-        return {
+        const activation: ActivationRecord = {
           sha256: a.sha256,
           revision: a.revision,
           generation,
@@ -214,6 +217,8 @@ export function createBundleStore(db: Db) {
           previous_sha256: previous?.sha256 ?? null,
           previous_revision: previous?.revision ?? null,
         };
+        await a.onWritten?.(tx, activation);
+        return activation;
       });
     },
   };

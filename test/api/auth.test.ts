@@ -109,6 +109,40 @@ describe("API keys, roles and tenant scope", () => {
     expect(logs.body.items.every((r: { tenant_id: string }) => r.tenant_id === "tenant-a")).toBe(true);
   });
 
+  it("a scoped admin key cannot mint or revoke keys, set health or publish bundles (global resources)", async () => {
+    const scopedAdmin = api(t.handler, await t.keyFor(["admin"], ["tenant-a"]));
+    expect((await scopedAdmin.post("/api/v1/keys", { principal: "escalate", roles: ["admin"] })).status).toBe(
+      403,
+    );
+    expect((await scopedAdmin.delete("/api/v1/keys/key_bootstrap")).status).toBe(403);
+    expect((await scopedAdmin.put("/api/v1/regions/us-east/health", { status: "unavailable" })).status).toBe(
+      403,
+    );
+    const publish = await scopedAdmin
+      .put("/api/v1/bundles")
+      .set("content-type", "application/gzip")
+      .send(Buffer.from("x"));
+    expect(publish.status).toBe(403);
+    // Within its tenant it still works.
+    expect((await scopedAdmin.get("/api/v1/policies/tenant-a")).status).toBe(200);
+  });
+
+  it("the configured bootstrap key is created once, rotated when changed, and stays revoked once revoked", async () => {
+    expect(await t.service.keys.bootstrap(ADMIN_KEY)).toEqual({ printed: null, warning: null });
+    const rotated = "rotated-bootstrap-key-0123456789abcdef";
+    await t.service.keys.bootstrap(rotated);
+    expect((await api(t.handler, ADMIN_KEY).get("/api/v1/regions")).status).toBe(401);
+    expect((await api(t.handler, rotated).get("/api/v1/regions")).status).toBe(200);
+    const other = await t.keyFor(["admin"]).catch(() => null); // keyFor uses ADMIN_KEY, now rotated away
+    expect(other).toBeNull();
+    expect((await api(t.handler, rotated).delete("/api/v1/keys/key_bootstrap")).status).toBe(200);
+    const again = await t.service.keys.bootstrap(rotated);
+    expect(again.warning).toContain("stays revoked");
+    expect((await api(t.handler, rotated).get("/api/v1/regions")).status).toBe(401);
+    await t.service.keys.bootstrap(ADMIN_KEY); // a new key is the way back in
+    expect((await api(t.handler, ADMIN_KEY).get("/api/v1/regions")).status).toBe(200);
+  });
+
   it("a revoked key stops working at once", async () => {
     const created = await admin.post("/api/v1/keys", { principal: "short-lived", roles: ["service"] });
     const k = api(t.handler, created.body.key);

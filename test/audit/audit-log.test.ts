@@ -302,6 +302,27 @@ describe.each(testBackends())("audit log on $name", (backend) => {
     await expectIntactChain(4);
   });
 
+  it("appendAll keeps one caller's records together: same batch, consecutive seqs, all or none", async () => {
+    const log = createAuditLog({ db, maxBatch: 3 });
+    const singles = range(1, 5).map(() => log.append(decisionEvent()));
+    const pair = log.appendAll([decisionEvent(), decisionEvent({ type: "override.used" })]);
+    const more = range(1, 5).map(() => log.append(decisionEvent()));
+    const [a, b] = await pair;
+    await Promise.all([...singles, ...more]);
+    expect(b!.seq).toBe(a!.seq + 1);
+
+    // A group with a record the store refuses (a reused event_id) fails whole.
+    const taken = decisionEvent();
+    await log.append(taken);
+    const before = await storedSeqs();
+    await expect(
+      log.appendAll([decisionEvent(), { ...decisionEvent(), event_id: taken.event_id }]),
+    ).rejects.toMatchObject(auditUnavailable);
+    expect(await storedSeqs()).toEqual(before);
+    await log.close();
+    await expectIntactChain(before.length);
+  });
+
   it("close() stops new appends and resolves once the queue is drained", async () => {
     const log = createAuditLog({ db, maxBatch: 10 });
     let settled = 0;

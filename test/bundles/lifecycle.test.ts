@@ -202,6 +202,25 @@ describe.each(testBackends())("bundle life cycle on $name", (backend) => {
     expect((await svc().get("/api/v1/bundles")).status).toBe(200);
   });
 
+  it("an activation whose audit record cannot commit is not activated (503 AUDIT_UNAVAILABLE)", async () => {
+    await reset();
+    await db.exec(`
+      CREATE FUNCTION refuse_bundle_audit() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF NEW.type LIKE 'bundle.%' THEN RAISE EXCEPTION 'audit store refuses writes'; END IF; RETURN NEW; END $$;
+      CREATE TRIGGER refuse_bundle_audit BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION refuse_bundle_audit();
+    `);
+    try {
+      const res = await putBundle(t.handler, publisherKey, revB);
+      expect(res.status).toBe(503);
+      expect(res.body.error.code).toBe("AUDIT_UNAVAILABLE");
+    } finally {
+      await db.exec("DROP TRIGGER refuse_bundle_audit ON audit_log; DROP FUNCTION refuse_bundle_audit();");
+    }
+    const active = await db.query("SELECT revision FROM bundle_active");
+    expect(active.rows[0]).toEqual({ revision: fileRev });
+    expect((await decide()).body.bundle_revision).toBe(fileRev);
+  });
+
   it("rolls back to a stored revision (audited bundle.rolled_back), 404 for an unknown one, and a rollback survives a restart", async () => {
     await reset();
     expect((await putBundle(t.handler, publisherKey, revB)).status).toBe(201);

@@ -1,8 +1,8 @@
-import { once } from "node:events";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import { Router } from "express";
-import { AppError } from "../../errors.ts";
 import type { Authenticate } from "../auth.ts";
-import { requireTenant } from "../auth.ts";
+import { requireTenant, requireUnscoped } from "../auth.ts";
 import { guard, parse } from "../express-kit.ts";
 import { auditQuery, exportQuery, id } from "../schemas.ts";
 
@@ -55,38 +55,36 @@ export function auditRoutes(deps: { authenticate: Authenticate; audit: AuditRead
   r.get("/access-logs/:tenant_id", auditors, listHandler(true));
 
   r.get("/verify", auditors, async (_req, res) => {
-    // The chain spans every tenant: only an unscoped auditor may walk it.
-    if (res.locals.principal.tenant_ids)
-      throw new AppError("FORBIDDEN", "verify needs a key not scoped to tenants");
+    requireUnscoped(res.locals.principal, "verifying the chain (it spans every tenant)");
     res.json(await deps.audit.verify());
   });
 
   r.get("/export", auditors, async (req, res) => {
     const { format, ...filters } = parse(exportQuery, req.query, "query");
     if (filters.tenant_id) requireTenant(res.locals.principal, filters.tenant_id);
+    const chunks = deps.audit.export(format, {
+      ...filters,
+      tenant_ids: res.locals.principal.tenant_ids,
+    } as AuditFilters);
+    // Pull the first chunk before answering: a bad filter still gets its 400 envelope.
+    const iterator = chunks[Symbol.asyncIterator]();
+    const first = await iterator.next();
     res.status(200);
     res.setHeader(
       "content-type",
       format === "csv" ? "text/csv; charset=utf-8" : "application/x-ndjson; charset=utf-8",
     );
     res.setHeader("content-disposition", `attachment; filename="audit.${format}"`);
-    let aborted = false;
-    res.on("close", () => {
-      aborted = !res.writableFinished;
-    });
+    async function* rest() {
+      if (!first.done) yield first.value;
+      for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
+    }
+    // pipeline: constant memory however many rows (it waits for the socket to drain), and a client
+    // that goes away ends the generator instead of leaving it waiting for a drain that never comes.
     try {
-      for await (const chunk of deps.audit.export(format, {
-        ...filters,
-        tenant_ids: res.locals.principal.tenant_ids,
-      } as AuditFilters)) {
-        if (aborted) break;
-        // Constant memory however many rows: wait for the socket when its buffer is full.
-        if (!res.write(chunk)) await once(res, "drain");
-      }
-      res.end();
-    } catch (err) {
-      if (!res.headersSent) throw err;
-      res.destroy(err as Error); // mid-stream failure: cut the response so the client sees it is incomplete
+      await pipeline(Readable.from(rest()), res);
+    } catch {
+      // the client disconnected or the store failed mid-stream: the response is already cut short
     }
   });
 

@@ -2,7 +2,7 @@ import express, { type NextFunction, type Request, type Response, Router } from 
 import { z } from "zod";
 import { AppError } from "../../errors.ts";
 import type { Actor, BundleService } from "../../policy/bundle-service.ts";
-import type { Authenticate } from "../auth.ts";
+import { type Authenticate, requireUnscoped } from "../auth.ts";
 import { callerOf, guard, parse } from "../express-kit.ts";
 
 // SPEC §6 bundle endpoints. The upload body is the raw .tar.gz. A refused bundle answers 422
@@ -48,7 +48,8 @@ export function bundleRoutes(deps: { authenticate: Authenticate; bundles: Bundle
   const anyKey = guard(deps.authenticate, "any");
   const publisher = guard(deps.authenticate, ["bundle_publisher"]);
   // Authenticated before a byte of a (possibly 32 MB) body is read.
-  const raw = express.raw({ type: () => true, limit: MAX_BUNDLE_BYTES });
+  // inflate: false — a Content-Encoding: gzip upload would otherwise reach the loader as a bare tar.
+  const raw = express.raw({ type: () => true, limit: MAX_BUNDLE_BYTES, inflate: false });
 
   r.get("/active", anyKey, (_req, res) => {
     const active = deps.bundles.active();
@@ -61,7 +62,13 @@ export function bundleRoutes(deps: { authenticate: Authenticate; bundles: Bundle
     res.json(await deps.bundles.history(limit));
   });
 
-  r.put("/", publisher, bundleBody, raw, async (req, res) => {
+  // Bundles are every tenant's rules, and a dry run replays every tenant's decisions: unscoped only.
+  const unscoped = (req: Request, res: Response, next: NextFunction) => {
+    requireUnscoped(res.locals.principal, `${req.method === "PUT" ? "publishing" : "activating"} a bundle`);
+    next();
+  };
+
+  r.put("/", publisher, unscoped, bundleBody, raw, async (req, res) => {
     const query = parse(putQuery, req.query, "query");
     const body = req.body as unknown;
     if (!Buffer.isBuffer(body) || body.length === 0) {
@@ -76,7 +83,7 @@ export function bundleRoutes(deps: { authenticate: Authenticate; bundles: Bundle
     res.status(result.changed ? 201 : 200).json(result);
   });
 
-  r.post("/:revision/activate", publisher, async (req, res) => {
+  r.post("/:revision/activate", publisher, unscoped, async (req, res) => {
     const ref = parse(refParam, req.params.revision, "revision");
     const result = await deps.bundles.activate(ref, actorOf(res));
     res.json(result);

@@ -1,7 +1,7 @@
 import { Router } from "express";
 import { z } from "zod";
 import type { KeyAdmin } from "../../admin/keys.ts";
-import type { Authenticate } from "../auth.ts";
+import { type Authenticate, requireUnscoped } from "../auth.ts";
 import { callerOf, guard, parse } from "../express-kit.ts";
 import { keyCreateSchema } from "../schemas.ts";
 
@@ -10,6 +10,7 @@ export function keyRoutes(deps: { authenticate: Authenticate; keys: KeyAdmin }):
   const admin = guard(deps.authenticate, ["admin"]);
 
   r.post("/", admin, async (req, res) => {
+    requireUnscoped(res.locals.principal, "managing API keys");
     const body = parse(keyCreateSchema, req.body, "key");
     const created = await deps.keys.create(body, callerOf(res));
     // The secret appears in this one response and nowhere else.
@@ -17,6 +18,7 @@ export function keyRoutes(deps: { authenticate: Authenticate; keys: KeyAdmin }):
   });
 
   r.delete("/:id", admin, async (req, res) => {
+    requireUnscoped(res.locals.principal, "managing API keys");
     const keyId = parse(z.string().regex(/^key_[a-z0-9_]{1,64}$/), req.params.id, "key id");
     res.json(await deps.keys.revoke(keyId, callerOf(res)));
   });

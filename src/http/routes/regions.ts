@@ -1,6 +1,6 @@
 import { Router } from "express";
 import type { RegionAdmin } from "../../admin/regions.ts";
-import type { Authenticate } from "../auth.ts";
+import { type Authenticate, requireUnscoped } from "../auth.ts";
 import { callerOf, guard, parse } from "../express-kit.ts";
 import { healthUpdateSchema, region } from "../schemas.ts";
 
@@ -17,6 +17,7 @@ export function regionRoutes(deps: { authenticate: Authenticate; regions: Region
   });
 
   r.put("/:code/health", guard(deps.authenticate, ["operator"]), async (req, res) => {
+    requireUnscoped(res.locals.principal, "setting region health (it applies to every tenant)");
     const code = parse(region, req.params.code, "region code");
     const body = parse(healthUpdateSchema, req.body, "health update");
     res.json(await deps.regions.setHealth(code, body.status, body.reason ?? null, callerOf(res)));
