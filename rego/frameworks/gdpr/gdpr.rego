@@ -45,11 +45,12 @@ adequate := {"eu-west", "eu-central", "ca-central", "apac-east"}
 # related_resources:
 #   - ref: https://eur-lex.europa.eu/eli/reg/2016/679/oj#art_46
 #   - ref: https://eur-lex.europa.eu/eli/dec_impl/2023/1795/oj
-legal_regions := (adequate | _dpf) | (policy.mechanism_regions("scc_tia") & regions.codes)
-
-_dpf contains region if {
+legal_regions := (adequate | {region |
 	some region in policy.mechanism_regions("dpf")
 	data.reference.regions[region].jurisdiction == "US"
+}) | {region |
+	some region in policy.mechanism_regions("scc_tia")
+	regions.known(region)
 }
 
 # METADATA

@@ -29,7 +29,12 @@ applies if "quebec_law25" in policy.frameworks
 #   found adequately protective (`qc_pia`).
 # related_resources:
 #   - ref: https://www.legisquebec.gouv.qc.ca/en/document/cs/P-39.1#se:17
-legal_regions := {"ca-central"} | (policy.mechanism_regions("qc_pia") & regions.codes)
+legal_regions := {"ca-central"} | _qc_pia
+
+_qc_pia contains region if {
+	some region in policy.mechanism_regions("qc_pia")
+	regions.known(region)
+}
 
 # METADATA
 # title: Communication outside Quebec without a PIA

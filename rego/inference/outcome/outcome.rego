@@ -57,19 +57,19 @@ outcome := _deny(policy.missing, []) if {
 	_training
 	coppa.separate_consent
 } else := _deny(legal.empty, []) if {
-	count(legal.legal_regions) == 0
+	count(legal.ordered) == 0
 } else := _deny(reasons.about(regions.unknown, _requested), []) if {
 	_requested
 	not regions.known(_requested)
 } else := _deny(findings[0], array.slice(findings, 1, count(findings))) if {
 	_requested
-	not _requested in legal.legal_regions
+	not _requested in legal.ordered
 	findings := legal.findings(_requested)
 } else := _deny(tenant.finding(_requested), []) if {
 	_requested
-	not _requested in tenant.permitted_regions
+	not _requested in tenant.ordered
 } else := _deny(tenant.empty, []) if {
-	count(tenant.permitted_regions) == 0
+	count(tenant.ordered) == 0
 } else := _allowed(selection.chosen) if {
 	selection.chosen
 } else := _rejected_outcome if {
@@ -116,14 +116,11 @@ _allow_finding(region) := tenant.primary if {
 failover_allow := reasons.finding(rego.metadata.rule(), null)
 
 # METADATA
-# scope: document
 # title: Flags
 # description: >-
 #   `REGION_DEGRADED` (the chosen region is degraded), `REGION_UNAVAILABLE` (the
-#   requested region is unavailable).
-flags contains "REGION_DEGRADED" if regions.health(outcome.target) == "degraded"
-
-flags contains "REGION_UNAVAILABLE" if {
-	policy.present
-	regions.health(_requested) == "unavailable"
-}
+#   requested region is unavailable); sorted, built in that order.
+flags := array.concat(
+	[flag | regions.health(outcome.target) == "degraded"; flag := "REGION_DEGRADED"],
+	[flag | policy.present; regions.health(_requested) == "unavailable"; flag := "REGION_UNAVAILABLE"],
+)

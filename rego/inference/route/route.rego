@@ -51,12 +51,12 @@ reasons := array.concat([routing.outcome.reason], routing.outcome.supporting)
 # METADATA
 # title: Legal regions
 # description: L, sorted (SPEC §4.1).
-legal_regions := sort(legal.legal_regions)
+legal_regions := legal.ordered
 
 # METADATA
 # title: Permitted regions
 # description: T, sorted (SPEC §4.3).
-permitted_regions := sort(tenant.permitted_regions)
+permitted_regions := tenant.ordered
 
 # METADATA
 # title: Eliminated
@@ -110,7 +110,7 @@ deferred := []
 # METADATA
 # title: Flags
 # description: "`REGION_DEGRADED`, `REGION_UNAVAILABLE`."
-flags := sort(routing.flags)
+flags := routing.flags
 
 default provider := null
 

@@ -31,9 +31,9 @@ _sequence := [requested] if {
 } else := array.concat(
 	array.concat(
 		[region | region := policy.primary],
-		[region | some region in policy.failover_order; region in tenant.permitted_regions],
+		[region | some region in policy.failover_order; region in tenant.ordered],
 	),
-	sort(tenant.permitted_regions - {region | some region in policy.failover_order}),
+	[region | some region in tenant.ordered; not region in policy.failover_order],
 )
 
 # METADATA
@@ -107,7 +107,7 @@ verdict(entry) := reasons.about(unpinned, entry.provider) if {
 	entry.dpa == false
 } else := reasons.about(exceeds, entry.provider) if {
 	some destination in entry.destinations
-	not destination in tenant.permitted_regions
+	not destination in tenant.ordered
 } else := reasons.about(coppa.separate_consent, entry.provider) if {
 	entry.trains_on_data == true
 	coppa.separate_consent

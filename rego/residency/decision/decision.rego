@@ -52,12 +52,12 @@ reasons := array.concat([access.outcome.reason], access.outcome.supporting)
 # METADATA
 # title: Legal regions
 # description: L, sorted (SPEC §4.1).
-legal_regions := sort(legal.legal_regions)
+legal_regions := legal.ordered
 
 # METADATA
 # title: Permitted regions
 # description: T, sorted (SPEC §4.3).
-permitted_regions := sort(tenant.permitted_regions)
+permitted_regions := tenant.ordered
 
 # METADATA
 # title: Eliminated
@@ -124,5 +124,5 @@ deferred := erasure.deferred if {
 # title: Flags
 # description: >-
 #   `NONCOMPLIANT_COPY_FOUND` (an erasure target outside L), `REGION_DEGRADED`
-#   (target degraded), `REGION_UNAVAILABLE` (a requested non-primary region is unavailable).
-flags := sort(access.flags)
+#   (target degraded), `REGION_UNAVAILABLE` (a requested non-primary region is unavailable); sorted.
+flags := access.flags

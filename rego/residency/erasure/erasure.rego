@@ -33,7 +33,7 @@ deferred := [region | some region in targets; regions.health(region) == "unavail
 # METADATA
 # title: Non-compliant copies
 # description: Erasure targets outside L (a copy that should never have been there).
-noncompliant := [region | some region in targets; not region in legal.legal_regions]
+noncompliant := [region | some region in targets; not region in legal.ordered]
 
 # METADATA
 # title: Non-compliant copy flag

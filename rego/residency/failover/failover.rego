@@ -24,9 +24,9 @@ needed(target) if {
 }
 
 _via(region) := null if {
-	region in tenant.permitted_regions
+	region in tenant.ordered
 } else := id if {
-	region in legal.legal_regions
+	region in legal.ordered
 	id := overrides.valid_for(region)
 }
 

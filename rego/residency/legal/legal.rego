@@ -26,11 +26,6 @@ import data.residency.regions
 order := ["ns_piidpa", "quebec_law25", "pipeda", "gdpr", "lgpd"]
 
 # METADATA
-# title: Restricting frameworks
-# description: The applicable frameworks that can remove regions.
-restricting := {name | some name in order} & policy.frameworks
-
-# METADATA
 # title: A framework's legal regions
 # description: The `legal_regions` of a framework that can remove regions (one of `order`).
 framework_regions("ns_piidpa") := ns_piidpa.legal_regions
@@ -43,29 +38,51 @@ framework_regions("gdpr") := gdpr.legal_regions
 
 framework_regions("lgpd") := lgpd.legal_regions
 
-# The legal set of each restricting framework, in naming order.
-_sets := [[name, framework_regions(name)] | some name in order; name in restricting]
+# The legal set of each applicable framework that can remove regions, in naming order.
+_sets := [[name, framework_regions(name)] | some name in order; frameworks[name]] if frameworks := policy.frameworks
 
-default legal_regions := set()
+default ordered := []
+
+# METADATA
+# title: L in order
+# description: >-
+#   The regions every applicable framework permits, sorted (the order of
+#   `regions.ordered`); every region when none restricts; empty without a policy
+#   (fail closed). Built in order, so no sort and no set operation is needed.
+ordered := regions.ordered if {
+	policy.present
+	count(_sets) == 0
+} else := [region | some region in regions.ordered; not _removed(sets, region)] if {
+	policy.present
+	sets := _sets
+}
+
+_removed(sets, region) if {
+	some [_, permitted] in sets
+	not permitted[region]
+}
 
 # METADATA
 # title: L
 # description: >-
 #   The intersection of the legal regions of every applicable framework; every
 #   region when none restricts; empty without a policy (fail closed).
-legal_regions := regions.codes if {
-	policy.present
-	count(_sets) == 0
-} else := intersection({permitted | some [_, permitted] in _sets}) if {
-	policy.present
-}
+legal_regions := {region | some region in ordered}
+
+# METADATA
+# title: First removal
+# description: >-
+#   The framework that names the removal of a region outside L: the first of
+#   `order` whose legal regions exclude it. Undefined for a region inside L.
+first_removal(region) := [name | some [name, permitted] in _sets; not permitted[region]][0]
 
 # METADATA
 # title: Removals
 # description: For each region outside L, the frameworks that removed it, in naming order.
-removals[region] := [name | some [name, permitted] in _sets; not region in permitted] if {
+removals[region] := [name | some [name, permitted] in _sets; not permitted[region]] if {
 	policy.present
-	some region in (regions.codes - legal_regions)
+	some region in regions.ordered
+	not region in ordered
 }
 
 # METADATA

@@ -74,3 +74,18 @@ test_empty_finding if {
 	legal.empty.code == "DENY_EMPTY_INTERSECTION"
 	legal.empty.decided_by == "framework"
 }
+
+test_ordered_is_l_sorted if {
+	legal.ordered == sort(legal.legal_regions) with input as _input(["gdpr", "ferpa"], {"dpf": ["us-east"]})
+	legal.ordered == ["apac-east", "ca-central", "eu-central", "eu-west", "us-east"] with input as _input(["gdpr", "ferpa"], {"dpf": ["us-east"]})
+	legal.ordered == sort(_all) with input as _input([], {})
+	legal.ordered == [] with input as {"policy": null}
+	legal.ordered == [] with input as _input(["lgpd", "ns_piidpa"], {})
+}
+
+test_first_removal_names_localisation_first if {
+	legal.first_removal("us-east") == "ns_piidpa" with input as _input(["gdpr", "pipeda", "ns_piidpa", "quebec_law25", "lgpd"], {})
+	legal.first_removal("ca-central") == "lgpd" with input as _input(["gdpr", "pipeda", "ns_piidpa", "quebec_law25", "lgpd"], {})
+	legal.first_removal("apac-south") == "gdpr" with input as _input(["gdpr", "ferpa"], {})
+	not legal.first_removal("eu-west") with input as _input(["gdpr", "ferpa"], {})
+}

@@ -19,13 +19,16 @@ default retention_days := null
 # description: The effective `data_retention_days`, null when the policy sets none.
 retention_days := policy.retention_days
 
-_deadlines contains gdpr.erasure_deadline_days if gdpr.applies
-
-_deadlines contains ccpa.erasure_deadline_days if ccpa.applies
-
 default erasure_deadline_days := null
 
 # METADATA
 # title: Erasure deadline
 # description: The shortest erasure deadline of the applicable frameworks (GDPR 30 days, CCPA 45), else null.
-erasure_deadline_days := min(_deadlines) if count(_deadlines) > 0
+erasure_deadline_days := min([gdpr.erasure_deadline_days, ccpa.erasure_deadline_days]) if {
+	gdpr.applies
+	ccpa.applies
+} else := gdpr.erasure_deadline_days if {
+	gdpr.applies
+} else := ccpa.erasure_deadline_days if {
+	ccpa.applies
+}

@@ -35,9 +35,9 @@ requested := input.request.requested_region if {
 # scope: document
 # title: Target
 # description: The requested region, else the primary (SPEC §4.5).
-target := requested
-
-target := policy.primary if not requested
+target := requested if {
+	requested
+} else := policy.primary
 
 default _target_or_null := null
 
@@ -76,7 +76,7 @@ outcome := _deny(policy.missing, []) if {
 } else := _deny(gates.first, array.slice(gates.failures, 1, count(gates.failures))) if {
 	gates.first
 } else := _deny(legal.empty, []) if {
-	count(legal.legal_regions) == 0
+	count(legal.ordered) == 0
 } else := _deny(reasons.worded(policy.missing, "the effective policy has no primary region"), []) if {
 	not target
 } else := _failover_outcome if {
@@ -84,9 +84,9 @@ outcome := _deny(policy.missing, []) if {
 } else := _deny(reasons.about(regions.unknown, target), []) if {
 	not regions.known(target)
 } else := _law_outcome if {
-	not target in legal.legal_regions
+	not target in legal.ordered
 } else := _tenant_outcome if {
-	not target in tenant.permitted_regions
+	not target in tenant.ordered
 } else := _allow(target, reasons.about(tenant.primary, target), null, false, []) if {
 	target == policy.primary
 } else := _allow(target, reasons.about(tenant.permitted, target), null, false, [])
@@ -140,25 +140,23 @@ _tenant_outcome := _allow(target, found, id, false, [tenant.finding(target)]) if
 } else := _deny(tenant.finding(target), [])
 
 # METADATA
-# scope: document
 # title: Flags
 # description: >-
 #   `NONCOMPLIANT_COPY_FOUND` (an erasure target outside L), `REGION_DEGRADED`
-#   (target degraded), `REGION_UNAVAILABLE` (a requested non-primary region is unavailable).
-flags contains erasure.noncompliant_flag if {
+#   (target degraded), `REGION_UNAVAILABLE` (a requested non-primary region is
+#   unavailable); sorted, built in that order.
+flags := [erasure.noncompliant_flag] if {
 	policy.present
 	erasing
 	count(erasure.noncompliant) > 0
-}
-
-flags contains "REGION_DEGRADED" if {
-	not erasing
-	regions.health(outcome.target) == "degraded"
-}
-
-flags contains "REGION_UNAVAILABLE" if {
-	policy.present
-	not erasing
-	requested != policy.primary
-	regions.health(requested) == "unavailable"
-}
+} else := [] if {
+	erasing
+} else := array.concat(
+	[flag | regions.health(outcome.target) == "degraded"; flag := "REGION_DEGRADED"],
+	[flag |
+		policy.present
+		requested != policy.primary
+		regions.health(requested) == "unavailable"
+		flag := "REGION_UNAVAILABLE"
+	],
+)

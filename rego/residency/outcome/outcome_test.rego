@@ -20,5 +20,5 @@ test_outcome_shape if {
 }
 
 test_no_flags_without_policy if {
-	outcome.flags == set() with input as {"policy": null, "request": {"operation_type": "delete"}}
+	outcome.flags == [] with input as {"policy": null, "request": {"operation_type": "delete"}}
 }

@@ -17,19 +17,15 @@ default present := false
 # description: The host found an active policy for the tenant; without one every decision fails closed.
 present if is_object(input.policy)
 
-default _p := {}
-
-_p := input.policy if is_object(input.policy)
-
 _array(field) := value if {
-	value := _p[field]
+	value := input.policy[field]
 	is_array(value)
 } else := []
 
 # METADATA
 # title: Primary region
 # description: The effective primary region; undefined when the policy has none.
-primary := _p.primary_region if is_string(_p.primary_region)
+primary := input.policy.primary_region if is_string(input.policy.primary_region)
 
 # METADATA
 # title: Allowed regions
@@ -54,7 +50,7 @@ frameworks := {name | some name in _array("compliance_frameworks")}
 # METADATA
 # title: Cross-region failover enabled
 # description: Both the tenant and the learner allow failover (SPEC §2 inheritance).
-failover_enabled if _p.allow_cross_region_failover == true
+failover_enabled if input.policy.allow_cross_region_failover == true
 
 # METADATA
 # title: Failover order
@@ -68,7 +64,7 @@ failover_order := regions if {
 # title: Retention days
 # description: The effective `data_retention_days` (the minimum across tenant and learner); undefined when unset.
 retention_days := days if {
-	days := _p.data_retention_days
+	days := input.policy.data_retention_days
 	is_number(days)
 }
 
@@ -76,29 +72,29 @@ retention_days := days if {
 # title: Learner age
 # description: The learner's age in years; undefined when unknown.
 age := years if {
-	years := _p.learner_age
+	years := input.policy.learner_age
 	is_number(years)
 }
 
 # METADATA
 # title: Consent recorded
 # description: "`consents[name]` is true (`school_authorization`, `parental_consent`, `ai_training_consent`)."
-consent(name) if _p.consents[name] == true
+consent(name) if input.policy.consents[name] == true
 
 # METADATA
 # title: Transfer mechanism regions
 # description: Regions covered by a region-listing transfer mechanism (`dpf`, `scc_tia`, `qc_pia`).
-mechanism_regions(name) := {region | some region in _p.transfer_mechanisms[name]}
+mechanism_regions(name) := {region | some region in input.policy.transfer_mechanisms[name]}
 
 # METADATA
 # title: Transfer mechanism in place
 # description: A boolean transfer mechanism is agreed (`pipeda_contract`, `anpd_scc`).
-mechanism(name) if _p.transfer_mechanisms[name] == true
+mechanism(name) if input.policy.transfer_mechanisms[name] == true
 
 # METADATA
 # title: Break-glass permitted
 # description: The tenant agreed in advance that break-glass may lift its organisational rules.
-override_permitted if _p.override_permitted == true
+override_permitted if input.policy.override_permitted == true
 
 # METADATA
 # title: No policy

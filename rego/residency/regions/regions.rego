@@ -10,9 +10,17 @@ package residency.regions
 import data.residency.reasons
 
 # METADATA
+# title: Region codes in order
+# description: >-
+#   Every region code the bundle knows, sorted: the order of every region list in
+#   a result, so results are built in order instead of sorted. The tests check it
+#   against the catalog (`data.reference.regions`).
+ordered := ["apac-east", "apac-south", "ca-central", "eu-central", "eu-west", "us-east", "us-west"]
+
+# METADATA
 # title: Region codes
 # description: Every region code the bundle knows.
-codes := {code | some code, _ in data.reference.regions}
+codes := {code | some code in ordered}
 
 # METADATA
 # title: Known region
@@ -27,7 +35,9 @@ _health := input.region_health if is_object(input.region_health)
 # title: Region health
 # description: >-
 #   `healthy`, `degraded` or `unavailable`; a region the host did not mention is healthy.
-health(region) := object.get(_health, region, "healthy")
+health(region) := status if {
+	status := input.region_health[region]
+} else := "healthy"
 
 # METADATA
 # title: Unavailable regions

@@ -31,8 +31,17 @@ test_health_read_through if {
 	regions.health("us-east") == "degraded" with input as {"region_health": {"us-east": "degraded"}}
 }
 
+test_unavailable_without_health if {
+	regions.unavailable == set() with input as {}
+	regions.unavailable == set() with input as {"region_health": ["unavailable"]}
+}
+
 test_unavailable if {
 	regions.unavailable == {"us-east"} with input as {"region_health": {"us-east": "unavailable", "eu-west": "degraded"}}
 }
 
 test_unknown_finding if regions.unknown.code == "DENY_UNKNOWN_REGION"
+
+test_ordered_is_the_sorted_catalog if {
+	regions.ordered == sort([code | some code, _ in data.reference.regions])
+}

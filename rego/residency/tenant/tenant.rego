@@ -12,29 +12,46 @@ import data.residency.policy
 import data.residency.reasons
 import data.residency.regions
 
-_scope := regions.codes if not policy.has_allow_list
-
-_scope := {region | some region in policy.allowed} | {region | region := policy.primary} if policy.has_allow_list
+# METADATA
+# title: T in order
+# description: >-
+#   The legal regions the tenant's organisational rules permit, sorted (the order
+#   of `regions.ordered`).
+ordered := [region | some region in legal.ordered; not banned[region]] if {
+	not policy.has_allow_list
+	banned := policy.prohibited
+} else := [region | some region in legal.ordered; region in scope; not banned[region]] if {
+	# with an allow-list, the primary and the allow-list are in scope
+	scope := array.concat([primary | primary := policy.primary], policy.allowed)
+	banned := policy.prohibited
+}
 
 # METADATA
 # title: T
 # description: The legal regions the tenant's organisational rules permit.
-permitted_regions := (legal.legal_regions & _scope) - policy.prohibited
+permitted_regions := {region | some region in ordered}
+
+default eliminated := {}
 
 # METADATA
 # title: Eliminated
 # description: >-
 #   Every region outside T and why: `<framework>:<slug>` when a law removed it,
 #   else `tenant:prohibited` or `tenant:not_allowed` (SPEC §4.7).
-eliminated[region] := _label(region) if {
+eliminated := {region: _label(region, lawful, banned) |
+	some region in regions.ordered
+	not region in permitted
+} if {
 	policy.present
-	some region in (regions.codes - permitted_regions)
+	permitted := ordered
+	lawful := legal.ordered
+	banned := policy.prohibited
 }
 
-_label(region) := legal.elimination(legal.removals[region][0]) if {
-	legal.removals[region]
+_label(region, lawful, banned) := legal.elimination(legal.first_removal(region)) if {
+	not region in lawful
 } else := "tenant:prohibited" if {
-	region in policy.prohibited
+	banned[region]
 } else := "tenant:not_allowed"
 
 # METADATA
@@ -43,7 +60,7 @@ _label(region) := legal.elimination(legal.removals[region][0]) if {
 #   For a legal region outside T: prohibited, or outside the allow-list; T empty
 #   reads as an empty intersection.
 finding(region) := reasons.about(empty, region) if {
-	count(permitted_regions) == 0
+	count(ordered) == 0
 } else := reasons.about(prohibited, region) if {
 	region in policy.prohibited
 } else := reasons.about(not_allowed, region)

@@ -68,3 +68,17 @@ test_allow_findings if {
 	tenant.prohibited.code == "DENY_TENANT_PROHIBITED"
 	tenant.not_allowed.code == "DENY_NOT_IN_TENANT_ALLOWED"
 }
+
+test_ordered_is_t_sorted if {
+	in_order := tenant.ordered with input as _input({
+		"compliance_frameworks": ["gdpr"], "primary_region": "eu-west",
+		"allowed_regions": ["eu-central", "apac-east", "us-west"], "prohibited_regions": ["apac-east"],
+	})
+	in_order == ["eu-central", "eu-west"]
+	tenant.ordered == ["apac-east", "apac-south", "ca-central", "eu-central", "eu-west", "us-east", "us-west"] with input as _input({})
+	tenant.ordered == [] with input as {"policy": null}
+}
+
+test_allow_list_without_primary if {
+	tenant.ordered == ["us-west"] with input as {"policy": {"allowed_regions": ["us-west"]}}
+}
