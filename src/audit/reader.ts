@@ -1,7 +1,7 @@
 import type { Db } from "../context/db.ts";
-import type { AuditReader } from "../http/routes/audit.ts";
 import { exportAuditLogs } from "./export.ts";
 import { queryAuditLogs } from "./query.ts";
+import type { AuditReader } from "./types.ts";
 import { verifyChain } from "./verify.ts";
 
 /** The audit room's read side bound to a store, in the shape the HTTP routes ask for. */

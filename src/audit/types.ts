@@ -36,3 +36,29 @@ export type AuditAppender = {
 
 /** A repository hook run inside the write's transaction, after the write, before COMMIT. */
 export type InTx<T> = (tx: Queryable, written: T) => Promise<unknown>;
+
+// The read side the HTTP routes use (bound to a store in reader.ts).
+export type AuditFilters = {
+  /** The key's scope: null = all tenants. */
+  tenant_ids: string[] | null;
+  tenant_id?: string;
+  learner_id?: string;
+  from?: string;
+  to?: string;
+  operation_type?: string;
+  allowed?: boolean;
+  type?: string;
+};
+
+export type AuditReader = {
+  query(
+    filters: AuditFilters & { limit: number; cursor?: string },
+  ): Promise<{ items: unknown[]; next_cursor: string | null }>;
+  verify(): Promise<{
+    ok: boolean;
+    checked: number;
+    head_seq: number | null;
+    first_broken_seq: number | null;
+  }>;
+  export(format: "jsonl" | "csv", filters: AuditFilters): AsyncIterable<string>;
+};

@@ -4,10 +4,10 @@ import type { ContextLoader, TenantContext } from "../context/context-loader.ts"
 import { REGION_CODES, type RegionCode } from "../domain/vocabulary.ts";
 import type { Infrastructure } from "../endpoints/infrastructure.ts";
 import { AppError, toError } from "../errors.ts";
-import type { AccessRequest, InferenceRequest } from "../http/schemas.ts";
 import type { LoadedBundle } from "../policy/bundle.ts";
 import type { PolicyEngine } from "../policy/engine.ts";
 import type { AccessResult, Entrypoint, InferenceResult, Obligations, Reason } from "../policy/types.ts";
+import type { AccessRequest, InferenceRequest } from "./requests.ts";
 import type { AccessDecision, Caller, DecisionEnvelope, InferenceDecision } from "./types.ts";
 
 // The use case: load context → evaluate the bundle → map to infrastructure → audit → answer.

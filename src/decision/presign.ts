@@ -1,8 +1,8 @@
 import type { InfrastructureMap } from "../endpoints/infrastructure.ts";
 import type { Presigner } from "../endpoints/presigner.ts";
 import { AppError, toError } from "../errors.ts";
-import type { PresignRequestBody } from "../http/schemas.ts";
 import type { Decide } from "./decide.ts";
+import type { PresignRequest } from "./requests.ts";
 import type { AccessDecision, Caller } from "./types.ts";
 
 export type PresignDecision = AccessDecision & {
@@ -19,7 +19,7 @@ export function createPresign(deps: {
   presigner: Presigner;
   infrastructure: InfrastructureMap;
 }) {
-  return async function presign(body: PresignRequestBody, caller: Caller): Promise<PresignDecision> {
+  return async function presign(body: PresignRequest, caller: Caller): Promise<PresignDecision> {
     const { decision } = await deps.decide.decideAccess(
       {
         tenant_id: body.tenant_id,

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { AccessRequest, InferenceRequest, PresignRequest } from "../decision/requests.ts";
 import {
   ACCESS_OPERATIONS,
   DATA_CLASSIFICATIONS,
@@ -95,7 +96,10 @@ export const accessRequestSchema = z.strictObject({
   override_id: id.optional(),
   data_locations: regionList.optional(),
 });
-export type AccessRequest = z.infer<typeof accessRequestSchema>;
+export type { AccessRequest };
+
+// The wire schema must produce exactly what the use case accepts.
+accessRequestSchema satisfies z.ZodType<AccessRequest>;
 
 export const inferenceRequestSchema = z.strictObject({
   tenant_id: id.optional(),
@@ -106,7 +110,13 @@ export const inferenceRequestSchema = z.strictObject({
   data_classification: z.enum(DATA_CLASSIFICATIONS).optional(),
   requested_region: region.optional(),
 });
-export type InferenceRequest = z.infer<typeof inferenceRequestSchema> & { tenant_id: string };
+// tenant_id may come from X-Tenant-ID instead of the body; the route fills it in.
+export type InferenceRequestBody = z.infer<typeof inferenceRequestSchema>;
+export type { InferenceRequest };
+
+inferenceRequestSchema satisfies z.ZodType<
+  Omit<InferenceRequest, "tenant_id"> & { tenant_id?: string | undefined }
+>;
 
 // Object keys stay under the tenant's prefix: no absolute paths, no `..`, no control characters.
 const objectKey = z
@@ -129,7 +139,8 @@ export const presignRequestSchema = z.strictObject({
   purpose: text(64).optional(),
   override_id: id.optional(),
 });
-export type PresignRequestBody = z.infer<typeof presignRequestSchema>;
+export type PresignRequestBody = PresignRequest;
+presignRequestSchema satisfies z.ZodType<PresignRequest, unknown>;
 
 export const overrideRequestSchema = z.strictObject({
   tenant_id: id,

@@ -1,35 +1,11 @@
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { Router } from "express";
+import type { AuditFilters, AuditReader } from "../../audit/types.ts";
 import type { Authenticate } from "../auth.ts";
 import { requireTenant, requireUnscoped } from "../auth.ts";
 import { guard, parse } from "../express-kit.ts";
 import { auditQuery, exportQuery, id } from "../schemas.ts";
-
-export type AuditFilters = {
-  /** The key's scope: null = all tenants. */
-  tenant_ids: string[] | null;
-  tenant_id?: string;
-  learner_id?: string;
-  from?: string;
-  to?: string;
-  operation_type?: string;
-  allowed?: boolean;
-  type?: string;
-};
-
-export type AuditReader = {
-  query(
-    filters: AuditFilters & { limit: number; cursor?: string },
-  ): Promise<{ items: unknown[]; next_cursor: string | null }>;
-  verify(): Promise<{
-    ok: boolean;
-    checked: number;
-    head_seq: number | null;
-    first_broken_seq: number | null;
-  }>;
-  export(format: "jsonl" | "csv", filters: AuditFilters): AsyncIterable<string>;
-};
 
 export function auditRoutes(deps: { authenticate: Authenticate; audit: AuditReader }): Router {
   const r = Router();
