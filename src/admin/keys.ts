@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { auditEvent } from "../audit/events.ts";
 import type { AuditAppender } from "../audit/types.ts";
 import type { Queryable } from "../context/db.ts";
 import { BOOTSTRAP_KEY_ID, hashKey, type KeysRepo } from "../context/keys-repo.ts";
@@ -20,19 +20,13 @@ export function createKeyAdmin(deps: {
     (type: string, caller: Caller | null, payload: Record<string, unknown>) =>
     (tx: Queryable, keyId: string) =>
       deps.audit.appendInTx(tx, [
-        {
-          event_id: randomUUID(),
+        auditEvent({
           type,
           occurred_at: clock(),
-          tenant_id: null,
-          learner_id: null,
           actor: caller?.principal.principal ?? "system",
           request_id: caller?.requestId ?? null,
-          bundle_revision: null,
-          policy_id: null,
-          policy_version: null,
           payload: { key_id: keyId, ...payload }, // never the secret
-        },
+        }),
       ]);
 
   const mintAdmin = (fixed?: { keyId: string; key: string }) =>

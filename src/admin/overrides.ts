@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { auditEvent } from "../audit/events.ts";
 import type { AuditAppender } from "../audit/types.ts";
 import {
   type OverrideRecord,
@@ -78,24 +78,21 @@ export function createOverrideAdmin(deps: OverrideAdminDeps) {
     last_used_at: o.last_used_at,
   });
 
-  const auditEvent = (
+  const overrideEvent = (
     event: OverrideEvent,
     o: OverrideView,
     actor: string | null,
     requestId: string | null,
-  ) => ({
-    event_id: randomUUID(),
-    type: `override.${event}`,
-    occurred_at: clock(),
-    tenant_id: o.tenant_id,
-    learner_id: null,
-    actor,
-    request_id: requestId,
-    bundle_revision: deps.bundleRevision(),
-    policy_id: null,
-    policy_version: null,
-    payload: { override: o },
-  });
+  ) =>
+    auditEvent({
+      type: `override.${event}`,
+      occurred_at: clock(),
+      tenant_id: o.tenant_id,
+      actor,
+      request_id: requestId,
+      bundle_revision: deps.bundleRevision(),
+      payload: { override: o },
+    });
 
   // Operators are paged on state changes that matter (each approval is in the audit trail).
   // Called after the change and its audit record have committed together.
@@ -146,7 +143,7 @@ export function createOverrideAdmin(deps: OverrideAdminDeps) {
         now: clock(),
         onWritten: (tx, rec) =>
           deps.audit.appendInTx(tx, [
-            auditEvent("requested", view(rec), caller.principal.principal, caller.requestId),
+            overrideEvent("requested", view(rec), caller.principal.principal, caller.requestId),
           ]),
       });
       const v = view(created);
@@ -170,8 +167,8 @@ export function createOverrideAdmin(deps: OverrideAdminDeps) {
         duplicate,
       } = await deps.repo.approve(id, actor, deps.requiredApprovals, clock(), (tx, { record, activated }) =>
         deps.audit.appendInTx(tx, [
-          auditEvent("approved", view(record), actor, caller.requestId),
-          ...(activated ? [auditEvent("activated", view(record), actor, caller.requestId)] : []),
+          overrideEvent("approved", view(record), actor, caller.requestId),
+          ...(activated ? [overrideEvent("activated", view(record), actor, caller.requestId)] : []),
         ]),
       );
       if (duplicate)
@@ -196,7 +193,7 @@ export function createOverrideAdmin(deps: OverrideAdminDeps) {
       try {
         revoked = await deps.repo.revoke(id, caller.principal.principal, reason, clock(), (tx, rec) =>
           deps.audit.appendInTx(tx, [
-            auditEvent("revoked", view(rec), caller.principal.principal, caller.requestId),
+            overrideEvent("revoked", view(rec), caller.principal.principal, caller.requestId),
           ]),
         );
       } catch (err) {
@@ -237,7 +234,7 @@ export function createOverrideAdmin(deps: OverrideAdminDeps) {
       const expired = await deps.repo.claimNewlyExpired(clock(), (tx, recs) =>
         deps.audit.appendInTx(
           tx,
-          recs.map((o) => auditEvent("expired", view(o), "system", null)),
+          recs.map((o) => overrideEvent("expired", view(o), "system", null)),
         ),
       );
       for (const o of expired) notify("expired", view(o));

@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { auditEvent } from "../audit/events.ts";
 import type { AuditAppender } from "../audit/types.ts";
 import type { Queryable } from "../context/db.ts";
 import type { PoliciesRepo } from "../context/policies-repo.ts";
@@ -97,8 +97,7 @@ export function createPolicyAdmin(deps: PolicyAdminDeps) {
     (caller: Caller, type: ((p: StoredPolicy) => string) | string, extra: Record<string, unknown> = {}) =>
     (tx: Queryable, policy: StoredPolicy) =>
       deps.audit.appendInTx(tx, [
-        {
-          event_id: randomUUID(),
+        auditEvent({
           type: typeof type === "string" ? type : type(policy),
           occurred_at: clock(),
           tenant_id: policy.tenant_id,
@@ -109,7 +108,7 @@ export function createPolicyAdmin(deps: PolicyAdminDeps) {
           policy_id: policy.policy_id,
           policy_version: policy.version,
           payload: { policy: policyView(policy), ...extra },
-        },
+        }),
       ]);
 
   return {

@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { auditEvent } from "../audit/events.ts";
 import type { AuditAppender } from "../audit/types.ts";
 import type { HealthRecord, RegionsRepo } from "../context/regions-repo.ts";
 import type { Caller } from "../decision/types.ts";
@@ -72,19 +72,14 @@ export function createRegionAdmin(deps: {
       const now = clock();
       await deps.repo.setHealth(code, status, reason, caller.principal.principal, now, (tx, { previous }) =>
         deps.audit.appendInTx(tx, [
-          {
-            event_id: randomUUID(),
+          auditEvent({
             type: "region.health_changed",
             occurred_at: now,
-            tenant_id: null,
-            learner_id: null,
             actor: caller.principal.principal,
             request_id: caller.requestId,
             bundle_revision: deps.engine.current()?.revision ?? null,
-            policy_id: null,
-            policy_version: null,
             payload: { region: code, from: previous, to: status, reason },
-          },
+          }),
         ]),
       );
       await deps.invalidateRegions();

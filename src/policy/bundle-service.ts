@@ -1,7 +1,8 @@
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import type { Redis } from "ioredis";
+import { auditEvent } from "../audit/events.ts";
 import type { AuditAppender } from "../audit/types.ts";
 import type { Db, Queryable } from "../context/db.ts";
 import { AppError, isAppError, toError } from "../errors.ts";
@@ -187,19 +188,16 @@ export async function createBundleService(deps: BundleServiceDeps): Promise<Bund
     actor: Actor,
   ) {
     try {
-      await deps.audit.append({
-        event_id: randomUUID(),
-        type,
-        occurred_at: clock(),
-        tenant_id: null,
-        learner_id: null,
-        actor: actor.principal,
-        request_id: actor.requestId,
-        bundle_revision: revision,
-        policy_id: null,
-        policy_version: null,
-        payload: { ...payload, instance },
-      });
+      await deps.audit.append(
+        auditEvent({
+          type,
+          occurred_at: clock(),
+          actor: actor.principal,
+          request_id: actor.requestId,
+          bundle_revision: revision,
+          payload: { ...payload, instance },
+        }),
+      );
     } catch (err) {
       // The bundle step itself happened (and Postgres records it); a missing audit line is logged loudly.
       logger.error({ err, type }, "could not audit a bundle event");
@@ -211,17 +209,12 @@ export async function createBundleService(deps: BundleServiceDeps): Promise<Bund
     (type: "bundle.activated" | "bundle.rolled_back", actor: Actor, extra: Record<string, unknown> = {}) =>
     (tx: Queryable, a: ActivationRecord) =>
       deps.audit.appendInTx(tx, [
-        {
-          event_id: randomUUID(),
+        auditEvent({
           type,
           occurred_at: clock(),
-          tenant_id: null,
-          learner_id: null,
           actor: actor.principal,
           request_id: actor.requestId,
           bundle_revision: a.revision,
-          policy_id: null,
-          policy_version: null,
           payload: {
             revision: a.revision,
             sha256: a.sha256,
@@ -232,7 +225,7 @@ export async function createBundleService(deps: BundleServiceDeps): Promise<Bund
             instance,
             ...extra,
           },
-        },
+        }),
       ]);
 
   function summaryOf(b: LoadedBundle): BundleSummary {
