@@ -16,7 +16,7 @@ import {
   isStorableText,
   toIsoMillis,
 } from "./canonical.ts";
-import type { AuditAppender, AuditEventInput } from "./types.ts";
+import { type AuditAppender, type AuditEventInput, RECORD_COLUMNS } from "./types.ts";
 
 export type AuditLog = AuditAppender & {
   /** Refuses new records, then resolves once every queued record is settled. Leaves the db open. */
@@ -41,22 +41,7 @@ export type Appended = { seq: number; hash: string };
 // schemas (isolated tests, the benchmark) are different chains and need not wait for each other.
 const CHAIN_LOCK = 727_002;
 
-const COLUMNS = [
-  "seq",
-  "event_id",
-  "type",
-  "occurred_at",
-  "tenant_id",
-  "learner_id",
-  "actor",
-  "request_id",
-  "bundle_revision",
-  "policy_id",
-  "policy_version",
-  "payload",
-  "prev_hash",
-  "hash",
-] as const;
+const COLUMNS = RECORD_COLUMNS;
 
 // The wire protocol allows 65,535 bind parameters per statement.
 const MAX_PARAMS = 60_000;

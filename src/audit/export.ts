@@ -1,3 +1,4 @@
+import { RECORD_COLUMNS } from "./types.ts";
 // Streamed export behind `GET /api/v1/audit/export?format=jsonl|csv` (SPEC §6).
 //
 // An async generator of text chunks, one per page of records, oldest first (chain order, so an
@@ -31,22 +32,7 @@ export const EXPORT_CONTENT_TYPES: Record<ExportFormat, string> = {
   csv: "text/csv; charset=utf-8",
 };
 
-export const CSV_COLUMNS = [
-  "seq",
-  "event_id",
-  "type",
-  "occurred_at",
-  "tenant_id",
-  "learner_id",
-  "actor",
-  "request_id",
-  "bundle_revision",
-  "policy_id",
-  "policy_version",
-  "payload",
-  "prev_hash",
-  "hash",
-] as const satisfies ReadonlyArray<keyof AuditItem>;
+export const CSV_COLUMNS = RECORD_COLUMNS satisfies ReadonlyArray<keyof AuditItem>;
 
 /**
  * Yields the export as text chunks. Validation errors (a bad `from`, say) surface on the first

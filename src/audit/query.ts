@@ -1,3 +1,4 @@
+import { RECORD_COLUMNS } from "./types.ts";
 // Reading the audit log back (SPEC §6 `GET /api/v1/audit/access-logs`), newest first, with
 // keyset pagination on seq so a page costs the same at any depth.
 //
@@ -65,9 +66,7 @@ export type AuditPage = { items: AuditItem[]; next_cursor: string | null };
 export const DEFAULT_LIMIT = 100;
 export const MAX_LIMIT = 1000;
 
-export const AUDIT_COLUMNS =
-  "seq, event_id, type, occurred_at, tenant_id, learner_id, actor, request_id, bundle_revision, " +
-  "policy_id, policy_version, payload, prev_hash, hash";
+export const AUDIT_COLUMNS = RECORD_COLUMNS.join(", ");
 
 export type AuditRow = {
   seq: number | bigint;

@@ -22,6 +22,24 @@ export type AuditEventInput = {
 
 export type AuditRecord = AuditEventInput & { seq: number; prev_hash: string; hash: string };
 
+/** The columns of audit_log, in table order: the insert, the queries and the CSV header use it. */
+export const RECORD_COLUMNS = [
+  "seq",
+  "event_id",
+  "type",
+  "occurred_at",
+  "tenant_id",
+  "learner_id",
+  "actor",
+  "request_id",
+  "bundle_revision",
+  "policy_id",
+  "policy_version",
+  "payload",
+  "prev_hash",
+  "hash",
+] as const;
+
 export type AuditAppender = {
   /** Resolves once the record is committed; rejects with AppError AUDIT_UNAVAILABLE otherwise. */
   append(event: AuditEventInput): Promise<{ seq: number; hash: string }>;
