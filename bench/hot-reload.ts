@@ -6,12 +6,12 @@
 //   node --import tsx bench/hot-reload.ts   (DATABASE_URL/REDIS_URL honoured; default embedded PGlite)
 //   BENCH_SECONDS=10 BENCH_CONNECTIONS=64 BENCH_SWAP_MS=250
 
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import autocannon from "autocannon";
-import { freePort, waitForHttp } from "../scripts/lib/local-server.ts";
+import { callJson, freePort, spawnService, waitForHttp } from "../scripts/lib/local-server.ts";
 import { readTarGz } from "../src/policy/tar.ts";
 import { writeTarGz } from "../src/policy/tar-write.ts";
 
@@ -42,27 +42,17 @@ const bundles = [withRevision(original, revisionB), original];
 
 const port = await freePort();
 const dataDir = mkdtempSync(join(tmpdir(), "residency-bench-reload-"));
-const service = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
-  env: {
-    ...process.env,
-    PORT: String(port),
-    RESIDENCY_DATA_DIR: dataDir,
-    RESIDENCY_BOOTSTRAP_ADMIN_KEY: ADMIN,
-    REDIS_PREFIX: `residency-bench-${process.pid}:`,
-    LOG_LEVEL: "warn",
-  },
-  stdio: "inherit",
+const service = spawnService({
+  PORT: String(port),
+  RESIDENCY_DATA_DIR: dataDir,
+  RESIDENCY_BOOTSTRAP_ADMIN_KEY: ADMIN,
+  REDIS_PREFIX: `residency-bench-${process.pid}:`,
+  LOG_LEVEL: "warn",
 });
 const base = `http://127.0.0.1:${port}`;
 await waitForHttp(`${base}/health/ready`);
-const call = async (path: string, payload: unknown) => {
-  const res = await fetch(base + path, {
-    method: "POST",
-    headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
-    body: JSON.stringify(payload),
-  });
-  return (await res.json()) as Record<string, unknown>;
-};
+const call = async (path: string, payload: unknown) =>
+  (await callJson(base, ADMIN, "POST", path, payload)).body;
 const swap = async (bytes: Buffer) => {
   const res = await fetch(`${base}/api/v1/bundles`, {
     method: "PUT",

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import autocannon from "autocannon";
-import { freePort, waitForHttp } from "../scripts/lib/local-server.ts";
+import { callJson, freePort, spawnService, waitForHttp } from "../scripts/lib/local-server.ts";
 
 const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
@@ -70,26 +70,16 @@ await stop(bare);
 // 2. The service: auth, zod, context (cached), wasm evaluation, infrastructure, audit commit.
 const port = await freePort();
 const dataDir = mkdtempSync(join(tmpdir(), "residency-bench-"));
-const service = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
-  env: {
-    ...process.env,
-    PORT: String(port),
-    RESIDENCY_DATA_DIR: dataDir,
-    RESIDENCY_BOOTSTRAP_ADMIN_KEY: ADMIN,
-    LOG_LEVEL: "warn",
-  },
-  stdio: "inherit",
+const service = spawnService({
+  PORT: String(port),
+  RESIDENCY_DATA_DIR: dataDir,
+  RESIDENCY_BOOTSTRAP_ADMIN_KEY: ADMIN,
+  LOG_LEVEL: "warn",
 });
 const base = `http://127.0.0.1:${port}`;
 await waitForHttp(`${base}/health/live`);
-const call = async (path: string, payload: unknown) => {
-  const res = await fetch(base + path, {
-    method: "POST",
-    headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
-    body: JSON.stringify(payload),
-  });
-  return (await res.json()) as Record<string, unknown>;
-};
+const call = async (path: string, payload: unknown) =>
+  (await callJson(base, ADMIN, "POST", path, payload)).body;
 await call("/api/v1/policies", {
   tenant_id: "bench",
   primary_region: "eu-west",

@@ -4,10 +4,10 @@
 //
 //   node --import tsx scripts/crash-test.ts          (DATABASE_URL defaults to the local Postgres)
 
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import pg from "pg";
-import { freePort, waitForHttp } from "./lib/local-server.ts";
+import { callJson, freePort, spawnService, waitForHttp } from "./lib/local-server.ts";
 
 export type CrashResult = {
   answered: number;
@@ -18,24 +18,6 @@ export type CrashResult = {
 };
 
 const ADMIN = `crash-admin-${randomBytes(12).toString("hex")}`;
-
-function startServer(env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "ignore", "pipe"],
-  });
-  child.stderr?.on("data", () => {}); // keep the pipe drained
-  return child;
-}
-
-async function call(base: string, key: string, method: string, path: string, body?: unknown) {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-}
 
 export async function runCrashTest(options: {
   databaseUrl: string;
@@ -61,17 +43,17 @@ export async function runCrashTest(options: {
     LOG_LEVEL: "silent",
     BUNDLE_PATH: "bundles/residency.tar.gz",
   };
-  let server: ChildProcess | null = startServer(env);
+  let server: ChildProcess | null = spawnService(env, "quiet");
   try {
     await waitForHttp(`${base}/health/ready`, { accept: (status) => status === 200 });
-    const policy = await call(base, ADMIN, "POST", "/api/v1/policies", {
+    const policy = await callJson(base, ADMIN, "POST", "/api/v1/policies", {
       tenant_id: "crash",
       primary_region: "eu-west",
       compliance_frameworks: ["gdpr"],
     });
     if (policy.status !== 201) throw new Error(`policy: ${policy.status} ${JSON.stringify(policy.body)}`);
     const key = (
-      await call(base, ADMIN, "POST", "/api/v1/keys", {
+      await callJson(base, ADMIN, "POST", "/api/v1/keys", {
         principal: "crash-svc",
         roles: ["service", "auditor"],
       })
@@ -85,7 +67,7 @@ export async function runCrashTest(options: {
       while (!stop) {
         inFlight++;
         try {
-          const res = await call(base, key, "POST", "/api/v1/access/resolve", {
+          const res = await callJson(base, key, "POST", "/api/v1/access/resolve", {
             tenant_id: "crash",
             operation_type: i % 3 === 0 ? "write" : "read",
             resource_type: "document",
@@ -110,7 +92,7 @@ export async function runCrashTest(options: {
     stop = true;
     await Promise.all(workers);
 
-    server = startServer(env);
+    server = spawnService(env, "quiet");
     await waitForHttp(`${base}/health/ready`, { accept: (status) => status === 200 });
     const found = new Set<string>();
     const db = new pg.Client({ connectionString: url.toString() });
@@ -126,7 +108,7 @@ export async function runCrashTest(options: {
     } finally {
       await db.end();
     }
-    const verify = (await call(base, key, "GET", "/api/v1/audit/verify")).body as CrashResult["verify"];
+    const verify = (await callJson(base, key, "GET", "/api/v1/audit/verify")).body as CrashResult["verify"];
     return {
       answered: answered.length,
       found: found.size,

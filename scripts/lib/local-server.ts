@@ -1,6 +1,7 @@
 // Helpers for scripts, benchmarks and tests that start the service (or a stand-in) as a child
 // process on this machine.
 
+import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
 
 /** A TCP port nobody listens on right now. */
@@ -32,4 +33,33 @@ export async function waitForHttp(
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`${url} did not answer in time`);
+}
+
+/** The service (src/main.ts) as a child process with `env` over this process's environment. */
+export function spawnService(
+  env: Record<string, string>,
+  stdio: "inherit" | "quiet" = "inherit",
+): ChildProcess {
+  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+    env: { ...process.env, ...env },
+    stdio: stdio === "inherit" ? "inherit" : ["ignore", "ignore", "pipe"],
+  });
+  child.stderr?.on("data", () => {}); // keep the pipe drained
+  return child;
+}
+
+/** One JSON call with an API key; the answer's status and parsed body. */
+export async function callJson(
+  base: string,
+  key: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }

@@ -1,4 +1,3 @@
-import { RECORD_COLUMNS } from "./types.ts";
 // Reading the audit log back (SPEC §6 `GET /api/v1/audit/access-logs`), newest first, with
 // keyset pagination on seq so a page costs the same at any depth.
 //
@@ -7,6 +6,7 @@ import { RECORD_COLUMNS } from "./types.ts";
 
 import type { Db } from "../context/db.ts";
 import { AppError } from "../errors.ts";
+import { type AuditRecord, RECORD_COLUMNS } from "./types.ts";
 
 /**
  * The payload of decision records (`decision.access`, `decision.inference`, `decision.presign`).
@@ -44,22 +44,8 @@ export type AuditQuery = AuditFilters & {
   cursor?: string | null;
 };
 
-export type AuditItem = {
-  seq: number;
-  event_id: string;
-  type: string;
-  occurred_at: string;
-  tenant_id: string | null;
-  learner_id: string | null;
-  actor: string | null;
-  request_id: string | null;
-  bundle_revision: string | null;
-  policy_id: string | null;
-  policy_version: number | null;
-  payload: unknown;
-  prev_hash: string;
-  hash: string;
-};
+/** A record as the API and exports show it: the hashed fields, times as ISO strings. */
+export type AuditItem = Omit<AuditRecord, "occurred_at"> & { occurred_at: string };
 
 export type AuditPage = { items: AuditItem[]; next_cursor: string | null };
 
@@ -68,22 +54,8 @@ export const MAX_LIMIT = 1000;
 
 export const AUDIT_COLUMNS = RECORD_COLUMNS.join(", ");
 
-export type AuditRow = {
-  seq: number | bigint;
-  event_id: string;
-  type: string;
-  occurred_at: Date;
-  tenant_id: string | null;
-  learner_id: string | null;
-  actor: string | null;
-  request_id: string | null;
-  bundle_revision: string | null;
-  policy_id: string | null;
-  policy_version: number | null;
-  payload: unknown;
-  prev_hash: string;
-  hash: string;
-};
+/** A record as the drivers return it. */
+export type AuditRow = Omit<AuditItem, "seq" | "occurred_at"> & { seq: number | bigint; occurred_at: Date };
 
 export async function queryAuditLogs(db: Pick<Db, "query">, query: AuditQuery): Promise<AuditPage> {
   const limit = query.limit ?? DEFAULT_LIMIT;

@@ -154,6 +154,14 @@ function printSummary(io: Io, b: BundleSummary | PublishResult): void {
   for (const [k, v] of rows) io.stdout.write(`  ${k.padEnd(12)} ${v}\n`);
 }
 
+function printActivation(io: Io, b: PublishResult, verb: string, before: string): void {
+  io.stdout.write(
+    b.changed
+      ? `${verb} ${b.revision} (${before} ${b.previous_revision ?? "none"}); every instance converges on it\n`
+      : `${b.revision} is already the active bundle; nothing changed\n`,
+  );
+}
+
 export async function push(io: Io, client: Client, flags: Flags): Promise<void> {
   if (flags["dry-run"]) return diff(io, client, flags);
   const file = str(flags, "file") ?? DEFAULT_BUNDLE;
@@ -167,13 +175,8 @@ export async function push(io: Io, client: Client, flags: Flags): Promise<void> 
     io.stdout.write(`${JSON.stringify(res.body, null, 2)}\n`);
     return;
   }
-  const b = res.body;
-  io.stdout.write(
-    b.changed
-      ? `activated ${b.revision} (previously ${b.previous_revision ?? "none"}); every instance converges on it\n`
-      : `${b.revision} is already the active bundle; nothing changed\n`,
-  );
-  printSummary(io, b);
+  printActivation(io, res.body, "activated", "previously");
+  printSummary(io, res.body);
 }
 
 export async function diff(io: Io, client: Client, flags: Flags): Promise<void> {
@@ -280,10 +283,5 @@ export async function rollback(io: Io, client: Client, positionals: string[], fl
     io.stdout.write(`${JSON.stringify(res.body, null, 2)}\n`);
     return;
   }
-  const b = res.body;
-  io.stdout.write(
-    b.changed
-      ? `now serving ${b.revision} (was ${b.previous_revision ?? "none"}); every instance converges on it\n`
-      : `${b.revision} is already the active bundle; nothing changed\n`,
-  );
+  printActivation(io, res.body, "now serving", "was");
 }

@@ -9,8 +9,6 @@ import { issuesOf } from "./schemas.ts";
 
 // Small helpers the Express routes share: authenticate + role, parse with zod, the caller.
 
-export type Locals = { principal: Principal; requestId: string };
-
 export function guard(authenticate: Authenticate, roles: readonly Role[] | "any"): RequestHandler {
   return async (req: Request, res: Response, next: NextFunction) => {
     const principal = await authenticateHeader(req.headers.authorization, authenticate);

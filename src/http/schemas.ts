@@ -111,7 +111,6 @@ export const inferenceRequestSchema = z.strictObject({
   requested_region: region.optional(),
 });
 // tenant_id may come from X-Tenant-ID instead of the body; the route fills it in.
-export type InferenceRequestBody = z.infer<typeof inferenceRequestSchema>;
 export type { InferenceRequest };
 
 inferenceRequestSchema satisfies z.ZodType<

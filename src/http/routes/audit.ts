@@ -1,6 +1,7 @@
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { Router } from "express";
+import { EXPORT_CONTENT_TYPES } from "../../audit/export.ts";
 import type { AuditFilters, AuditReader } from "../../audit/types.ts";
 import type { Authenticate } from "../auth.ts";
 import { requireTenant, requireUnscoped } from "../auth.ts";
@@ -46,10 +47,7 @@ export function auditRoutes(deps: { authenticate: Authenticate; audit: AuditRead
     const iterator = chunks[Symbol.asyncIterator]();
     const first = await iterator.next();
     res.status(200);
-    res.setHeader(
-      "content-type",
-      format === "csv" ? "text/csv; charset=utf-8" : "application/x-ndjson; charset=utf-8",
-    );
+    res.setHeader("content-type", EXPORT_CONTENT_TYPES[format]);
     res.setHeader("content-disposition", `attachment; filename="audit.${format}"`);
     async function* rest() {
       if (!first.done) yield first.value;
