@@ -50,19 +50,20 @@ export function canonicalJson(value: unknown): string {
   return out;
 }
 
+/** What JSON.stringify would print for `input`: its toJSON() result when it has one (Dates). */
+function jsonValue(input: unknown, key: string): unknown {
+  const toJSON = (input as { toJSON?: unknown } | null)?.toJSON;
+  return input !== null && typeof input === "object" && typeof toJSON === "function"
+    ? (toJSON as (key: string) => unknown).call(input, key)
+    : input;
+}
+
 const BAIL: unique symbol = Symbol("bail");
 const INTEGER_KEY = /^(0|[1-9]\d*)$/;
 const MAX_DEPTH = 256; // deeper than any record we write; also stops cycles
 
 function sortedCopy(input: unknown, key: string, depth: number): unknown {
-  let value = input;
-  if (
-    value !== null &&
-    typeof value === "object" &&
-    typeof (value as { toJSON?: unknown }).toJSON === "function"
-  ) {
-    value = (value as { toJSON: (key: string) => unknown }).toJSON(key);
-  }
+  const value = jsonValue(input, key);
   switch (typeof value) {
     case "string":
       return isStorableText(value) ? value : BAIL;
@@ -106,14 +107,7 @@ function write(
   trail: Array<string | number>,
   ancestors: Set<object>,
 ): string | undefined {
-  let value = input;
-  if (
-    value !== null &&
-    typeof value === "object" &&
-    typeof (value as { toJSON?: unknown }).toJSON === "function"
-  ) {
-    value = (value as { toJSON: (key: string) => unknown }).toJSON(key);
-  }
+  const value = jsonValue(input, key);
   switch (typeof value) {
     case "string":
       return quote(value, trail);
