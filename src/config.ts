@@ -30,6 +30,7 @@ const envSchema = z.object({
   BUNDLE_PATH: z.string().min(1).default("bundles/residency.tar.gz"),
   BUNDLE_VERIFICATION_KEY: z.string().min(1).optional(),
   BUNDLE_POLL_INTERVAL_MS: int(200, 3_600_000).default(5_000),
+  DECISION_MEMO_ENTRIES: int(0, 1_000_000).default(50_000),
   INFRASTRUCTURE_CONFIG: z.string().min(1).optional(),
   OVERRIDE_MAX_HOURS: z.coerce.number().positive().max(72, "must be at most 72 (SPEC §4.4)").default(24),
   OVERRIDE_REQUIRED_APPROVALS: int(1, 10).default(2),

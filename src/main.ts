@@ -115,6 +115,7 @@ async function main() {
     bundlePath: config.BUNDLE_PATH,
     bundleVerificationKey: config.BUNDLE_VERIFICATION_KEY ?? null,
     bundlePollIntervalMs: config.BUNDLE_POLL_INTERVAL_MS,
+    decisionMemoEntries: config.DECISION_MEMO_ENTRIES,
     requiredApprovals: config.OVERRIDE_REQUIRED_APPROVALS,
     overrideMaxHours: config.OVERRIDE_MAX_HOURS,
     ...(webhook ? { notify: webhook } : {}),

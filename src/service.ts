@@ -40,6 +40,8 @@ export type ServiceOptions = {
   bundlePath: string;
   bundleVerificationKey: string | null;
   bundlePollIntervalMs: number;
+  /** Decisions reused per entrypoint within their time window (0: evaluate every time). */
+  decisionMemoEntries: number;
   /** Watch bundlePath for changes while running (default true). */
   bundleWatch?: boolean;
   requiredApprovals: number;
@@ -97,6 +99,7 @@ export async function createService(o: ServiceOptions) {
     redis: o.redis,
     redisPrefix: o.redisPrefix,
     pollIntervalMs: o.bundlePollIntervalMs,
+    memoEntries: o.decisionMemoEntries,
     watch: o.bundleWatch ?? true,
     ...withClock,
   });

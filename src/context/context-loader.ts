@@ -1,5 +1,6 @@
 import { mergePolicies } from "../domain/effective-policy.ts";
 import type { EffectivePolicy, StoredPolicy } from "../domain/policy.ts";
+import { seal } from "../domain/sealed.ts";
 import type { RegionCode, RegionHealth } from "../domain/vocabulary.ts";
 import { AppError, isAppError } from "../errors.ts";
 import { createInvalidator, type TenantCache } from "./cache.ts";
@@ -85,6 +86,9 @@ export function createContextLoader(deps: {
           revoked: o.revoked_at !== null,
         })),
       };
+      // Sealed: shared by every decision that reads it from the in-process cache, and serialised
+      // into their inputs once (domain/sealed.ts).
+      seal(context);
       await deps.cache.set(tenantId, key, context, cached.generation);
       return context;
     } catch (err) {
@@ -99,6 +103,7 @@ export function createContextLoader(deps: {
       const records = await deps.regions.health();
       const health: Partial<Record<RegionCode, RegionHealth>> = {};
       for (const [code, rec] of Object.entries(records)) health[code as RegionCode] = rec.status;
+      seal(health);
       await deps.cache.set(REGIONS_KEY, "health", health, cached.generation);
       return health;
     } catch (err) {

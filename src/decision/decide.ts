@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { AuditAppender, AuditEventInput } from "../audit/types.ts";
 import type { ContextLoader, TenantContext } from "../context/context-loader.ts";
+import { seal } from "../domain/sealed.ts";
 import { REGION_CODES, type RegionCode } from "../domain/vocabulary.ts";
 import type { Infrastructure } from "../endpoints/infrastructure.ts";
 import { AppError, toError } from "../errors.ts";
@@ -130,6 +131,7 @@ export type Decided<T> = { decision: T; input: unknown; context: TenantContext }
 export function createDecide(deps: DecideDeps) {
   const clock = deps.clock ?? (() => new Date());
   const newId = deps.newId ?? randomUUID;
+  const settings = seal({ required_approvals: deps.requiredApprovals });
 
   function activeBundle(): LoadedBundle {
     const bundle = deps.engine.current();
@@ -272,7 +274,7 @@ export function createDecide(deps: DecideDeps) {
       policy: context.effective,
       region_health: health,
       overrides: context.overrides,
-      settings: { required_approvals: deps.requiredApprovals },
+      settings,
     };
     const result = evaluate<AccessResult>(bundle, "residency/decision", input);
     let decision = accessDecision(
@@ -309,7 +311,7 @@ export function createDecide(deps: DecideDeps) {
       request,
       policy: context.effective,
       region_health: health,
-      settings: { required_approvals: deps.requiredApprovals },
+      settings,
     };
     const result = evaluate<InferenceResult>(bundle, "inference/route", input);
     const decision = inferenceDecision(

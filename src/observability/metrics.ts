@@ -32,6 +32,12 @@ export function createMetrics(registry: Registry) {
       buckets: [0.00002, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.005],
       registers,
     }),
+    decisionMemo: new Counter({
+      name: "residency_decision_memo_total",
+      help: "Decisions answered from the memo (hit) or evaluated (miss), by entrypoint",
+      labelNames: ["entrypoint", "result"] as const,
+      registers,
+    }),
     cacheLookups: new Counter({
       name: "residency_context_cache_total",
       help: "Policy context cache lookups by result",

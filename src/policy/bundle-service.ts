@@ -118,6 +118,8 @@ export type BundleServiceDeps = {
   redis: Redis | null;
   redisPrefix: string;
   pollIntervalMs: number;
+  /** Decisions each bundle reuses per entrypoint within their time window (0: off). */
+  memoEntries: number;
   /** Watch BUNDLE_PATH for changes while running (default true). */
   watch?: boolean;
   /** Debounce of file events (default 300 ms). */
@@ -163,9 +165,15 @@ export async function createBundleService(deps: BundleServiceDeps): Promise<Bund
   const store: BundleStore = createBundleStore(deps.db);
   const instance = `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
   const channel = `${deps.redisPrefix}bundles`;
-  const engine = createPolicyEngine(
-    deps.verificationKey ? { verify: createBundleVerifier(parseVerificationKey(deps.verificationKey)) } : {},
-  );
+  const engine = createPolicyEngine({
+    ...(deps.verificationKey
+      ? { verify: createBundleVerifier(parseVerificationKey(deps.verificationKey)) }
+      : {}),
+    load: {
+      memoEntries: deps.memoEntries,
+      onMemo: (entrypoint, hit) => metrics.decisionMemo.inc({ entrypoint, result: hit ? "hit" : "miss" }),
+    },
+  });
 
   /** The cluster's active record as last read or written by this instance. */
   let cluster: ActiveRecord | null = null;

@@ -2,6 +2,8 @@ import { createHash } from "node:crypto";
 import { loadPolicy } from "@open-policy-agent/opa-wasm";
 import { REGION_CODES } from "../domain/vocabulary.ts";
 import { toError } from "../errors.ts";
+import { createDecisionMemo, type DecisionMemo, type MemoStats } from "./decision-memo.ts";
+import { inputJson } from "./input-json.ts";
 import { readTarGz, type TarFiles } from "./tar.ts";
 import { ENTRYPOINTS, type Entrypoint, type ReferenceData } from "./types.ts";
 
@@ -22,7 +24,19 @@ export type LoadedBundle = {
   entrypoints: string[];
   reference: ReferenceData;
   loadedAt: Date;
+  /** The request fields the rules read (`data.contract`); null: the whole request is passed. */
+  requestFields: ReadonlySet<string> | null;
+  /** Evaluates an entrypoint; decisions are reused within their time window when memoised. */
   evaluate<T>(entrypoint: Entrypoint, input: unknown): T;
+  /** Hits, misses and size of the decision memo, per memoised entrypoint (empty when off). */
+  memoStats(): Partial<Record<Entrypoint, MemoStats>>;
+};
+
+export type LoadOptions = {
+  verify?: VerifyFiles;
+  /** Decisions kept per memoised entrypoint (least recently used go first); 0 turns reuse off. */
+  memoEntries?: number;
+  onMemo?: (entrypoint: Entrypoint, hit: boolean) => void;
 };
 
 /** Why a candidate bundle was refused: one stable code per failure class, and a precise message. */
@@ -52,10 +66,7 @@ export function sha256Hex(bytes: Buffer): string {
 }
 
 /** tar → manifest → (signature) → entrypoints → wasm instance with data set. Throws BundleError. */
-export async function loadBundle(
-  bytes: Buffer,
-  options: { verify?: VerifyFiles } = {},
-): Promise<LoadedBundle> {
+export async function loadBundle(bytes: Buffer, options: LoadOptions = {}): Promise<LoadedBundle> {
   let files: TarFiles;
   try {
     files = readTarGz(bytes);
@@ -94,6 +105,7 @@ export async function loadBundle(
     throw new BundleError("BUNDLE_DATA_INVALID", "data.json is not JSON", { cause: err });
   }
   const reference = checkReference(data);
+  const requestFields = checkContract(data);
 
   let policy: Awaited<ReturnType<typeof loadPolicy>>;
   try {
@@ -110,8 +122,30 @@ export async function loadBundle(
     throw new BundleError("BUNDLE_ENTRYPOINT_MISSING", `wasm lacks entrypoint(s): ${notCompiled.join(", ")}`);
   }
 
-  const evaluateRaw = fastEvaluator(policy) ?? ((input: unknown, id: number) => policy.evaluate(input, id));
+  const evaluateText =
+    fastEvaluator(policy) ??
+    ((json: string, id: number) => JSON.stringify(policy.evaluate(JSON.parse(json), id)));
   const ids = policy.entrypoints as Record<string, number>;
+  const memos = new Map<Entrypoint, DecisionMemo>(
+    (options.memoEntries ?? 0) > 0
+      ? MEMOIZED.map((e) => [e, createDecisionMemo(options.memoEntries ?? 0)] as const)
+      : [],
+  );
+
+  /** The wasm's answer as JSON text: the result set, `[{"result": ...}]`. */
+  function run(entrypoint: Entrypoint, json: string): string {
+    try {
+      return evaluateText(json, ids[entrypoint]!);
+    } catch (err) {
+      throw toError(err); // opa-wasm throws strings
+    }
+  }
+
+  function resultOf<T>(entrypoint: Entrypoint, text: string): T {
+    const first = (JSON.parse(text) as Array<{ result: T }>)[0];
+    if (!first || first.result === undefined) throw new Error(`${entrypoint} is undefined for this input`);
+    return first.result;
+  }
 
   return {
     revision: manifest.revision,
@@ -122,29 +156,42 @@ export async function loadBundle(
     entrypoints: [...compiled].sort(),
     reference,
     loadedAt: new Date(),
+    requestFields,
     evaluate<T>(entrypoint: Entrypoint, input: unknown): T {
-      let resultSet: Array<{ result: T }>;
-      try {
-        resultSet = evaluateRaw(input, ids[entrypoint]!) as Array<{ result: T }>;
-      } catch (err) {
-        throw toError(err); // opa-wasm throws strings
+      const memo = memos.get(entrypoint);
+      const nowMs = memo ? clockOf(input) : undefined;
+      if (!memo || nowMs === undefined) {
+        return resultOf<T>(entrypoint, run(entrypoint, inputJson(input, requestFields, "wasm")));
       }
-      const first = resultSet[0];
-      if (!first || first.result === undefined) throw new Error(`${entrypoint} is undefined for this input`);
-      return first.result;
+      const key = inputJson(input, requestFields, "key");
+      const hit = memo.get(key, nowMs);
+      options.onMemo?.(entrypoint, hit !== undefined);
+      if (hit !== undefined) return hit as T;
+      const text = run(entrypoint, inputJson(input, requestFields, "wasm"));
+      return memo.set(key, text, (t) => resultOf<T>(entrypoint, t));
     },
+    memoStats: () => Object.fromEntries([...memos].map(([e, m]) => [e, m.stats()])),
   };
+}
+
+/** The entrypoints whose answers are reused: the per-request decisions, not policy validation. */
+const MEMOIZED: readonly Entrypoint[] = ["residency/decision", "inference/route"];
+
+/** `input.now_ms` when the input is an object carrying a finite clock, else undefined. */
+function clockOf(input: unknown): number | undefined {
+  const now = (input as { now_ms?: unknown } | null)?.now_ms;
+  return typeof now === "number" && Number.isFinite(now) ? now : undefined;
 }
 
 type WasmPolicy = Awaited<ReturnType<typeof loadPolicy>>;
 
 /**
- * The SDK's ABI 1.2 fast path, minus its per-call allocations: the input is encoded straight into
- * wasm memory (one TextEncoder, `encodeInto`), and the NUL that ends the result is found with a
- * native `indexOf` instead of a byte-by-byte JavaScript loop. Same `opa_eval` call, same result.
+ * The SDK's ABI 1.2 fast path, minus its per-call allocations: the input JSON is encoded straight
+ * into wasm memory (one TextEncoder, `encodeInto`), and the NUL that ends the result is found with
+ * a native `indexOf` instead of a byte-by-byte JavaScript loop. Same `opa_eval` call, same result.
  * Null when the module predates ABI 1.2 (the SDK's own path is used then).
  */
-function fastEvaluator(policy: WasmPolicy): ((input: unknown, entrypoint: number) => unknown) | null {
+function fastEvaluator(policy: WasmPolicy): ((json: string, entrypoint: number) => string) | null {
   const p = policy as unknown as {
     minorVersion: number;
     mem: { buffer: ArrayBuffer; grow(pages: number): number };
@@ -166,8 +213,7 @@ function fastEvaluator(policy: WasmPolicy): ((input: unknown, entrypoint: number
   if (p.minorVersion < 2 || !opaEval) return null;
   const encoder = new TextEncoder();
   const decoder = new TextDecoder();
-  return (input, entrypoint) => {
-    const json = JSON.stringify(input);
+  return (json, entrypoint) => {
     const addr = p.dataHeapPtr;
     const maxBytes = json.length * 3; // UTF-16 code unit → at most 3 UTF-8 bytes
     const shortfall = addr + maxBytes - p.mem.buffer.byteLength;
@@ -176,8 +222,18 @@ function fastEvaluator(policy: WasmPolicy): ((input: unknown, entrypoint: number
     const resultAddr = opaEval(0, entrypoint, p.dataAddr, addr, written, addr + written, 0);
     const memory = new Uint8Array(p.mem.buffer); // evaluation may have grown (and replaced) the buffer
     const end = memory.indexOf(0, resultAddr);
-    return JSON.parse(decoder.decode(memory.subarray(resultAddr, end)));
+    return decoder.decode(memory.subarray(resultAddr, end));
   };
+}
+
+/** `data.contract.request_fields`: null when the bundle declares none (the whole request goes in). */
+function checkContract(data: unknown): ReadonlySet<string> | null {
+  const fields = (data as { contract?: { request_fields?: unknown } } | null)?.contract?.request_fields;
+  if (fields === undefined) return null;
+  if (!Array.isArray(fields) || !fields.every((f) => typeof f === "string")) {
+    throw new BundleError("BUNDLE_DATA_INVALID", "data.contract.request_fields is not a list of field names");
+  }
+  return new Set(fields);
 }
 
 function checkReference(data: unknown): ReferenceData {

@@ -1,5 +1,5 @@
 import { toError } from "../errors.ts";
-import { BundleError, type LoadedBundle, loadBundle, type VerifyFiles } from "./bundle.ts";
+import { BundleError, type LoadedBundle, type LoadOptions, loadBundle, type VerifyFiles } from "./bundle.ts";
 import { selfCheck } from "./self-check.ts";
 
 export type BundleSource = "file" | "api" | "cluster" | "rollback" | "startup";
@@ -19,14 +19,22 @@ export type PolicyEngine = {
 };
 
 export function createPolicyEngine(
-  options: { verify?: VerifyFiles; events?: EngineEvents } = {},
+  options: {
+    verify?: VerifyFiles;
+    events?: EngineEvents;
+    /** How every candidate loads (decision memo). */
+    load?: Omit<LoadOptions, "verify">;
+  } = {},
 ): PolicyEngine {
   let active: LoadedBundle | null = null;
   // Activations run one at a time so two sources racing cannot interleave their swaps.
   let queue: Promise<unknown> = Promise.resolve();
 
   async function prepare(bytes: Buffer): Promise<LoadedBundle> {
-    const candidate = await loadBundle(bytes, options.verify ? { verify: options.verify } : {});
+    const candidate = await loadBundle(bytes, {
+      ...options.load,
+      ...(options.verify ? { verify: options.verify } : {}),
+    });
     const failures = selfCheck(candidate);
     if (failures.length > 0) {
       throw new BundleError("BUNDLE_SELF_CHECK_FAILED", `self-check failed: ${failures.join("; ")}`);

@@ -45,6 +45,8 @@ export async function startTestService(
     bundlePath?: string;
     bundleVerificationKey?: string | null;
     bundlePollIntervalMs?: number;
+    /** As in production (DECISION_MEMO_ENTRIES's default) unless a test turns it off. */
+    decisionMemoEntries?: number;
     bundleWatch?: boolean;
   } = {},
 ): Promise<TestService> {
@@ -69,6 +71,7 @@ export async function startTestService(
     bundlePath: options.bundlePath ?? BUNDLE_PATH,
     bundleVerificationKey: options.bundleVerificationKey ?? null,
     bundlePollIntervalMs: options.bundlePollIntervalMs ?? 60_000,
+    decisionMemoEntries: options.decisionMemoEntries ?? 50_000,
     bundleWatch: options.bundleWatch ?? false,
     requiredApprovals: options.requiredApprovals ?? 2,
     overrideMaxHours: options.overrideMaxHours ?? 24,

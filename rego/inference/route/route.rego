@@ -167,3 +167,10 @@ fallback_used := routing.outcome.target != policy.primary if routing.outcome.all
 rejected_candidates := [{"provider": judgement.entry.provider, "region": judgement.candidate, "code": judgement.verdict.code} |
 	some judgement in routing.outcome.rejected
 ]
+
+# METADATA
+# title: Time window
+# description: >-
+#   Host-facing, not a wire field: the span of `now_ms` over which this answer holds
+#   for the same input. Inference never reads the clock (overrides do not apply).
+time_window := {"from_ms": null, "until_ms": null}

@@ -91,7 +91,9 @@ allowed_not_legal := [reasons.violation(meta, name, concat("", [region, ": ", le
 	some name in legal.removals[region]
 ]
 
-_failover_listed := object.get(object.get(input, "policy", {}), "failover_regions", [])
+_failover_listed := listed if {
+	listed := input.policy.failover_regions
+} else := []
 
 # METADATA
 # title: Failover region not legal

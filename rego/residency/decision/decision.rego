@@ -2,8 +2,9 @@
 # title: Access decision
 # description: >-
 #   Entrypoint `residency/decision` (SPEC §4, docs/policy-contract.md). Every rule
-#   of this package is a field of the wire result and is always defined; the
-#   logic lives in sibling packages (`residency.outcome` decides).
+#   of this package is a field of the result and is always defined; all but
+#   `time_window` (for the host) are wire fields. The logic lives in sibling
+#   packages (`residency.outcome` decides).
 # related_resources:
 #   - ref: ../shared/SPEC.md#4-the-decision-entrypoint-residencydecision
 #   - ref: ../docs/policy-contract.md
@@ -13,6 +14,7 @@ import data.residency.erasure
 import data.residency.legal
 import data.residency.obligations as duties
 import data.residency.outcome as access
+import data.residency.overrides
 import data.residency.policy
 import data.residency.tenant
 
@@ -126,3 +128,10 @@ deferred := erasure.deferred if {
 #   `NONCOMPLIANT_COPY_FOUND` (an erasure target outside L), `REGION_DEGRADED`
 #   (target degraded), `REGION_UNAVAILABLE` (a requested non-primary region is unavailable); sorted.
 flags := access.flags
+
+# METADATA
+# title: Time window
+# description: >-
+#   Host-facing, not a wire field: the span of `now_ms` over which this answer holds
+#   for the same input (residency.overrides). The service reuses decisions within it.
+time_window := overrides.time_window

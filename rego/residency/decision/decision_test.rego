@@ -51,9 +51,10 @@ _wire_fields := {
 	"frameworks", "obligations", "override_id", "failover", "erasure_targets", "deferred", "flags",
 }
 
-test_result_is_exactly_the_wire_fields if {
-	{key | some key, _ in decision} == _wire_fields with input as _input({}, {})
-	{key | some key, _ in decision} == _wire_fields with input as {}
+# The wire fields, and `time_window` for the host (stripped before answering).
+test_result_is_exactly_the_wire_fields_and_the_time_window if {
+	{key | some key, _ in decision} == _wire_fields | {"time_window"} with input as _input({}, {})
+	{key | some key, _ in decision} == _wire_fields | {"time_window"} with input as {}
 }
 
 # --- SPEC §4.7 examples -------------------------------------------------------
@@ -479,4 +480,15 @@ test_erasure_without_primary_or_request_region if {
 	result.allowed
 	result.target_region == null
 	result.erasure_targets == ["eu-west"]
+}
+
+# A break-glass allow holds until the override expires, and not a millisecond longer.
+test_time_window_of_a_break_glass_decision if {
+	doc := _break_glass({}, [_override])
+	result := decision with input as doc
+	result.reason.code == "ALLOW_BREAK_GLASS"
+	result.time_window == {"from_ms": null, "until_ms": _now + 3600000}
+	after := decision with input as object.union(doc, {"now_ms": result.time_window.until_ms})
+	after.reason.code == "DENY_TENANT_PROHIBITED"
+	after.time_window == {"from_ms": _now + 3600000, "until_ms": null}
 }

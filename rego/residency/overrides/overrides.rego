@@ -63,6 +63,35 @@ expired(candidate) if not _before_expiry(candidate)
 # A missing clock or expiry reads as expired: fail closed.
 _before_expiry(candidate) if input.now_ms < candidate.expires_at_ms
 
+# METADATA
+# title: Time window
+# description: >-
+#   The span of `input.now_ms` over which the decision for this input cannot change:
+#   the clock is read only here, compared with each override's expiry, so the answer
+#   changes only when `now_ms` crosses one. The host may reuse a decision for an
+#   otherwise identical input whose `now_ms` lies in [from_ms, until_ms); null is
+#   unbounded. scripts/rego-input-check.mjs keeps every read of the clock in this file.
+time_window := {"from_ms": _window_from, "until_ms": _window_until}
+
+_expiries := [candidate.expires_at_ms |
+	some candidate in input.overrides
+	is_number(candidate.expires_at_ms)
+]
+
+default _window_from := null
+
+_window_from := max(passed) if {
+	passed := [at | some at in _expiries; at <= input.now_ms]
+	count(passed) > 0
+}
+
+default _window_until := null
+
+_window_until := min(ahead) if {
+	ahead := [at | some at in _expiries; at > input.now_ms]
+	count(ahead) > 0
+}
+
 _revoked(candidate) if candidate.revoked == true
 
 _learner_in_scope(candidate) if object.get(candidate, "learner_ids", null) == null

@@ -1,0 +1,166 @@
+import { readFileSync } from "node:fs";
+import { beforeAll, describe, expect, it } from "vitest";
+import { BundleError, type LoadedBundle, loadBundle } from "../../src/policy/bundle.ts";
+import { readTarGz } from "../../src/policy/tar.ts";
+import { writeTarGz } from "../../src/policy/tar-write.ts";
+import type { AccessResult, Entrypoint } from "../../src/policy/types.ts";
+
+// Reusing a decision must never change an answer: every golden case answers the same from the
+// memo as from a fresh evaluation, the reuse ends exactly where the bundle's time window does, and
+// only what the rules read (not resource identifiers, not the clock inside the window) tells two
+// inputs apart.
+
+type GoldenCase = { name: string; entrypoint: Entrypoint; input: Record<string, unknown> };
+const cases = (JSON.parse(readFileSync("golden/data.json", "utf8")) as { golden: { cases: GoldenCase[] } })
+  .golden.cases;
+const bytes = readFileSync("bundles/residency.tar.gz");
+const realistic = cases.find((c) => c.name === "bench_realistic")!.input as {
+  now_ms: number;
+  policy: Record<string, unknown>;
+  request: Record<string, unknown>;
+  overrides: Array<{ expires_at_ms: number; target_region: string }>;
+};
+
+const breakGlass = {
+  ...realistic,
+  request: { ...realistic.request, requested_region: "apac-east", operation_type: "replicate" },
+};
+const expiry = realistic.overrides[0]!.expires_at_ms;
+
+describe("decision memo", () => {
+  let fresh: LoadedBundle;
+  beforeAll(async () => {
+    fresh = await loadBundle(bytes);
+  });
+
+  it("answers every golden case exactly as a fresh evaluation, on a miss and on the hit after it", async () => {
+    const memoised = await loadBundle(bytes, { memoEntries: 1_000 });
+    const reusable = cases.filter((c) => c.entrypoint !== "residency/validate");
+    for (const c of reusable) {
+      const want = fresh.evaluate(c.entrypoint, c.input);
+      expect(memoised.evaluate(c.entrypoint, c.input), `${c.name} (miss)`).toEqual(want);
+      expect(memoised.evaluate(c.entrypoint, c.input), `${c.name} (hit)`).toEqual(want);
+    }
+    const stats = memoised.memoStats();
+    const hits = (stats["residency/decision"]?.hits ?? 0) + (stats["inference/route"]?.hits ?? 0);
+    expect(hits).toBeGreaterThanOrEqual(reusable.length);
+  });
+
+  it("reuses a break-glass allow until the override expires, and not one millisecond longer", async () => {
+    const seen: boolean[] = [];
+    const memoised = await loadBundle(bytes, {
+      memoEntries: 100,
+      onMemo: (_entrypoint, hit) => seen.push(hit),
+    });
+    const at = (now: number) =>
+      memoised.evaluate<AccessResult>("residency/decision", { ...breakGlass, now_ms: now }).reason.code;
+
+    expect(at(realistic.now_ms)).toBe("ALLOW_BREAK_GLASS");
+    expect(at(expiry - 1)).toBe("ALLOW_BREAK_GLASS");
+    expect(at(expiry)).toBe("DENY_NOT_IN_TENANT_ALLOWED");
+    expect(at(expiry + 60_000)).toBe("DENY_NOT_IN_TENANT_ALLOWED");
+    expect(at(expiry - 1)).toBe("ALLOW_BREAK_GLASS"); // a clock set back leaves the window too
+    expect(seen).toEqual([false, true, false, true, false]);
+    for (const now of [realistic.now_ms, expiry - 1, expiry, expiry + 60_000]) {
+      const want = fresh.evaluate<AccessResult>("residency/decision", { ...breakGlass, now_ms: now });
+      expect(memoised.evaluate("residency/decision", { ...breakGlass, now_ms: now })).toEqual(want);
+    }
+  });
+
+  it("tells inputs apart by what the rules read: not resource ids, but purpose and region", async () => {
+    const memoised = await loadBundle(bytes, { memoEntries: 100 });
+    const decide = (request: Record<string, unknown>) =>
+      memoised.evaluate("residency/decision", {
+        ...realistic,
+        request: { ...realistic.request, ...request },
+      });
+
+    decide({});
+    decide({ resource_id: "another-essay", resource_type: "image" });
+    expect(memoised.memoStats()["residency/decision"]).toMatchObject({ hits: 1, misses: 1, size: 1 });
+    decide({ purpose: "analytics" });
+    decide({ requested_region: "eu-west" });
+    expect(memoised.memoStats()["residency/decision"]).toMatchObject({ hits: 1, misses: 3, size: 3 });
+    expect(fresh.requestFields).toEqual(
+      new Set([
+        "data_locations",
+        "learner_id",
+        "model_type",
+        "operation_type",
+        "override_id",
+        "purpose",
+        "requested_region",
+        "tenant_id",
+      ]),
+    );
+  });
+
+  it("keeps the most recently used entries within its capacity", async () => {
+    const memoised = await loadBundle(bytes, { memoEntries: 2 });
+    const decide = (purpose: string) =>
+      memoised.evaluate("residency/decision", { ...realistic, request: { ...realistic.request, purpose } });
+    decide("a");
+    decide("b");
+    decide("a"); // hit: a is now the most recent
+    decide("c"); // evicts b
+    decide("a"); // hit
+    decide("b"); // miss
+    expect(memoised.memoStats()["residency/decision"]).toMatchObject({
+      hits: 2,
+      misses: 4,
+      size: 2,
+      capacity: 2,
+    });
+  });
+
+  it("holds one answer once however many inputs share it, and lets it go with the last of them", async () => {
+    const memoised = await loadBundle(bytes, { memoEntries: 40 });
+    const learner = (k: number, operation = "read") =>
+      memoised.evaluate<AccessResult>("residency/decision", {
+        ...realistic,
+        policy: { ...realistic.policy, learner_id: `learner-${k}` },
+        request: { ...realistic.request, learner_id: `learner-${k}`, operation_type: operation },
+      });
+    const answers = Array.from({ length: 30 }, (_, k) => learner(k));
+    expect(new Set(answers).size).toBe(1); // thirty learners, one shared (frozen) answer
+    expect(answers[0]).toEqual(fresh.evaluate("residency/decision", realistic));
+    expect(memoised.memoStats()["residency/decision"]).toMatchObject({ size: 30, answers: 1 });
+    // Twenty erasures by other learners answer differently and push ten readers out.
+    for (let k = 30; k < 50; k++) learner(k, "delete");
+    expect(memoised.memoStats()["residency/decision"]).toMatchObject({ size: 40, answers: 2 });
+    for (let k = 50; k < 90; k++) learner(k, "delete"); // every reader gone: its answer too
+    expect(memoised.memoStats()["residency/decision"]).toMatchObject({ size: 40, answers: 1 });
+    expect(learner(0)).toEqual(answers[0]); // evaluated again, same answer
+  });
+
+  it("shares answers frozen, so no caller can change another's decision", async () => {
+    const memoised = await loadBundle(bytes, { memoEntries: 10 });
+    const first = memoised.evaluate<AccessResult>("residency/decision", realistic);
+    expect(() => first.legal_regions.push("us-west")).toThrow(TypeError);
+    expect(() => {
+      (first.reason as { code: string }).code = "ALLOW_PRIMARY";
+    }).toThrow(TypeError);
+    expect(memoised.evaluate("residency/decision", realistic)).toEqual(
+      fresh.evaluate("residency/decision", realistic),
+    );
+  });
+
+  it("evaluates every time when off, and never reuses validation or clockless inputs", async () => {
+    expect(fresh.memoStats()).toEqual({});
+    const memoised = await loadBundle(bytes, { memoEntries: 10 });
+    const { now_ms: _clock, ...clockless } = realistic;
+    memoised.evaluate("residency/decision", clockless);
+    memoised.evaluate("residency/decision", clockless);
+    expect(memoised.memoStats()["residency/decision"]).toMatchObject({ hits: 0, misses: 0, size: 0 });
+    expect(memoised.memoStats()["residency/validate"]).toBeUndefined();
+  });
+
+  it("refuses a bundle whose request-field contract is not a list of names", async () => {
+    const files = readTarGz(bytes);
+    const data = JSON.parse(files.get("data.json")!.toString("utf8")) as Record<string, unknown>;
+    files.set("data.json", Buffer.from(JSON.stringify({ ...data, contract: { request_fields: "all" } })));
+    const rejection = await loadBundle(writeTarGz(files)).catch((err: unknown) => err);
+    expect(rejection).toBeInstanceOf(BundleError);
+    expect((rejection as BundleError).code).toBe("BUNDLE_DATA_INVALID");
+  });
+});
