@@ -29,6 +29,7 @@ const inference = byName("appendix_a_inference_school_authorization");
 const durationMs = Number(process.env.BENCH_MS ?? 4_000);
 const memoEntries = Number(process.env.DECISION_MEMO_ENTRIES ?? 50_000);
 const learners = Number(process.env.BENCH_LEARNERS ?? 2_000);
+const tenants = Number(process.env.BENCH_TENANTS ?? 20);
 
 /**
  * Runs `call(i)` for `durationMs` (i counting on from `from`) after `warmUp` calls; prints calls/s
@@ -77,11 +78,23 @@ measure("residency/decision", (i) =>
   evaluate(memoised, "residency/decision", { ...access, now_ms: base + i }),
 );
 
-// 3. The traffic mix. Each learner has its own effective policy object (as the context cache
-// holds one per learner); requests are drawn ahead of time so drawing them is not measured.
+// 3. The traffic mix: tenants with their own policies, each learner's effective policy its
+// tenant's plus an age (what learner policies mostly carry), one sealed object per learner as the
+// context cache holds them; requests are drawn ahead of time so drawing them is not measured.
 const policy = access.policy as Record<string, unknown>;
-const request = access.request as { tenant_id: string };
-const policies = Array.from({ length: learners }, (_, k) => seal({ ...policy, learner_id: `learner-${k}` }));
+const override = (access.overrides as Array<Record<string, unknown>>)[0]!;
+const tenantPolicies = Array.from({ length: tenants }, (_, t) => ({
+  ...policy,
+  tenant_id: `tenant-${t}`,
+  primary_region: t % 2 === 0 ? "eu-west" : "eu-central",
+  data_retention_days: 365 + 30 * t,
+}));
+const tenantOverrides = Array.from({ length: tenants }, (_, t) =>
+  seal([{ ...override, tenant_id: `tenant-${t}` }]),
+);
+const policies = Array.from({ length: learners }, (_, k) =>
+  seal({ ...tenantPolicies[k % tenants], learner_id: `learner-${k}`, learner_age: 6 + (k % 13) }),
+);
 const pick = (weighted: Array<[number, number]>, r: number): number => {
   let acc = 0;
   for (const [value, weight] of weighted) {
@@ -156,7 +169,7 @@ for (let i = 0; i < draws; i++) {
 const clockOffset = base - Date.now();
 const mixed = await loadBundle(bytes, { memoEntries });
 console.log(
-  `3. traffic mix: ${learners.toLocaleString("en-US")} learners (Zipf), ${operations.length} operations × ${regions.length} regions × ${purposes.length} purposes, new resource id per call, real clock`,
+  `3. traffic mix: ${learners.toLocaleString("en-US")} learners (Zipf) of ${tenants} tenants, ages 6–18, ${operations.length} operations × ${regions.length} regions × ${purposes.length} purposes, new resource id per call, real clock`,
 );
 const mixCall = (i: number) => {
   const d = i % draws;
@@ -164,8 +177,9 @@ const mixCall = (i: number) => {
   evaluate(mixed, "residency/decision", {
     ...access,
     policy: policies[k],
+    overrides: tenantOverrides[k % tenants],
     request: {
-      tenant_id: request.tenant_id,
+      tenant_id: `tenant-${k % tenants}`,
       learner_id: `learner-${k}`,
       operation_type: operations[drawnRest[3 * d]!],
       resource_type: "document",

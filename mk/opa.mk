@@ -12,9 +12,9 @@ OPA_CAPABILITIES ?= mk/opa-wasm-capabilities.json
 REGO_COVERAGE_MIN ?= 95
 REGO_METADATA_DIRS ?= $(REGO_DIR)
 REGO_CITED_DIRS ?= $(REGO_DIR)/frameworks
-# The one file that may read the clock (it publishes the time window decisions are reused in),
-# and the request fields the bundle declares it reads (the host passes no others).
-REGO_CLOCK_FILE ?= $(REGO_DIR)/residency/overrides/overrides.rego
+# The one file that may read the clock and the learner (it publishes when a decision may be
+# reused), and the input fields the bundle declares it reads (the host passes no others).
+REGO_REUSE_FILE ?= $(REGO_DIR)/residency/overrides/overrides.rego
 REGO_CONTRACT ?= $(REGO_DIR)/contract/data.json
 
 .PHONY: opa opa-test opa-capabilities bundle bundle-check
@@ -25,7 +25,7 @@ opa:
 	@test -x "$(OPA)" || { echo "opa not found at $(OPA) after go install" >&2; exit 1; }
 
 # Formatting, strict compile, annotations (every public rule titled and described; framework
-# rules also cite their article), input reads (the clock in one file, declared request fields),
+# rules also cite their article), input reads (clock and learner in one file, declared fields),
 # unit and golden tests, line coverage of the policy.
 opa-test: opa
 	@unformatted="$$("$(OPA)" fmt --list $(REGO_DIR) $(GOLDEN_DIR))"; \
@@ -36,7 +36,7 @@ opa-test: opa
 	"$(OPA)" check --strict $(REGO_DIR)
 	node scripts/rego-metadata-check.mjs "$(OPA)" $(REGO_METADATA_DIRS)
 	node scripts/rego-metadata-check.mjs --cite "$(OPA)" $(REGO_CITED_DIRS)
-	node scripts/rego-input-check.mjs "$(OPA)" $(REGO_CLOCK_FILE) $(REGO_CONTRACT) $(REGO_DIR)
+	node scripts/rego-input-check.mjs "$(OPA)" $(REGO_REUSE_FILE) $(REGO_CONTRACT) $(REGO_DIR)
 	"$(OPA)" test $(REGO_DIR) $(GOLDEN_DIR)
 	@"$(OPA)" test $(REGO_DIR) $(GOLDEN_DIR) --coverage --format json | node scripts/rego-coverage.mjs $(REGO_DIR) $(REGO_COVERAGE_MIN)
 

@@ -1,20 +1,30 @@
 #!/usr/bin/env node
 // What the rules may read of the input, checked on the non-test .rego files under the given
-// directories. The service reuses a decision for an identical input while `now_ms` stays inside
-// the `time_window` the bundle publishes (src/policy/decision-memo.ts), and passes in
-// `input.request` only the fields the bundle declares it reads (`data.contract.request_fields`).
-// Both are exact only if:
-//   - `input.now_ms` is read only in the file that computes the window;
-//   - every `input.request.<field>` read is a declared field;
-//   - neither `input` nor `input.request` is read whole or through a computed key (either could
-//     reach the clock or an undeclared field unseen).
-//   node scripts/rego-input-check.mjs <opa> <window-file> <contract-json> <dir>...
+// directories. The host passes in each part the contract lists (`data.contract.fields`: policy,
+// request) only the fields declared there, and reuses a decision for another input as the
+// answer's `reuse` allows (src/policy/decision-memo.ts). Both are exact only if:
+//   - each read of a listed part names a declared field (`input.policy.primary_region`), never
+//     the part whole or through a computed key — except `is_object(input.<part>)`, which cannot
+//     tell a cut part from a whole one;
+//   - `input` itself is never read whole or through a computed key;
+//   - the clock (`input.now_ms`) and the learner (`input.request.learner_id`) are read only in
+//     the file that computes `reuse`.
+// Declared fields no rule reads fail too: the contract says exactly what the rules read.
+//   node scripts/rego-input-check.mjs <opa> <reuse-file> <contract-json> <dir>...
 import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 
-const [opa, windowFile, contractFile, ...dirs] = process.argv.slice(2);
-const declared = new Set(JSON.parse(readFileSync(contractFile, "utf8")).request_fields);
+const [opa, reuseFile, contractFile, ...dirs] = process.argv.slice(2);
+const declared = new Map(
+  Object.entries(JSON.parse(readFileSync(contractFile, "utf8")).fields).map(([part, fields]) => [
+    part,
+    new Set(fields),
+  ]),
+);
+/** Reads that decide reuse: allowed only in the reuse file. */
+const confined = new Set(["now_ms", "request.learner_id"]);
+
 const files = [];
 const walkDir = (dir) => {
   for (const name of readdirSync(dir).sort()) {
@@ -26,24 +36,28 @@ const walkDir = (dir) => {
 for (const dir of dirs) walkDir(dir);
 
 const problems = [];
-const read = new Set();
+const read = new Map([...declared.keys()].map((part) => [part, new Set()]));
 const isInput = (term) => term?.type === "var" && term.value === "input";
 const constant = (term) => (term?.type === "string" ? term.value : undefined);
+const isRefTo = (term, name) =>
+  term?.type === "ref" && term.value.length === 1 && term.value[0].type === "var" && term.value[0].value === name;
 
-function checkRef(parts, file) {
-  const top = constant(parts[1]);
+function checkRef(parts, file, typeCheckOnly) {
   if (parts.length < 2) return problems.push(`${file}: reads \`input\` whole`);
+  const top = constant(parts[1]);
   if (top === undefined) return problems.push(`${file}: reads \`input\` through a computed key`);
-  if (top === "now_ms" && path.resolve(file) !== path.resolve(windowFile)) {
-    problems.push(`${file}: reads input.now_ms (only ${windowFile}, which publishes time_window, may)`);
-  }
-  if (top !== "request") return;
   const field = constant(parts[2]);
-  if (parts.length < 3) problems.push(`${file}: reads \`input.request\` whole`);
-  else if (field === undefined) problems.push(`${file}: reads \`input.request\` through a computed key`);
-  else if (!declared.has(field)) {
-    problems.push(`${file}: reads input.request.${field}, which ${contractFile} does not declare`);
-  } else read.add(field);
+  const name = field === undefined ? top : `${top}.${field}`;
+  if ((confined.has(top) || confined.has(name)) && path.resolve(file) !== path.resolve(reuseFile)) {
+    problems.push(`${file}: reads input.${name} (only ${reuseFile}, which computes reuse, may)`);
+  }
+  const fields = declared.get(top);
+  if (!fields) return;
+  if (parts.length < 3) {
+    if (!typeCheckOnly) problems.push(`${file}: reads \`input.${top}\` whole`);
+  } else if (field === undefined) problems.push(`${file}: reads \`input.${top}\` through a computed key`);
+  else if (!fields.has(field)) problems.push(`${file}: reads input.${name}, which ${contractFile} does not declare`);
+  else read.get(top).add(field);
 }
 
 function visit(node, file) {
@@ -52,8 +66,15 @@ function visit(node, file) {
     return;
   }
   if (node === null || typeof node !== "object") return;
+  // is_object(input.<part>) as an expression (`terms`) or a call term (`value`)
+  const call = Array.isArray(node.terms) ? node.terms : node.type === "call" ? node.value : null;
+  if (call && isRefTo(call[0], "is_object") && call[1]?.type === "ref" && isInput(call[1].value[0])) {
+    checkRef(call[1].value, file, true);
+    visit(call[1].value.slice(1), file);
+    return;
+  }
   if (node.type === "ref" && Array.isArray(node.value) && isInput(node.value[0])) {
-    checkRef(node.value, file);
+    checkRef(node.value, file, false);
     visit(node.value.slice(1), file);
     return;
   }
@@ -67,13 +88,16 @@ function visit(node, file) {
 for (const file of files) {
   visit(JSON.parse(execFileSync(opa, ["parse", "--format", "json", file], { encoding: "utf8" })), file);
 }
-const unread = [...declared].filter((f) => !read.has(f));
-if (unread.length > 0) problems.push(`${contractFile}: declares fields no rule reads: ${unread.join(", ")}`);
+for (const [part, fields] of declared) {
+  const unread = [...fields].filter((f) => !read.get(part).has(f));
+  if (unread.length > 0) problems.push(`${contractFile}: declares ${part} fields no rule reads: ${unread.join(", ")}`);
+}
 if (problems.length > 0) {
   console.error(`input check: ${problems.length} problem(s)`);
   for (const p of [...new Set(problems)]) console.error(`  ${p}`);
   process.exit(1);
 }
+const summary = [...read].map(([part, fields]) => `${part} ${fields.size}`).join(", ");
 console.log(
-  `input check: ${files.length} files; clock read only in ${windowFile}; request fields read: ${[...read].sort().join(", ")}`,
+  `input check: ${files.length} files; clock and learner read only in ${reuseFile}; declared fields read: ${summary}`,
 );

@@ -3,7 +3,7 @@ import { loadPolicy } from "@open-policy-agent/opa-wasm";
 import { REGION_CODES } from "../domain/vocabulary.ts";
 import { toError } from "../errors.ts";
 import { createDecisionMemo, type DecisionMemo, type MemoStats } from "./decision-memo.ts";
-import { inputJson } from "./input-json.ts";
+import { type DeclaredFields, inputJson, learnerOf } from "./input-json.ts";
 import { readTarGz, type TarFiles } from "./tar.ts";
 import { ENTRYPOINTS, type Entrypoint, type ReferenceData } from "./types.ts";
 
@@ -24,8 +24,8 @@ export type LoadedBundle = {
   entrypoints: string[];
   reference: ReferenceData;
   loadedAt: Date;
-  /** The request fields the rules read (`data.contract`); null: the whole request is passed. */
-  requestFields: ReadonlySet<string> | null;
+  /** The fields of each input part the rules read (`data.contract.fields`); null: all are passed. */
+  declared: DeclaredFields | null;
   /** Evaluates an entrypoint; decisions are reused within their time window when memoised. */
   evaluate<T>(entrypoint: Entrypoint, input: unknown): T;
   /** Hits, misses and size of the decision memo, per memoised entrypoint (empty when off). */
@@ -89,8 +89,8 @@ export async function loadBundle(bytes: Buffer, options: LoadOptions = {}): Prom
   if (options.verify) await options.verify(files);
 
   const wasmEntries = manifest.wasm ?? [];
-  const declared = new Set(wasmEntries.map((w) => w.entrypoint));
-  const missing = ENTRYPOINTS.filter((e) => !declared.has(e));
+  const listed = new Set(wasmEntries.map((w) => w.entrypoint));
+  const missing = ENTRYPOINTS.filter((e) => !listed.has(e));
   if (missing.length > 0) {
     throw new BundleError("BUNDLE_ENTRYPOINT_MISSING", `bundle lacks entrypoint(s): ${missing.join(", ")}`);
   }
@@ -105,7 +105,7 @@ export async function loadBundle(bytes: Buffer, options: LoadOptions = {}): Prom
     throw new BundleError("BUNDLE_DATA_INVALID", "data.json is not JSON", { cause: err });
   }
   const reference = checkReference(data);
-  const requestFields = checkContract(data);
+  const declared = checkContract(data);
 
   let policy: Awaited<ReturnType<typeof loadPolicy>>;
   try {
@@ -156,19 +156,20 @@ export async function loadBundle(bytes: Buffer, options: LoadOptions = {}): Prom
     entrypoints: [...compiled].sort(),
     reference,
     loadedAt: new Date(),
-    requestFields,
+    declared,
     evaluate<T>(entrypoint: Entrypoint, input: unknown): T {
       const memo = memos.get(entrypoint);
       const nowMs = memo ? clockOf(input) : undefined;
       if (!memo || nowMs === undefined) {
-        return resultOf<T>(entrypoint, run(entrypoint, inputJson(input, requestFields, "wasm")));
+        return resultOf<T>(entrypoint, run(entrypoint, inputJson(input, declared, "wasm")));
       }
-      const key = inputJson(input, requestFields, "key");
-      const hit = memo.get(key, nowMs);
+      const key = inputJson(input, declared, "key");
+      const learner = learnerOf(input);
+      const hit = memo.get(key, learner, nowMs);
       options.onMemo?.(entrypoint, hit !== undefined);
       if (hit !== undefined) return hit as T;
-      const text = run(entrypoint, inputJson(input, requestFields, "wasm"));
-      return memo.set(key, text, (t) => resultOf<T>(entrypoint, t));
+      const text = run(entrypoint, inputJson(input, declared, "wasm"));
+      return memo.set(key, learner, text, (t) => resultOf<T>(entrypoint, t));
     },
     memoStats: () => Object.fromEntries([...memos].map(([e, m]) => [e, m.stats()])),
   };
@@ -226,14 +227,17 @@ function fastEvaluator(policy: WasmPolicy): ((json: string, entrypoint: number) 
   };
 }
 
-/** `data.contract.request_fields`: null when the bundle declares none (the whole request goes in). */
-function checkContract(data: unknown): ReadonlySet<string> | null {
-  const fields = (data as { contract?: { request_fields?: unknown } } | null)?.contract?.request_fields;
+/** `data.contract.fields` (part → field names): null when the bundle declares none (all pass). */
+function checkContract(data: unknown): DeclaredFields | null {
+  const fields = (data as { contract?: { fields?: unknown } } | null)?.contract?.fields;
   if (fields === undefined) return null;
-  if (!Array.isArray(fields) || !fields.every((f) => typeof f === "string")) {
-    throw new BundleError("BUNDLE_DATA_INVALID", "data.contract.request_fields is not a list of field names");
+  const names = (v: unknown): v is string[] => Array.isArray(v) && v.every((f) => typeof f === "string");
+  if (fields === null || typeof fields !== "object" || !Object.values(fields).every(names)) {
+    throw new BundleError("BUNDLE_DATA_INVALID", "data.contract.fields is not a map of part to field names");
   }
-  return new Set(fields);
+  return new Map(
+    Object.entries(fields as Record<string, string[]>).map(([part, list]) => [part, new Set(list)]),
+  );
 }
 
 function checkReference(data: unknown): ReferenceData {

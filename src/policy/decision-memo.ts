@@ -1,30 +1,35 @@
-// Reuse of decisions for identical inputs. A decision is a pure function of the bundle and its
-// input: the SDK gives the wasm no clock, network or randomness (its host builtins are json,
-// regex, strings and yaml), so the only time it sees is `input.now_ms`. The rules read that clock
-// in one place (residency.overrides; scripts/rego-input-check.mjs fails the build otherwise) and
-// publish with every answer the `time_window` of `now_ms` over which it cannot change. So an input
-// equal in everything but `now_ms`, with `now_ms` inside the window, gets the very same answer —
-// the memo returns it without evaluating. The key is the input exactly as the wasm receives it
-// (input-json.ts cuts `request` to the fields the rules read), minus the clock. One memo per
-// loaded bundle: a new revision starts empty.
+// Reuse of decisions across inputs the rules cannot tell apart. A decision is a pure function of
+// the bundle and its input: the SDK gives the wasm no clock, network or randomness (its host
+// builtins are json, regex, strings and yaml), so the only time it sees is `input.now_ms`. The
+// rules read the clock and the learner in one place (residency.overrides;
+// scripts/rego-input-check.mjs fails the build otherwise) and publish with every answer its
+// `reuse`: the window of `now_ms` over which it cannot change, and whether it is the requesting
+// learner's own (an override scoped to learners is in play) or every learner's. The key is the
+// input exactly as the wasm receives it (input-json.ts), minus the clock and the learner; the
+// memo checks those against the stored answer's `reuse`. One memo per loaded bundle: a new
+// revision starts empty.
 
 import { seal } from "../domain/sealed.ts";
 
-export type TimeWindow = { from_ms: number | null; until_ms: number | null };
+export type Reuse = { from_ms: number | null; until_ms: number | null; per_learner: boolean };
 
 /** One distinct answer, held once however many inputs share it. */
 type Answer = { text: string; result: unknown; from: number; until: number; refs: number };
 
+/** Under a shared key: the answers for it are per learner, each under `key + "\n" + learner`. */
+const PER_LEARNER = Symbol("per learner");
+type Slot = Answer | typeof PER_LEARNER;
+
 export type MemoStats = { hits: number; misses: number; size: number; answers: number; capacity: number };
 
 export type DecisionMemo = {
-  /** The answer stored for `key` if `nowMs` lies in its window; undefined otherwise. */
-  get(key: string, nowMs: number): unknown;
+  /** The answer stored for `key` (and `learner`, when per learner) if `nowMs` is in its window. */
+  get(key: string, learner: string, nowMs: number): unknown;
   /**
    * Returns the answer the wasm gave as `text` (parsed by `parse` unless an identical answer is
-   * held already) and stores it for `key` when it carries a well-formed time window.
+   * held already) and stores it for `key` when it carries a well-formed `reuse`.
    */
-  set<T>(key: string, text: string, parse: (text: string) => T): T;
+  set<T>(key: string, learner: string, text: string, parse: (text: string) => T): T;
   stats(): MemoStats;
 };
 
@@ -34,62 +39,89 @@ export type DecisionMemo = {
  * wasm's output text: a key costs its own bytes, an answer is held once.
  */
 export function createDecisionMemo(capacity: number): DecisionMemo {
-  const entries = new Map<string, Answer>();
+  const slots = new Map<string, Slot>();
   const answers = new Map<string, Answer>();
   let hits = 0;
   let misses = 0;
 
-  function release(answer: Answer) {
-    answer.refs--;
-    if (answer.refs === 0 && answers.get(answer.text) === answer) answers.delete(answer.text);
+  function release(slot: Slot | undefined) {
+    if (slot === undefined || slot === PER_LEARNER) return;
+    slot.refs--;
+    if (slot.refs === 0 && answers.get(slot.text) === slot) answers.delete(slot.text);
+  }
+
+  /** Reads a slot and marks it most recently used. */
+  function touch(key: string): Slot | undefined {
+    const slot = slots.get(key);
+    if (slot !== undefined) {
+      slots.delete(key);
+      slots.set(key, slot);
+    }
+    return slot;
+  }
+
+  function put(key: string, slot: Slot) {
+    if (slot !== PER_LEARNER) slot.refs++; // before any release below, which may be of this very answer
+    const previous = slots.get(key);
+    if (previous !== undefined) {
+      slots.delete(key);
+      release(previous);
+    } else if (slots.size >= capacity) {
+      const [oldestKey, oldest] = slots.entries().next().value as [string, Slot];
+      slots.delete(oldestKey);
+      release(oldest);
+    }
+    slots.set(key, slot);
   }
 
   return {
-    get(key, nowMs) {
-      const answer = entries.get(key);
-      if (!answer || nowMs < answer.from || nowMs >= answer.until) {
+    get(key, learner, nowMs) {
+      let slot = touch(key);
+      if (slot === PER_LEARNER) slot = touch(`${key}\n${learner}`);
+      if (slot === undefined || slot === PER_LEARNER || nowMs < slot.from || nowMs >= slot.until) {
         misses++;
         return undefined;
       }
       hits++;
-      entries.delete(key); // most recently used last
-      entries.set(key, answer);
-      return answer.result;
+      return slot.result;
     },
-    set(key, text, parse) {
+    set(key, learner, text, parse) {
       let answer = answers.get(text);
-      if (!answer) {
+      let perLearner: boolean;
+      if (answer) {
+        perLearner = reuseOf(answer.result)?.per_learner === true;
+      } else {
         // Shared between callers: sealed, so no caller can change another's decision.
         const result = seal(parse(text));
-        const bounds = windowBounds((result as { time_window?: unknown } | null)?.time_window);
-        if (!bounds || capacity <= 0) return result;
-        answer = { text, result, from: bounds[0], until: bounds[1], refs: 0 };
+        const reuse = reuseOf(result);
+        if (!reuse) return result;
+        answer = {
+          text,
+          result,
+          from: reuse.from_ms ?? Number.NEGATIVE_INFINITY,
+          until: reuse.until_ms ?? Number.POSITIVE_INFINITY,
+          refs: 0,
+        };
+        perLearner = reuse.per_learner;
         answers.set(text, answer);
       }
-      answer.refs++; // before any release below, which may be of this very answer
-      const previous = entries.get(key);
-      if (previous) {
-        entries.delete(key);
-        release(previous);
-      } else if (entries.size >= capacity) {
-        const [oldestKey, oldest] = entries.entries().next().value as [string, Answer];
-        entries.delete(oldestKey);
-        release(oldest);
-      }
-      entries.set(key, answer);
+      if (perLearner) {
+        put(key, PER_LEARNER);
+        put(`${key}\n${learner}`, answer);
+      } else put(key, answer);
       return answer.result as ReturnType<typeof parse>;
     },
-    stats: () => ({ hits, misses, size: entries.size, answers: answers.size, capacity }),
+    stats: () => ({ hits, misses, size: slots.size, answers: answers.size, capacity }),
   };
 }
 
-/** [from, until) from a published window; null unless both ends are numbers or null. */
-function windowBounds(window: unknown): [number, number] | null {
-  if (window === null || typeof window !== "object") return null;
-  const { from_ms, until_ms } = window as Partial<TimeWindow>;
-  const end = (v: unknown, unbounded: number) =>
-    v === null ? unbounded : typeof v === "number" && Number.isFinite(v) ? v : undefined;
-  const from = end(from_ms, Number.NEGATIVE_INFINITY);
-  const until = end(until_ms, Number.POSITIVE_INFINITY);
-  return from === undefined || until === undefined ? null : [from, until];
+/** The answer's `reuse`, or null unless it is well formed (then the answer is not stored). */
+function reuseOf(result: unknown): Reuse | null {
+  const reuse = (result as { reuse?: unknown } | null)?.reuse;
+  if (reuse === null || typeof reuse !== "object") return null;
+  const { from_ms, until_ms, per_learner } = reuse as Partial<Reuse>;
+  const end = (v: unknown) => v === null || (typeof v === "number" && Number.isFinite(v));
+  return end(from_ms) && end(until_ms) && typeof per_learner === "boolean"
+    ? { from_ms: from_ms ?? null, until_ms: until_ms ?? null, per_learner }
+    : null;
 }

@@ -1,41 +1,79 @@
-import { jsonOf, keyOf } from "../domain/sealed.ts";
+import { contentToken, isSealed, jsonOf, keyOf } from "../domain/sealed.ts";
 
 // How an evaluation input becomes the JSON the wasm reads, and the memo key that stands for it.
-// Both cut `request` to the fields the bundle declares it reads (`data.contract.request_fields`;
-// the build checks no rule reads another): identifiers such as `resource_id` never reach the
-// rules, so decisions that differ only in them are the same input — and the same memo entry.
-//   "wasm": exactly `JSON.stringify` of that input, sealed parts' JSON looked up, not rebuilt;
-//   "key":  the same without `now_ms` (the memo checks the clock against the time window), and
-//           with each sealed part as its token — equal keys mean equal inputs, and the key stays
-//           short to hash whatever the size of the policy.
+// Both cut each part the bundle's contract lists (`data.contract.fields`: policy, request) to the
+// fields declared there — the build checks no rule reads another — so identifiers such as
+// `resource_id`, or the learner id inside an effective policy, never reach the rules: inputs that
+// differ only in them are the same input.
+//   "wasm": exactly `JSON.stringify` of that input; sealed parts' JSON looked up, not rebuilt;
+//   "key":  the same without `now_ms` and `request.learner_id` (the memo checks those against
+//           the answer's `reuse`), sealed parts as content tokens — short to hash, and equal
+//           for equal content whichever learner's cached context they came from.
 
+export type DeclaredFields = ReadonlyMap<string, ReadonlySet<string>>;
 export type InputForm = "wasm" | "key";
 
-export function inputJson(
-  input: unknown,
-  requestFields: ReadonlySet<string> | null,
-  form: InputForm,
-): string {
-  if (input === null || typeof input !== "object" || Array.isArray(input)) return JSON.stringify(input);
-  const part = form === "key" ? keyOf : jsonOf;
+/** Outside the key: decided by the answer's `reuse` (decision-memo.ts). */
+const REUSE_DECIDED: Record<string, ReadonlySet<string>> = { request: new Set(["learner_id"]) };
+
+export function inputJson(input: unknown, declared: DeclaredFields | null, form: InputForm): string {
+  if (!isRecord(input)) return JSON.stringify(input);
   let json = "";
   for (const [name, value] of Object.entries(input)) {
     if (form === "key" && name === "now_ms") continue;
+    const fields = declared?.get(name);
     const text =
-      name === "request" && requestFields && isRecord(value)
-        ? declaredJson(value, requestFields)
-        : part(value);
+      fields && isRecord(value)
+        ? declaredPart(value, fields, name, form)
+        : form === "key"
+          ? keyOf(value)
+          : jsonOf(value);
     if (text === undefined) continue; // undefined and functions are left out, as JSON.stringify does
     json += `${json === "" ? "{" : ","}${JSON.stringify(name)}:${text}`;
   }
   return json === "" ? "{}" : `${json}}`;
 }
 
-function declaredJson(request: Record<string, unknown>, fields: ReadonlySet<string>): string {
+/** The `request.learner_id` an answer marked per_learner is kept for (as JSON; "null" if none). */
+export function learnerOf(input: unknown): string {
+  const request = isRecord(input) ? input.request : undefined;
+  return JSON.stringify((isRecord(request) ? request.learner_id : undefined) ?? null);
+}
+
+// Cut parts of sealed objects, per contract (one field set per loaded bundle): computed once.
+const cutCache = new WeakMap<ReadonlySet<string>, WeakMap<object, { text: string; token: string }>>();
+
+function declaredPart(
+  part: Record<string, unknown>,
+  fields: ReadonlySet<string>,
+  name: string,
+  form: InputForm,
+): string {
+  const skip = form === "key" ? REUSE_DECIDED[name] : undefined;
+  if (skip || !isSealed(part)) return cut(part, fields, skip);
+  let byPart = cutCache.get(fields);
+  if (!byPart) {
+    byPart = new WeakMap();
+    cutCache.set(fields, byPart);
+  }
+  let cached = byPart.get(part);
+  if (!cached) {
+    const text = cut(part, fields, undefined);
+    cached = { text, token: contentToken(text) };
+    byPart.set(part, cached);
+  }
+  return form === "key" ? cached.token : cached.text;
+}
+
+function cut(
+  part: Record<string, unknown>,
+  fields: ReadonlySet<string>,
+  skip: ReadonlySet<string> | undefined,
+) {
   let json = "";
-  for (const [name, value] of Object.entries(request)) {
-    if (!fields.has(name)) continue;
-    const text = JSON.stringify(value);
+  for (const [name, value] of Object.entries(part)) {
+    if (!fields.has(name) || skip?.has(name)) continue;
+    const text = jsonOf(value);
     if (text === undefined) continue;
     json += `${json === "" ? "{" : ","}${JSON.stringify(name)}:${text}`;
   }

@@ -67,21 +67,25 @@ describe("decision memo", () => {
     }
   });
 
-  it("tells inputs apart by what the rules read: not resource ids, but purpose and region", async () => {
+  it("tells inputs apart by what the rules read: not resource ids or learner ids, but purpose and region", async () => {
     const memoised = await loadBundle(bytes, { memoEntries: 100 });
-    const decide = (request: Record<string, unknown>) =>
+    const decide = (request: Record<string, unknown>, policy: Record<string, unknown> = {}) =>
       memoised.evaluate("residency/decision", {
         ...realistic,
+        policy: { ...realistic.policy, ...policy },
         request: { ...realistic.request, ...request },
       });
 
     decide({});
     decide({ resource_id: "another-essay", resource_type: "image" });
-    expect(memoised.memoStats()["residency/decision"]).toMatchObject({ hits: 1, misses: 1, size: 1 });
+    // Another learner under the same effective policy: the rules cannot tell them apart.
+    decide({ learner_id: "learner-7" }, { learner_id: "learner-7", emergency_contact: "x@y.example" });
+    expect(memoised.memoStats()["residency/decision"]).toMatchObject({ hits: 2, misses: 1, size: 1 });
     decide({ purpose: "analytics" });
     decide({ requested_region: "eu-west" });
-    expect(memoised.memoStats()["residency/decision"]).toMatchObject({ hits: 1, misses: 3, size: 3 });
-    expect(fresh.requestFields).toEqual(
+    decide({ learner_id: "learner-8" }, { learner_id: "learner-8", learner_age: 12 }); // a policy that reads differently
+    expect(memoised.memoStats()["residency/decision"]).toMatchObject({ hits: 2, misses: 4, size: 4 });
+    expect(fresh.declared?.get("request")).toEqual(
       new Set([
         "data_locations",
         "learner_id",
@@ -93,6 +97,26 @@ describe("decision memo", () => {
         "tenant_id",
       ]),
     );
+    expect(fresh.declared?.get("policy")?.has("learner_id")).toBe(false);
+    expect(fresh.declared?.get("policy")?.has("primary_region")).toBe(true);
+  });
+
+  it("keeps an answer to its learner while an override scoped to learners is in play", async () => {
+    const seen: boolean[] = [];
+    const memoised = await loadBundle(bytes, { memoEntries: 100, onMemo: (_e, hit) => seen.push(hit) });
+    const scoped = [{ ...realistic.overrides[0]!, learner_ids: ["learner-0042"] }];
+    const decide = (learner: string) =>
+      memoised.evaluate<AccessResult>("residency/decision", {
+        ...breakGlass,
+        overrides: scoped,
+        policy: { ...realistic.policy, learner_id: learner },
+        request: { ...breakGlass.request, learner_id: learner },
+      }).reason.code;
+    expect(decide("learner-0042")).toBe("ALLOW_BREAK_GLASS");
+    expect(decide("learner-0043")).toBe("DENY_NOT_IN_TENANT_ALLOWED");
+    expect(decide("learner-0042")).toBe("ALLOW_BREAK_GLASS");
+    expect(decide("learner-0043")).toBe("DENY_NOT_IN_TENANT_ALLOWED");
+    expect(seen).toEqual([false, false, true, true]);
   });
 
   it("keeps the most recently used entries within its capacity", async () => {
@@ -115,22 +139,63 @@ describe("decision memo", () => {
 
   it("holds one answer once however many inputs share it, and lets it go with the last of them", async () => {
     const memoised = await loadBundle(bytes, { memoEntries: 40 });
-    const learner = (k: number, operation = "read") =>
+    const decide = (purpose: string, operation = "read") =>
       memoised.evaluate<AccessResult>("residency/decision", {
         ...realistic,
-        policy: { ...realistic.policy, learner_id: `learner-${k}` },
-        request: { ...realistic.request, learner_id: `learner-${k}`, operation_type: operation },
+        request: { ...realistic.request, purpose, operation_type: operation },
       });
-    const answers = Array.from({ length: 30 }, (_, k) => learner(k));
-    expect(new Set(answers).size).toBe(1); // thirty learners, one shared (frozen) answer
+    const answers = Array.from({ length: 30 }, (_, k) => decide(`purpose-${k}`));
+    expect(new Set(answers).size).toBe(1); // thirty inputs, one shared (frozen) answer
     expect(answers[0]).toEqual(fresh.evaluate("residency/decision", realistic));
     expect(memoised.memoStats()["residency/decision"]).toMatchObject({ size: 30, answers: 1 });
-    // Twenty erasures by other learners answer differently and push ten readers out.
-    for (let k = 30; k < 50; k++) learner(k, "delete");
+    // Twenty erasures answer differently and push ten readers out.
+    for (let k = 30; k < 50; k++) decide(`purpose-${k}`, "delete");
     expect(memoised.memoStats()["residency/decision"]).toMatchObject({ size: 40, answers: 2 });
-    for (let k = 50; k < 90; k++) learner(k, "delete"); // every reader gone: its answer too
+    for (let k = 50; k < 90; k++) decide(`purpose-${k}`, "delete"); // every reader gone: its answer too
     expect(memoised.memoStats()["residency/decision"]).toMatchObject({ size: 40, answers: 1 });
-    expect(learner(0)).toEqual(answers[0]); // evaluated again, same answer
+    expect(decide("purpose-0")).toEqual(answers[0]); // evaluated again, same answer
+  });
+
+  it("never answers differently from a fresh evaluation over a random stream of inputs", async () => {
+    const memoised = await loadBundle(bytes, { memoEntries: 64 }); // small: evictions happen too
+    let seed = 7;
+    const random = () => {
+      seed = (seed + 0x6d2b79f5) | 0;
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+    };
+    const one = <T>(options: readonly T[]): T => options[Math.floor(random() * options.length)]!;
+    const override = realistic.overrides[0]!;
+    for (let i = 0; i < 1_500; i++) {
+      const learner = one(["learner-1", "learner-2", "learner-3"]);
+      const input = {
+        ...realistic,
+        now_ms: expiry + one([-60_000, -1, 0, 1, 60_000]),
+        policy: { ...realistic.policy, learner_id: learner, learner_age: one([9, 16, null]) },
+        overrides: one([
+          [],
+          [override],
+          [{ ...override, learner_ids: ["learner-2"] }],
+          [
+            { ...override, expires_at_ms: expiry + 1 },
+            { ...override, override_id: "ovr_b" },
+          ],
+        ]),
+        request: {
+          ...realistic.request,
+          learner_id: learner,
+          resource_id: `doc-${i}`,
+          operation_type: one(["read", "replicate", "delete"]),
+          requested_region: one(["apac-east", "eu-central", undefined]),
+          override_id: one([undefined, "ovr_7f3a", "ovr_b"]),
+        },
+      };
+      expect(memoised.evaluate("residency/decision", input), `call ${i}`).toEqual(
+        fresh.evaluate("residency/decision", input),
+      );
+    }
+    expect(memoised.memoStats()["residency/decision"]?.hits).toBeGreaterThan(100);
   });
 
   it("shares answers frozen, so no caller can change another's decision", async () => {
@@ -155,10 +220,13 @@ describe("decision memo", () => {
     expect(memoised.memoStats()["residency/validate"]).toBeUndefined();
   });
 
-  it("refuses a bundle whose request-field contract is not a list of names", async () => {
+  it("refuses a bundle whose field contract is not lists of names", async () => {
     const files = readTarGz(bytes);
     const data = JSON.parse(files.get("data.json")!.toString("utf8")) as Record<string, unknown>;
-    files.set("data.json", Buffer.from(JSON.stringify({ ...data, contract: { request_fields: "all" } })));
+    files.set(
+      "data.json",
+      Buffer.from(JSON.stringify({ ...data, contract: { fields: { request: "all" } } })),
+    );
     const rejection = await loadBundle(writeTarGz(files)).catch((err: unknown) => err);
     expect(rejection).toBeInstanceOf(BundleError);
     expect((rejection as BundleError).code).toBe("BUNDLE_DATA_INVALID");

@@ -169,8 +169,8 @@ rejected_candidates := [{"provider": judgement.entry.provider, "region": judgeme
 ]
 
 # METADATA
-# title: Time window
+# title: Reuse
 # description: >-
-#   Host-facing, not a wire field: the span of `now_ms` over which this answer holds
-#   for the same input. Inference never reads the clock (overrides do not apply).
-time_window := {"from_ms": null, "until_ms": null}
+#   Host-facing, not a wire field: which other inputs get this same answer. Inference
+#   reads neither the clock nor the learner (overrides do not apply): any clock, any learner.
+reuse := {"from_ms": null, "until_ms": null, "per_learner": false}

@@ -37,10 +37,10 @@ _wire_fields := {
 	"provider", "model", "endpoint", "route", "provider_region", "destinations", "fallback_used", "rejected_candidates",
 }
 
-# The wire fields, and `time_window` for the host (stripped before answering).
-test_result_is_exactly_the_wire_fields_and_the_time_window if {
-	{key | some key, _ in route} == _wire_fields | {"time_window"} with input as _input({}, {})
-	{key | some key, _ in route} == _wire_fields | {"time_window"} with input as {}
+# The wire fields, and `reuse` for the host (never on the wire).
+test_result_is_exactly_the_wire_fields_and_reuse if {
+	{key | some key, _ in route} == _wire_fields | {"reuse"} with input as _input({}, {})
+	{key | some key, _ in route} == _wire_fields | {"reuse"} with input as {}
 }
 
 test_primary_bedrock if {

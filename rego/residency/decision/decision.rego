@@ -3,7 +3,7 @@
 # description: >-
 #   Entrypoint `residency/decision` (SPEC §4, docs/policy-contract.md). Every rule
 #   of this package is a field of the result and is always defined; all but
-#   `time_window` (for the host) are wire fields. The logic lives in sibling
+#   `reuse` (for the host) are wire fields. The logic lives in sibling
 #   packages (`residency.outcome` decides).
 # related_resources:
 #   - ref: ../shared/SPEC.md#4-the-decision-entrypoint-residencydecision
@@ -130,8 +130,8 @@ deferred := erasure.deferred if {
 flags := access.flags
 
 # METADATA
-# title: Time window
+# title: Reuse
 # description: >-
-#   Host-facing, not a wire field: the span of `now_ms` over which this answer holds
-#   for the same input (residency.overrides). The service reuses decisions within it.
-time_window := overrides.time_window
+#   Host-facing, not a wire field: which other inputs get this same answer (a clock
+#   within a window; another learner unless per_learner). See residency.overrides.
+reuse := overrides.reuse

@@ -51,10 +51,10 @@ _wire_fields := {
 	"frameworks", "obligations", "override_id", "failover", "erasure_targets", "deferred", "flags",
 }
 
-# The wire fields, and `time_window` for the host (stripped before answering).
-test_result_is_exactly_the_wire_fields_and_the_time_window if {
-	{key | some key, _ in decision} == _wire_fields | {"time_window"} with input as _input({}, {})
-	{key | some key, _ in decision} == _wire_fields | {"time_window"} with input as {}
+# The wire fields, and `reuse` for the host (never on the wire).
+test_result_is_exactly_the_wire_fields_and_reuse if {
+	{key | some key, _ in decision} == _wire_fields | {"reuse"} with input as _input({}, {})
+	{key | some key, _ in decision} == _wire_fields | {"reuse"} with input as {}
 }
 
 # --- SPEC §4.7 examples -------------------------------------------------------
@@ -483,12 +483,22 @@ test_erasure_without_primary_or_request_region if {
 }
 
 # A break-glass allow holds until the override expires, and not a millisecond longer.
-test_time_window_of_a_break_glass_decision if {
+test_reuse_of_a_break_glass_decision if {
 	doc := _break_glass({}, [_override])
 	result := decision with input as doc
 	result.reason.code == "ALLOW_BREAK_GLASS"
-	result.time_window == {"from_ms": null, "until_ms": _now + 3600000}
-	after := decision with input as object.union(doc, {"now_ms": result.time_window.until_ms})
+	result.reuse == {"from_ms": null, "until_ms": _now + 3600000, "per_learner": false}
+	after := decision with input as object.union(doc, {"now_ms": result.reuse.until_ms})
 	after.reason.code == "DENY_TENANT_PROHIBITED"
-	after.time_window == {"from_ms": _now + 3600000, "until_ms": null}
+	after.reuse == {"from_ms": _now + 3600000, "until_ms": null, "per_learner": false}
+}
+
+# An override scoped to learners makes the answer the requesting learner's own.
+test_reuse_per_learner_with_a_learner_scoped_override if {
+	scoped := object.union(_override, {"learner_ids": ["s-1"]})
+	mine := decision with input as _break_glass({"learner_id": "s-1"}, [scoped])
+	mine.reason.code == "ALLOW_BREAK_GLASS"
+	mine.reuse.per_learner
+	theirs := decision with input as _break_glass({"learner_id": "s-2"}, [scoped])
+	theirs.reason.code == "DENY_TENANT_PROHIBITED"
 }

@@ -64,14 +64,22 @@ expired(candidate) if not _before_expiry(candidate)
 _before_expiry(candidate) if input.now_ms < candidate.expires_at_ms
 
 # METADATA
-# title: Time window
+# title: Reuse
 # description: >-
-#   The span of `input.now_ms` over which the decision for this input cannot change:
-#   the clock is read only here, compared with each override's expiry, so the answer
-#   changes only when `now_ms` crosses one. The host may reuse a decision for an
-#   otherwise identical input whose `now_ms` lies in [from_ms, until_ms); null is
-#   unbounded. scripts/rego-input-check.mjs keeps every read of the clock in this file.
-time_window := {"from_ms": _window_from, "until_ms": _window_until}
+#   When the host may answer another input with this decision. The clock and the
+#   learner are read only in this file (scripts/rego-input-check.mjs fails the build
+#   otherwise): the clock compared with each override's expiry, the learner matched
+#   against overrides scoped to learners. So an input that differs only in `now_ms`
+#   within [from_ms, until_ms) (null: unbounded) gets the same answer, and, unless
+#   per_learner, one that differs only in `request.learner_id` does too.
+reuse := {"from_ms": _window_from, "until_ms": _window_until, "per_learner": _per_learner}
+
+default _per_learner := false
+
+_per_learner if {
+	some candidate in input.overrides
+	object.get(candidate, "learner_ids", null) != null
+}
 
 _expiries := [candidate.expires_at_ms |
 	some candidate in input.overrides

@@ -143,12 +143,12 @@ test_absent_revoked_reads_as_not_revoked if {
 	overrides.valid_for("apac-east") == "ovr_1" with input as _input(json.remove(_override, ["revoked"]), {})
 }
 
-test_time_window_unbounded_without_overrides if {
-	overrides.time_window == {"from_ms": null, "until_ms": null} with input as {"now_ms": _now, "overrides": []}
-	overrides.time_window == {"from_ms": null, "until_ms": null} with input as {"now_ms": _now}
+test_reuse_window_unbounded_without_overrides if {
+	overrides.reuse == {"from_ms": null, "until_ms": null, "per_learner": false} with input as {"now_ms": _now, "overrides": []}
+	overrides.reuse == {"from_ms": null, "until_ms": null, "per_learner": false} with input as {"now_ms": _now}
 }
 
-test_time_window_between_the_expiries_around_now if {
+test_reuse_window_between_the_expiries_around_now if {
 	doc := object.union(_input(_override, {}), {"overrides": [
 		_with({"expires_at_ms": _now - 5}),
 		_with({"expires_at_ms": _now + 7}),
@@ -156,21 +156,27 @@ test_time_window_between_the_expiries_around_now if {
 		_with({"expires_at_ms": _now + 70}),
 		_with({"expires_at_ms": "not a number"}),
 	]})
-	overrides.time_window == {"from_ms": _now - 5, "until_ms": _now + 7} with input as doc
+	object.filter(overrides.reuse, {"from_ms", "until_ms"}) == {"from_ms": _now - 5, "until_ms": _now + 7} with input as doc
 }
 
 # An override expiring exactly now is already expired: the window starts at it.
-test_time_window_expiry_at_now_opens_the_window if {
+test_reuse_window_expiry_at_now_opens_the_window if {
 	doc := _input(_with({"expires_at_ms": _now}), {})
-	overrides.time_window == {"from_ms": _now, "until_ms": null} with input as doc
+	object.filter(overrides.reuse, {"from_ms", "until_ms"}) == {"from_ms": _now, "until_ms": null} with input as doc
 	overrides.expired(_with({"expires_at_ms": _now})) with input as doc
 }
 
 # The window is exact: one millisecond either side of it the decision changes.
-test_time_window_edges_change_the_decision if {
+test_reuse_window_edges_change_the_decision if {
 	doc := _input(_override, {})
-	window := overrides.time_window with input as doc
-	window == {"from_ms": null, "until_ms": _now + 3600000}
+	window := overrides.reuse with input as doc
+	window == {"from_ms": null, "until_ms": _now + 3600000, "per_learner": false}
 	overrides.valid_for("apac-east") == "ovr_1" with input as object.union(doc, {"now_ms": window.until_ms - 1})
 	not overrides.valid_for("apac-east") with input as object.union(doc, {"now_ms": window.until_ms})
+}
+
+test_reuse_per_learner_only_with_learner_scoped_overrides if {
+	not overrides.reuse.per_learner with input as _input(_override, {})
+	overrides.reuse.per_learner with input as _input(_with({"learner_ids": ["s-1"]}), {})
+	overrides.reuse.per_learner with input as _input(_with({"learner_ids": []}), {})
 }

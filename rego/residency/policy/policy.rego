@@ -17,10 +17,10 @@ default present := false
 # description: The host found an active policy for the tenant; without one every decision fails closed.
 present if is_object(input.policy)
 
-_array(field) := value if {
-	value := input.policy[field]
-	is_array(value)
-} else := []
+# Each field is read by name (scripts/rego-input-check.mjs: the host passes only the
+# fields rego/contract/data.json declares); `_list` keeps arrays, so an absent or
+# ill-typed list reads as empty in the comprehensions below.
+_list(value) := value if is_array(value)
 
 # METADATA
 # title: Primary region
@@ -30,7 +30,7 @@ primary := input.policy.primary_region if is_string(input.policy.primary_region)
 # METADATA
 # title: Allowed regions
 # description: The organisational allow-list in policy order; `[]` means no allow-list.
-allowed := _array("allowed_regions")
+allowed := [region | some region in _list(input.policy.allowed_regions)]
 
 # METADATA
 # title: Allow-list present
@@ -40,12 +40,12 @@ has_allow_list if count(allowed) > 0
 # METADATA
 # title: Prohibited regions
 # description: The organisational deny-list.
-prohibited := {region | some region in _array("prohibited_regions")}
+prohibited := {region | some region in _list(input.policy.prohibited_regions)}
 
 # METADATA
 # title: Compliance frameworks
 # description: The frameworks that apply, as decided upstream (establishment or targeting).
-frameworks := {name | some name in _array("compliance_frameworks")}
+frameworks := {name | some name in _list(input.policy.compliance_frameworks)}
 
 # METADATA
 # title: Cross-region failover enabled
@@ -56,7 +56,7 @@ failover_enabled if input.policy.allow_cross_region_failover == true
 # title: Failover order
 # description: "`failover_regions`, or `allowed_regions` in order when none are listed (SPEC §2)."
 failover_order := regions if {
-	regions := _array("failover_regions")
+	regions := [region | some region in _list(input.policy.failover_regions)]
 	count(regions) > 0
 } else := allowed
 
