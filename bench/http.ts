@@ -117,7 +117,7 @@ console.log(
 console.log(
   `POST /api/v1/access/resolve   ${Math.round(full.rps).toLocaleString("en-US").padStart(8)} req/s   p50 ${full.p50} ms   p99 ${full.p99} ms   non-2xx ${full.non2xx}   errors ${full.errors}`,
 );
-console.log(`policy evaluation (wasm), mean ${evalMeanUs.toFixed(1)} µs per decision`);
+console.log(`policy (memo hit or wasm evaluation), mean ${evalMeanUs.toFixed(1)} µs per decision`);
 if (batch && batches)
   console.log(
     `audit group commit: mean ${(Number(batch) / Number(batches)).toFixed(1)} records per transaction`,

@@ -27,7 +27,7 @@ export function createMetrics(registry: Registry) {
     }),
     evalDuration: new Histogram({
       name: "residency_policy_eval_duration_seconds",
-      help: "Time spent evaluating the wasm bundle per decision",
+      help: "Time to answer from the bundle per decision (a memo hit or a wasm evaluation)",
       labelNames: ["entrypoint"] as const,
       buckets: [0.00002, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.005],
       registers,

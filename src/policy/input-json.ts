@@ -65,19 +65,15 @@ function declaredPart(
   return form === "key" ? cached.token : cached.text;
 }
 
+// One native stringify of the kept fields: faster than assembling the text field by field.
 function cut(
   part: Record<string, unknown>,
   fields: ReadonlySet<string>,
   skip: ReadonlySet<string> | undefined,
 ) {
-  let json = "";
-  for (const [name, value] of Object.entries(part)) {
-    if (!fields.has(name) || skip?.has(name)) continue;
-    const text = jsonOf(value);
-    if (text === undefined) continue;
-    json += `${json === "" ? "{" : ","}${JSON.stringify(name)}:${text}`;
-  }
-  return json === "" ? "{}" : `${json}}`;
+  const kept: Record<string, unknown> = {};
+  for (const name of Object.keys(part)) if (fields.has(name) && !skip?.has(name)) kept[name] = part[name];
+  return JSON.stringify(kept);
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> =>

@@ -19,7 +19,7 @@ present if is_object(input.policy)
 
 # Each field is read by name (scripts/rego-input-check.mjs: the host passes only the
 # fields rego/contract/data.json declares); `_list` keeps arrays, so an absent or
-# ill-typed list reads as empty in the comprehensions below.
+# ill-typed list reads as empty in the set comprehensions below.
 _list(value) := value if is_array(value)
 
 # METADATA
@@ -27,10 +27,12 @@ _list(value) := value if is_array(value)
 # description: The effective primary region; undefined when the policy has none.
 primary := input.policy.primary_region if is_string(input.policy.primary_region)
 
+default allowed := []
+
 # METADATA
 # title: Allowed regions
 # description: The organisational allow-list in policy order; `[]` means no allow-list.
-allowed := [region | some region in _list(input.policy.allowed_regions)]
+allowed := input.policy.allowed_regions if is_array(input.policy.allowed_regions)
 
 # METADATA
 # title: Allow-list present
@@ -56,7 +58,8 @@ failover_enabled if input.policy.allow_cross_region_failover == true
 # title: Failover order
 # description: "`failover_regions`, or `allowed_regions` in order when none are listed (SPEC §2)."
 failover_order := regions if {
-	regions := [region | some region in _list(input.policy.failover_regions)]
+	regions := input.policy.failover_regions
+	is_array(regions)
 	count(regions) > 0
 } else := allowed
 
