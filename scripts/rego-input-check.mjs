@@ -40,7 +40,10 @@ const read = new Map([...declared.keys()].map((part) => [part, new Set()]));
 const isInput = (term) => term?.type === "var" && term.value === "input";
 const constant = (term) => (term?.type === "string" ? term.value : undefined);
 const isRefTo = (term, name) =>
-  term?.type === "ref" && term.value.length === 1 && term.value[0].type === "var" && term.value[0].value === name;
+  term?.type === "ref" &&
+  term.value.length === 1 &&
+  term.value[0].type === "var" &&
+  term.value[0].value === name;
 
 function checkRef(parts, file, typeCheckOnly) {
   if (parts.length < 2) return problems.push(`${file}: reads \`input\` whole`);
@@ -56,7 +59,8 @@ function checkRef(parts, file, typeCheckOnly) {
   if (parts.length < 3) {
     if (!typeCheckOnly) problems.push(`${file}: reads \`input.${top}\` whole`);
   } else if (field === undefined) problems.push(`${file}: reads \`input.${top}\` through a computed key`);
-  else if (!fields.has(field)) problems.push(`${file}: reads input.${name}, which ${contractFile} does not declare`);
+  else if (!fields.has(field))
+    problems.push(`${file}: reads input.${name}, which ${contractFile} does not declare`);
   else read.get(top).add(field);
 }
 
@@ -90,7 +94,8 @@ for (const file of files) {
 }
 for (const [part, fields] of declared) {
   const unread = [...fields].filter((f) => !read.get(part).has(f));
-  if (unread.length > 0) problems.push(`${contractFile}: declares ${part} fields no rule reads: ${unread.join(", ")}`);
+  if (unread.length > 0)
+    problems.push(`${contractFile}: declares ${part} fields no rule reads: ${unread.join(", ")}`);
 }
 if (problems.length > 0) {
   console.error(`input check: ${problems.length} problem(s)`);

@@ -1,3 +1,4 @@
+import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Api, api, LEARNER_POLICY, TENANT_POLICY } from "../support/http.ts";
 import { ADMIN_KEY, startTestService, type TestService } from "../support/service.ts";
@@ -379,6 +380,75 @@ describe("decision API (access, inference, presign)", () => {
         key: "/etc/passwd",
       });
       expect(absolute.status).toBe(400);
+    });
+  });
+
+  describe("reused decisions (the decision memo, on as in production)", () => {
+    const memoCount = async (result: "hit" | "miss") => {
+      const text = (await request(t.handler).get("/metrics")).text;
+      const line = text
+        .split("\n")
+        .find((l) =>
+          l.startsWith(`residency_decision_memo_total{entrypoint="residency/decision",result="${result}"}`),
+        );
+      return line ? Number(line.split(" ").pop()) : 0;
+    };
+
+    it("answers learners the rules cannot tell apart from one evaluation, audits every decision, and sees a policy change at once", async () => {
+      expect(
+        (
+          await admin.post("/api/v1/policies", {
+            tenant_id: "memo-school",
+            primary_region: "eu-west",
+            compliance_frameworks: ["gdpr"],
+          })
+        ).status,
+      ).toBe(201);
+      const ask = (learner: string, resource: string) =>
+        resolve({
+          tenant_id: "memo-school",
+          learner_id: learner,
+          resource_id: resource,
+          requested_region: "eu-west",
+        });
+      const [hits, misses] = [await memoCount("hit"), await memoCount("miss")];
+
+      const answers = [];
+      for (const [i, learner] of ["l-1", "l-2", "l-3", "l-1", "l-2", "l-3"].entries()) {
+        answers.push(await ask(learner, `doc-${i}`));
+      }
+      for (const a of answers) {
+        expect(a.status).toBe(200);
+        expect(a.body).toMatchObject({
+          allowed: true,
+          target_region: "eu-west",
+          reason: { code: "ALLOW_PRIMARY" },
+        });
+        expect(a.body).not.toHaveProperty("reuse"); // host-facing, never on the wire
+      }
+      expect((await memoCount("miss")) - misses).toBe(1);
+      expect((await memoCount("hit")) - hits).toBe(5);
+      const ids = answers.map((a) => a.body.decision_id as string);
+      expect(new Set(ids).size).toBe(6);
+      const audited = await t.db.query<{ n: string }>(
+        "SELECT count(*) AS n FROM audit_log WHERE event_id = ANY($1::text[])",
+        [ids],
+      );
+      expect(Number(audited.rows[0]!.n)).toBe(6);
+
+      const moved = await admin.post("/api/v1/policies", {
+        tenant_id: "memo-school",
+        primary_region: "eu-central",
+        compliance_frameworks: ["gdpr"],
+      });
+      expect(moved.status).toBe(201);
+      const after = await ask("l-1", "doc-after");
+      expect(after.body).toMatchObject({
+        allowed: true,
+        target_region: "eu-west",
+        reason: { code: "ALLOW_PERMITTED_REGION" },
+        policy: { version: moved.body.version },
+      });
     });
   });
 });
