@@ -7,8 +7,9 @@
 //     the part whole or through a computed key — except `is_object(input.<part>)`, which cannot
 //     tell a cut part from a whole one;
 //   - `input` itself is never read whole or through a computed key;
-//   - the clock (`input.now_ms`) and the learner (`input.request.learner_id`) are read only in
-//     the file that computes `reuse`.
+//   - the clock (`input.now_ms`) and the learner (`input.request.learner_id`) are read only by
+//     the named rules of the file that computes `reuse` (CONFINED below): the expiry comparison
+//     and the window, and the learner-scope match — so no other rule sees either value.
 // Declared fields no rule reads fail too: the contract says exactly what the rules read.
 //   node scripts/rego-input-check.mjs <opa> <reuse-file> <contract-json> <dir>...
 import { execFileSync } from "node:child_process";
@@ -22,8 +23,11 @@ const declared = new Map(
     new Set(fields),
   ]),
 );
-/** Reads that decide reuse: allowed only in the reuse file. */
-const confined = new Set(["now_ms", "request.learner_id"]);
+/** Reads that decide reuse: allowed only in these rules of the reuse file. */
+const CONFINED = new Map([
+  ["now_ms", new Set(["_before_expiry", "_window_from", "_window_until"])],
+  ["request.learner_id", new Set(["_learner_in_scope"])],
+]);
 
 const files = [];
 const walkDir = (dir) => {
@@ -45,14 +49,17 @@ const isRefTo = (term, name) =>
   term.value[0].type === "var" &&
   term.value[0].value === name;
 
-function checkRef(parts, file, typeCheckOnly) {
+function checkRef(parts, file, rule, typeCheckOnly) {
   if (parts.length < 2) return problems.push(`${file}: reads \`input\` whole`);
   const top = constant(parts[1]);
   if (top === undefined) return problems.push(`${file}: reads \`input\` through a computed key`);
   const field = constant(parts[2]);
   const name = field === undefined ? top : `${top}.${field}`;
-  if ((confined.has(top) || confined.has(name)) && path.resolve(file) !== path.resolve(reuseFile)) {
-    problems.push(`${file}: reads input.${name} (only ${reuseFile}, which computes reuse, may)`);
+  const readers = CONFINED.get(top) ?? CONFINED.get(name);
+  if (readers && !(path.resolve(file) === path.resolve(reuseFile) && readers.has(rule))) {
+    problems.push(
+      `${file}: rule ${rule} reads input.${CONFINED.has(top) ? top : name} (only ${[...readers].join(", ")} in ${reuseFile}, which computes reuse, may)`,
+    );
   }
   const fields = declared.get(top);
   if (!fields) return;
@@ -64,33 +71,44 @@ function checkRef(parts, file, typeCheckOnly) {
   else read.get(top).add(field);
 }
 
-function visit(node, file) {
+function visit(node, file, rule) {
   if (Array.isArray(node)) {
-    for (const item of node) visit(item, file);
+    for (const item of node) visit(item, file, rule);
     return;
   }
   if (node === null || typeof node !== "object") return;
-  // is_object(input.<part>) as an expression (`terms`) or a call term (`value`)
+  // is_object(input.<part>) with its one argument, as an expression (`terms`) or a call term
+  // (`value`): it cannot tell a cut part from a whole one. Anything else in the node is visited.
   const call = Array.isArray(node.terms) ? node.terms : node.type === "call" ? node.value : null;
-  if (call && isRefTo(call[0], "is_object") && call[1]?.type === "ref" && isInput(call[1].value[0])) {
-    checkRef(call[1].value, file, true);
-    visit(call[1].value.slice(1), file);
+  if (
+    call?.length === 2 &&
+    isRefTo(call[0], "is_object") &&
+    call[1]?.type === "ref" &&
+    isInput(call[1].value[0])
+  ) {
+    checkRef(call[1].value, file, rule, true);
+    visit(call[1].value.slice(1), file, rule);
+    for (const [key, value] of Object.entries(node))
+      if (key !== "terms" && key !== "value") visit(value, file, rule);
     return;
   }
   if (node.type === "ref" && Array.isArray(node.value) && isInput(node.value[0])) {
-    checkRef(node.value, file, false);
-    visit(node.value.slice(1), file);
+    checkRef(node.value, file, rule, false);
+    visit(node.value.slice(1), file, rule);
     return;
   }
   if (isInput(node)) {
     problems.push(`${file}: reads \`input\` whole`);
     return;
   }
-  for (const value of Object.values(node)) visit(value, file);
+  for (const value of Object.values(node)) visit(value, file, rule);
 }
 
+const ruleName = (rule) => rule.head?.name ?? rule.head?.ref?.map((t) => t.value).join(".") ?? "?";
+
 for (const file of files) {
-  visit(JSON.parse(execFileSync(opa, ["parse", "--format", "json", file], { encoding: "utf8" })), file);
+  const ast = JSON.parse(execFileSync(opa, ["parse", "--format", "json", file], { encoding: "utf8" }));
+  for (const rule of ast.rules ?? []) visit(rule, file, ruleName(rule));
 }
 for (const [part, fields] of declared) {
   const unread = [...fields].filter((f) => !read.get(part).has(f));
@@ -104,5 +122,5 @@ if (problems.length > 0) {
 }
 const summary = [...read].map(([part, fields]) => `${part} ${fields.size}`).join(", ");
 console.log(
-  `input check: ${files.length} files; clock and learner read only in ${reuseFile}; declared fields read: ${summary}`,
+  `input check: ${files.length} files; clock and learner read only by their rules in ${reuseFile}; declared fields read: ${summary}`,
 );

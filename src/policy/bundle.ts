@@ -1,9 +1,10 @@
 import { createHash } from "node:crypto";
 import { loadPolicy } from "@open-policy-agent/opa-wasm";
+import { seal } from "../domain/sealed.ts";
 import { REGION_CODES } from "../domain/vocabulary.ts";
 import { toError } from "../errors.ts";
 import { createDecisionMemo, type DecisionMemo, type MemoStats } from "./decision-memo.ts";
-import { type DeclaredFields, inputJson, learnerOf } from "./input-json.ts";
+import { type DeclaredFields, inputJson, inputKey, learnerOf } from "./input-json.ts";
 import { readTarGz, type TarFiles } from "./tar.ts";
 import { ENTRYPOINTS, type Entrypoint, type ReferenceData } from "./types.ts";
 
@@ -26,8 +27,12 @@ export type LoadedBundle = {
   loadedAt: Date;
   /** The fields of each input part the rules read (`data.contract.fields`); null: all are passed. */
   declared: DeclaredFields | null;
-  /** Evaluates an entrypoint; decisions are reused within their time window when memoised. */
-  evaluate<T>(entrypoint: Entrypoint, input: unknown): T;
+  /**
+   * Evaluates an entrypoint; with the memo on, an input the rules cannot tell from one already
+   * answered gets that (sealed) answer. `fresh` evaluates in the wasm, neither reading nor filling
+   * the memo (dry runs and self-checks, which must not skew what serving traffic keeps).
+   */
+  evaluate<T>(entrypoint: Entrypoint, input: unknown, how?: { fresh?: boolean }): T;
   /** Hits, misses and size of the decision memo, per memoised entrypoint (empty when off). */
   memoStats(): Partial<Record<Entrypoint, MemoStats>>;
 };
@@ -141,10 +146,12 @@ export async function loadBundle(bytes: Buffer, options: LoadOptions = {}): Prom
     }
   }
 
+  // Every answer is sealed, reused or not: one caller cannot change what another receives, and a
+  // write to an answer fails the same way whether the memo is on or off.
   function resultOf<T>(entrypoint: Entrypoint, text: string): T {
     const first = (JSON.parse(text) as Array<{ result: T }>)[0];
     if (!first || first.result === undefined) throw new Error(`${entrypoint} is undefined for this input`);
-    return first.result;
+    return seal(first.result);
   }
 
   return {
@@ -157,13 +164,13 @@ export async function loadBundle(bytes: Buffer, options: LoadOptions = {}): Prom
     reference,
     loadedAt: new Date(),
     declared,
-    evaluate<T>(entrypoint: Entrypoint, input: unknown): T {
-      const memo = memos.get(entrypoint);
+    evaluate<T>(entrypoint: Entrypoint, input: unknown, how: { fresh?: boolean } = {}): T {
+      const memo = how.fresh ? undefined : memos.get(entrypoint);
       const nowMs = memo ? clockOf(input) : undefined;
       if (!memo || nowMs === undefined) {
         return resultOf<T>(entrypoint, run(entrypoint, inputJson(input, declared, "wasm")));
       }
-      const key = inputJson(input, declared, "key");
+      const key = inputKey(input, declared);
       const learner = learnerOf(input);
       const hit = memo.get(key, learner, nowMs);
       options.onMemo?.(entrypoint, hit !== undefined);

@@ -61,7 +61,7 @@ export function createDecisionMemo(capacity: number): DecisionMemo {
   }
 
   function put(key: string, slot: Slot) {
-    if (slot !== PER_LEARNER) slot.refs++; // before any release below, which may be of this very answer
+    if (slot !== PER_LEARNER) slot.refs++;
     const previous = slots.get(key);
     if (previous !== undefined) {
       slots.delete(key);
@@ -105,10 +105,12 @@ export function createDecisionMemo(capacity: number): DecisionMemo {
         perLearner = reuse.per_learner;
         answers.set(text, answer);
       }
+      answer.refs++; // held while its slots are written: storing one may evict another of its own
       if (perLearner) {
         put(key, PER_LEARNER);
         put(`${key}\n${learner}`, answer);
       } else put(key, answer);
+      release(answer);
       return answer.result as ReturnType<typeof parse>;
     },
     stats: () => ({ hits, misses, size: slots.size, answers: answers.size, capacity }),

@@ -152,11 +152,11 @@ export async function replayDecisions(
       if (!payload?.evaluation || payload.request === undefined)
         throw new Error("record has no replayable input");
       const input = { ...payload.evaluation, request: payload.request };
-      const after = outcomeOf(entrypoint, deps.candidate.evaluate(entrypoint, input));
+      const after = outcomeOf(entrypoint, deps.candidate.evaluate(entrypoint, input, { fresh: true }));
       let before: Outcome;
       try {
         before = deps.active
-          ? outcomeOf(entrypoint, deps.active.evaluate(entrypoint, input))
+          ? outcomeOf(entrypoint, deps.active.evaluate(entrypoint, input, { fresh: true }))
           : recordedOutcome(entrypoint, payload.decision);
       } catch {
         before = recordedOutcome(entrypoint, payload.decision);

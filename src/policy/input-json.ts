@@ -16,6 +16,15 @@ export type InputForm = "wasm" | "key";
 /** Outside the key: decided by the answer's `reuse` (decision-memo.ts). */
 const REUSE_DECIDED: Record<string, ReadonlySet<string>> = { request: new Set(["learner_id"]) };
 
+/** Keys longer than this are replaced by their digest: a key's memory stays bounded. */
+const LONGEST_KEY = 512;
+
+/** The memo key of an input: see "key" above; a digest when long (an uncached context's JSON). */
+export function inputKey(input: unknown, declared: DeclaredFields | null): string {
+  const key = inputJson(input, declared, "key");
+  return key.length > LONGEST_KEY ? contentToken(key) : key;
+}
+
 export function inputJson(input: unknown, declared: DeclaredFields | null, form: InputForm): string {
   if (!isRecord(input)) return JSON.stringify(input);
   let json = "";
@@ -34,10 +43,15 @@ export function inputJson(input: unknown, declared: DeclaredFields | null, form:
   return json === "" ? "{}" : `${json}}`;
 }
 
-/** The `request.learner_id` an answer marked per_learner is kept for (as JSON; "null" if none). */
+/**
+ * The `request.learner_id` an answer marked per_learner is kept for: its JSON, or "-" when there
+ * is none (the rules tell an absent learner from a null one, so the memo must too).
+ */
 export function learnerOf(input: unknown): string {
   const request = isRecord(input) ? input.request : undefined;
-  return JSON.stringify((isRecord(request) ? request.learner_id : undefined) ?? null);
+  const learner =
+    isRecord(request) && "learner_id" in request ? JSON.stringify(request.learner_id) : undefined;
+  return learner ?? "-";
 }
 
 // Cut parts of sealed objects, per contract (one field set per loaded bundle): computed once.

@@ -31,6 +31,9 @@ const request = {
   resource_id: "self-check",
 };
 
+/** Self-checks never read or fill the decision memo. */
+const FRESH = { fresh: true };
+
 export function selfCheck(bundle: LoadedBundle): string[] {
   const failures: string[] = [];
   const check = (name: string, fn: () => boolean) => {
@@ -41,13 +44,15 @@ export function selfCheck(bundle: LoadedBundle): string[] {
     }
   };
   const common = { now_ms: NOW, region_health: {}, settings: { required_approvals: 2 }, overrides: [] };
+  const decide = (input: Record<string, unknown>) =>
+    bundle.evaluate<AccessResult>("residency/decision", input, FRESH);
 
   check("no policy ⇒ DENY_NO_POLICY (fail closed)", () => {
-    const r = bundle.evaluate<AccessResult>("residency/decision", { ...common, policy: null, request });
+    const r = decide({ ...common, policy: null, request });
     return r.allowed === false && r.reason?.code === "DENY_NO_POLICY";
   });
   check("primary with no framework ⇒ ALLOW_PRIMARY with the full decision shape", () => {
-    const r = bundle.evaluate<AccessResult>("residency/decision", { ...common, policy: basePolicy, request });
+    const r = decide({ ...common, policy: basePolicy, request });
     return (
       r.allowed === true &&
       r.target_region === "eu-west" &&
@@ -61,7 +66,7 @@ export function selfCheck(bundle: LoadedBundle): string[] {
   });
   check("a prohibited requested region is denied", () => {
     const policy = { ...basePolicy, prohibited_regions: ["apac-east"] };
-    const r = bundle.evaluate<AccessResult>("residency/decision", {
+    const r = decide({
       ...common,
       policy,
       request: { ...request, requested_region: "apac-east" },
@@ -69,7 +74,7 @@ export function selfCheck(bundle: LoadedBundle): string[] {
     return r.allowed === false;
   });
   check("delete is always routable", () => {
-    const r = bundle.evaluate<AccessResult>("residency/decision", {
+    const r = decide({
       ...common,
       policy: { ...basePolicy, compliance_frameworks: ["coppa"], learner_age: null, consents: {} },
       request: { ...request, operation_type: "delete" },
@@ -77,20 +82,71 @@ export function selfCheck(bundle: LoadedBundle): string[] {
     return r.allowed === true && r.reason.code === "ALLOW_ERASURE_ROUTED";
   });
   check("inference without policy ⇒ DENY_NO_POLICY", () => {
-    const r = bundle.evaluate<InferenceResult>("inference/route", {
-      ...common,
-      policy: null,
-      request: { tenant_id: "self-check", model_type: "x", operation_type: "inference" },
-    });
+    const r = bundle.evaluate<InferenceResult>(
+      "inference/route",
+      {
+        ...common,
+        policy: null,
+        request: { tenant_id: "self-check", model_type: "x", operation_type: "inference" },
+      },
+      FRESH,
+    );
     return r.allowed === false && r.reason?.code === "DENY_NO_POLICY";
   });
   check("validate answers {valid, violations}", () => {
-    const ok = bundle.evaluate<ValidateResult>("residency/validate", { policy: basePolicy, kind: "tenant" });
-    const bad = bundle.evaluate<ValidateResult>("residency/validate", {
-      policy: { ...basePolicy, prohibited_regions: ["eu-west"] },
-      kind: "tenant",
-    });
+    const ok = bundle.evaluate<ValidateResult>(
+      "residency/validate",
+      { policy: basePolicy, kind: "tenant" },
+      FRESH,
+    );
+    const bad = bundle.evaluate<ValidateResult>(
+      "residency/validate",
+      { policy: { ...basePolicy, prohibited_regions: ["eu-west"] }, kind: "tenant" },
+      FRESH,
+    );
     return ok.valid === true && bad.valid === false && bad.violations.length > 0;
+  });
+  // The memo trusts `reuse` (docs/decisions/0006-decision-reuse.md): a bundle that publishes one
+  // must answer the same wherever its window reaches — probed on both sides of an override's
+  // expiry — and, unless per_learner, for another learner; with the override tenant-wide and
+  // scoped to the learner. (A bundle that publishes no `reuse` is never reused, and passes.)
+  check("reuse, when published, holds across its window and for another learner", () => {
+    const expiry = NOW + 60_000;
+    const override = {
+      override_id: "self-check",
+      tenant_id: "self-check",
+      learner_ids: null as string[] | null,
+      target_region: "apac-east",
+      operations: null,
+      requested_by: "x",
+      approvals: [
+        { principal: "y", at: "" },
+        { principal: "z", at: "" },
+      ],
+      expires_at_ms: expiry,
+      revoked: false,
+    };
+    const probes = [NOW - 60_000, NOW, expiry - 1, expiry, expiry + 60_000];
+    return [null, ["a"]].every((learners) => {
+      const input = {
+        ...common,
+        policy: { ...basePolicy, prohibited_regions: ["apac-east"], override_permitted: true },
+        request: { ...request, learner_id: "a", operation_type: "replicate", requested_region: "apac-east" },
+        overrides: [{ ...override, learner_ids: learners }],
+      };
+      const answer = decide(input);
+      const reuse = (answer as { reuse?: { from_ms: unknown; until_ms: unknown; per_learner: unknown } })
+        .reuse;
+      if (reuse === undefined) return true;
+      const from = typeof reuse.from_ms === "number" ? reuse.from_ms : Number.NEGATIVE_INFINITY;
+      const until = typeof reuse.until_ms === "number" ? reuse.until_ms : Number.POSITIVE_INFINITY;
+      const same = (other: Record<string, unknown>) =>
+        JSON.stringify(decide(other)) === JSON.stringify(answer);
+      return (
+        probes.every((now) => now < from || now >= until || same({ ...input, now_ms: now })) &&
+        (reuse.per_learner === true || same({ ...input, request: { ...input.request, learner_id: "b" } }))
+      );
+    });
   });
   return failures;
 }

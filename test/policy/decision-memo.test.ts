@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { BundleError, type LoadedBundle, loadBundle } from "../../src/policy/bundle.ts";
+import { inputKey } from "../../src/policy/input-json.ts";
 import { readTarGz } from "../../src/policy/tar.ts";
 import { writeTarGz } from "../../src/policy/tar-write.ts";
 import type { AccessResult, Entrypoint } from "../../src/policy/types.ts";
@@ -196,6 +197,62 @@ describe("decision memo", () => {
       );
     }
     expect(memoised.memoStats()["residency/decision"]?.hits).toBeGreaterThan(100);
+  });
+
+  it("tells an absent learner from a null one, as the rules do", async () => {
+    const memoised = await loadBundle(bytes, { memoEntries: 100 });
+    const scoped = [{ ...realistic.overrides[0]!, learner_ids: [null] }];
+    const withLearner = {
+      ...breakGlass,
+      overrides: scoped,
+      request: { ...breakGlass.request, learner_id: null },
+    };
+    const { learner_id: _absent, ...request } = withLearner.request;
+    const withoutLearner = { ...withLearner, request };
+    for (const input of [withLearner, withoutLearner, withLearner]) {
+      expect(memoised.evaluate("residency/decision", input)).toEqual(
+        fresh.evaluate("residency/decision", input),
+      );
+    }
+    expect(
+      (fresh.evaluate<AccessResult>("residency/decision", withoutLearner) as AccessResult).reason.code,
+    ).not.toBe(fresh.evaluate<AccessResult>("residency/decision", withLearner).reason.code);
+  });
+
+  it("keeps an answer interned while its own slots are rewritten, and keys short whatever the input's size", async () => {
+    const memoised = await loadBundle(bytes, { memoEntries: 3 });
+    const scoped = [{ ...realistic.overrides[0]!, learner_ids: ["learner-0042"] }];
+    const ask = (purpose: string, learner = "learner-0042") =>
+      memoised.evaluate("residency/decision", {
+        ...breakGlass,
+        overrides: scoped,
+        request: { ...breakGlass.request, purpose, learner_id: learner },
+      });
+    const first = ask("a"); // per learner: a marker for the key, and the learner's slot
+    ask("a", "learner-7"); // the marker is used again; the oldest slot is now 0042's
+    // Same answer as the first, new key: storing its marker evicts the first answer's only slot.
+    expect(ask("b")).toBe(first);
+    expect(memoised.memoStats()["residency/decision"]).toMatchObject({ size: 3, answers: 2 });
+    expect(ask("c")).toBe(first); // still interned: one object however many keys
+
+    const many = Array.from({ length: 200 }, (_, i) => ({
+      ...realistic.overrides[0]!,
+      override_id: `ovr-${i}`,
+    }));
+    const big = { ...realistic, overrides: many };
+    expect(JSON.stringify(big).length).toBeGreaterThan(40_000);
+    expect(inputKey(big, fresh.declared).length).toBeLessThan(100);
+    const large = await loadBundle(bytes, { memoEntries: 10 });
+    large.evaluate("residency/decision", big);
+    expect(large.evaluate("residency/decision", big)).toEqual(fresh.evaluate("residency/decision", big));
+    expect(large.memoStats()["residency/decision"]).toMatchObject({ hits: 1, misses: 1 });
+  });
+
+  it("leaves the memo alone for fresh evaluations (dry runs, self-checks)", async () => {
+    const memoised = await loadBundle(bytes, { memoEntries: 10 });
+    memoised.evaluate("residency/decision", realistic, { fresh: true });
+    memoised.evaluate("residency/decision", realistic, { fresh: true });
+    expect(memoised.memoStats()["residency/decision"]).toMatchObject({ hits: 0, misses: 0, size: 0 });
   });
 
   it("shares answers frozen, so no caller can change another's decision", async () => {

@@ -12,6 +12,7 @@ package inference.route
 import data.inference.outcome as routing
 import data.residency.legal
 import data.residency.obligations as duties
+import data.residency.overrides
 import data.residency.policy
 import data.residency.tenant
 
@@ -171,6 +172,7 @@ rejected_candidates := [{"provider": judgement.entry.provider, "region": judgeme
 # METADATA
 # title: Reuse
 # description: >-
-#   Host-facing, not a wire field: which other inputs get this same answer. Inference
-#   reads neither the clock nor the learner (overrides do not apply): any clock, any learner.
-reuse := {"from_ms": null, "until_ms": null, "per_learner": false}
+#   Host-facing, not a wire field: which other inputs get this same answer, from the one
+#   package that reads the clock and the learner. Inference passes no overrides, so: any
+#   clock, any learner.
+reuse := overrides.reuse

@@ -60,8 +60,13 @@ approved(candidate) if {
 # description: The decision is not before `expires_at_ms`.
 expired(candidate) if not _before_expiry(candidate)
 
-# A missing clock or expiry reads as expired: fail closed.
-_before_expiry(candidate) if input.now_ms < candidate.expires_at_ms
+# A missing or non-numeric clock or expiry reads as expired: fail closed (Rego orders
+# values across types, so a string expiry would otherwise never pass).
+_before_expiry(candidate) if {
+	is_number(input.now_ms)
+	is_number(candidate.expires_at_ms)
+	input.now_ms < candidate.expires_at_ms
+}
 
 # METADATA
 # title: Reuse

@@ -180,3 +180,14 @@ test_reuse_per_learner_only_with_learner_scoped_overrides if {
 	overrides.reuse.per_learner with input as _input(_with({"learner_ids": ["s-1"]}), {})
 	overrides.reuse.per_learner with input as _input(_with({"learner_ids": []}), {})
 }
+
+test_non_numeric_expiry_reads_as_expired if {
+	every expiry in ["2099-01-01T00:00:00Z", [1], {}, null, true] {
+		overrides.expired(_with({"expires_at_ms": expiry})) with input as {"now_ms": _now}
+		not overrides.valid_for("apac-east") with input as _input(_with({"expires_at_ms": expiry}), {})
+	}
+}
+
+test_non_numeric_clock_reads_as_expired if {
+	overrides.expired(_override) with input as {"now_ms": "1795000000000"}
+}
