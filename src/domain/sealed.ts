@@ -10,7 +10,19 @@ const sealed = new WeakSet<object>();
 const texts = new WeakMap<object, string>();
 const tokens = new WeakMap<object, string>();
 
-/** Deep-freezes `value` in place and marks it sealed; returns it. Any later write throws. */
+/** Deep-freezes `value` in place; returns it. Any later write throws (modules are strict). */
+export function freeze<T>(value: T): T {
+  if (value !== null && typeof value === "object") {
+    for (const child of Object.values(value)) freeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/**
+ * Deep-freezes `value` and marks it sealed, so its JSON may be remembered; returns it. Costlier
+ * than `freeze` (every nested object is registered): for values read by many requests.
+ */
 export function seal<T>(value: T): T {
   if (value !== null && typeof value === "object" && !sealed.has(value)) {
     for (const child of Object.values(value)) seal(child);

@@ -1,6 +1,5 @@
 import { createHash } from "node:crypto";
 import { loadPolicy } from "@open-policy-agent/opa-wasm";
-import { seal } from "../domain/sealed.ts";
 import { REGION_CODES } from "../domain/vocabulary.ts";
 import { toError } from "../errors.ts";
 import { createDecisionMemo, type DecisionMemo, type MemoStats } from "./decision-memo.ts";
@@ -29,7 +28,7 @@ export type LoadedBundle = {
   declared: DeclaredFields | null;
   /**
    * Evaluates an entrypoint; with the memo on, an input the rules cannot tell from one already
-   * answered gets that (sealed) answer. `fresh` evaluates in the wasm, neither reading nor filling
+   * answered gets that (frozen, shared) answer. `fresh` evaluates in the wasm, neither reading nor filling
    * the memo (dry runs and self-checks, which must not skew what serving traffic keeps).
    */
   evaluate<T>(entrypoint: Entrypoint, input: unknown, how?: { fresh?: boolean }): T;
@@ -146,12 +145,10 @@ export async function loadBundle(bytes: Buffer, options: LoadOptions = {}): Prom
     }
   }
 
-  // Every answer is sealed, reused or not: one caller cannot change what another receives, and a
-  // write to an answer fails the same way whether the memo is on or off.
   function resultOf<T>(entrypoint: Entrypoint, text: string): T {
     const first = (JSON.parse(text) as Array<{ result: T }>)[0];
     if (!first || first.result === undefined) throw new Error(`${entrypoint} is undefined for this input`);
-    return seal(first.result);
+    return first.result;
   }
 
   return {

@@ -9,7 +9,7 @@
 // memo checks those against the stored answer's `reuse`. One memo per loaded bundle: a new
 // revision starts empty.
 
-import { seal } from "../domain/sealed.ts";
+import { freeze } from "../domain/sealed.ts";
 
 export type Reuse = { from_ms: number | null; until_ms: number | null; per_learner: boolean };
 
@@ -91,8 +91,8 @@ export function createDecisionMemo(capacity: number): DecisionMemo {
       if (answer) {
         perLearner = reuseOf(answer.result)?.per_learner === true;
       } else {
-        // Shared between callers: sealed, so no caller can change another's decision.
-        const result = seal(parse(text));
+        // Shared between callers: frozen, so no caller can change another's decision.
+        const result = freeze(parse(text));
         const reuse = reuseOf(result);
         if (!reuse) return result;
         answer = {
