@@ -9,7 +9,10 @@
 //   - `input` itself is never read whole or through a computed key;
 //   - the clock (`input.now_ms`) and the learner (`input.request.learner_id`) are read only by
 //     the named rules of the file that computes `reuse` (CONFINED below): the expiry comparison
-//     and the window, and the learner-scope match — so no other rule sees either value.
+//     and the window, and the learner-scope match — so no other rule sees either value;
+//   - no other file refers to a private (`_`) rule of that file's package: the confined rules,
+//     and the functions that take an override to judge it, cannot be called from elsewhere
+//     with arguments of their choosing.
 // Declared fields no rule reads fail too: the contract says exactly what the rules read.
 //   node scripts/rego-input-check.mjs <opa> <reuse-file> <contract-json> <dir>...
 import { execFileSync } from "node:child_process";
@@ -104,11 +107,53 @@ function visit(node, file, rule) {
   for (const value of Object.values(node)) visit(value, file, rule);
 }
 
+/** The strings of a ref after its head var: data.a.b[x].c → ["a", "b"]. */
+const segmentsOf = (terms) => {
+  const out = [];
+  for (const t of terms) {
+    if (t.type !== "string") break;
+    out.push(t.value);
+  }
+  return out;
+};
+
+/** Refs (resolved through the file's imports) to private rules of `pkg`, reported. */
+function checkPrivateRefs(ast, file, pkg) {
+  const aliases = new Map();
+  for (const imp of ast.imports ?? []) {
+    const terms = imp.path?.value ?? [];
+    if (terms[0]?.type !== "var" || terms[0].value !== "data") continue;
+    const segments = segmentsOf(terms.slice(1));
+    aliases.set(imp.alias ?? segments[segments.length - 1], segments);
+  }
+  const walk = (node) => {
+    if (Array.isArray(node)) return node.forEach(walk);
+    if (node === null || typeof node !== "object") return;
+    if (node.type === "ref" && Array.isArray(node.value) && node.value[0]?.type === "var") {
+      const head = node.value[0].value;
+      const base = head === "data" ? [] : aliases.get(head);
+      if (base) {
+        const full = [...base, ...segmentsOf(node.value.slice(1))];
+        const rule = full[pkg.length];
+        if (pkg.every((s, i) => full[i] === s) && typeof rule === "string" && rule.startsWith("_")) {
+          problems.push(`${file}: refers to ${pkg.join(".")}.${rule}, private to ${reuseFile}`);
+        }
+      }
+    }
+    for (const value of Object.values(node)) walk(value);
+  };
+  walk(ast.rules ?? []);
+}
+
 const ruleName = (rule) => rule.head?.name ?? rule.head?.ref?.map((t) => t.value).join(".") ?? "?";
 
+const parse = (file) =>
+  JSON.parse(execFileSync(opa, ["parse", "--format", "json", file], { encoding: "utf8" }));
+const reusePackage = segmentsOf(parse(reuseFile).package.path.slice(1));
 for (const file of files) {
-  const ast = JSON.parse(execFileSync(opa, ["parse", "--format", "json", file], { encoding: "utf8" }));
+  const ast = parse(file);
   for (const rule of ast.rules ?? []) visit(rule, file, ruleName(rule));
+  if (path.resolve(file) !== path.resolve(reuseFile)) checkPrivateRefs(ast, file, reusePackage);
 }
 for (const [part, fields] of declared) {
   const unread = [...fields].filter((f) => !read.get(part).has(f));

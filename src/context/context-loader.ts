@@ -55,9 +55,9 @@ export function createContextLoader(deps: {
       const cached = await deps.cache.get<TenantContext>(tenantId, key);
       if (cached.value) {
         deps.onLookup?.("hit");
-        // Sealed when the in-process cache was filled; a copy from Redis is this request's own
-        // (sealing it would cost more than serialising it once).
-        return cached.value;
+        // Sealed when the in-process cache was filled (a no-op here); a copy read from Redis is
+        // then held in the in-process layer and shared, so it is sealed once, on its first hit.
+        return seal(cached.value);
       }
       deps.onLookup?.("miss");
       const [tenantPolicy, learnerPolicy, overrides] = await Promise.all([
@@ -101,7 +101,7 @@ export function createContextLoader(deps: {
   async function regionHealth(): Promise<Partial<Record<RegionCode, RegionHealth>>> {
     try {
       const cached = await deps.cache.get<Partial<Record<RegionCode, RegionHealth>>>(REGIONS_KEY, "health");
-      if (cached.value) return cached.value;
+      if (cached.value) return seal(cached.value);
       const records = await deps.regions.health();
       const health: Partial<Record<RegionCode, RegionHealth>> = {};
       for (const [code, rec] of Object.entries(records)) health[code as RegionCode] = rec.status;

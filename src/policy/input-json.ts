@@ -44,14 +44,18 @@ export function inputJson(input: unknown, declared: DeclaredFields | null, form:
 }
 
 /**
- * The `request.learner_id` an answer marked per_learner is kept for: its JSON, or "-" when there
- * is none (the rules tell an absent learner from a null one, so the memo must too).
+ * The `request.learner_id` an answer marked per_learner is kept for: its JSON (a digest when long),
+ * or "-" when there is none (the rules tell an absent learner from a null one, so the memo must too).
  */
 export function learnerOf(input: unknown): string {
   const request = isRecord(input) ? input.request : undefined;
+  // Own properties only, as the JSON the wasm receives has them.
   const learner =
-    isRecord(request) && "learner_id" in request ? JSON.stringify(request.learner_id) : undefined;
-  return learner ?? "-";
+    isRecord(request) && Object.hasOwn(request, "learner_id")
+      ? JSON.stringify(request.learner_id)
+      : undefined;
+  if (learner === undefined) return "-";
+  return learner.length > LONGEST_KEY ? contentToken(learner) : learner;
 }
 
 // Cut parts of sealed objects, per contract (one field set per loaded bundle): computed once.

@@ -1,5 +1,5 @@
 import type { LoadedBundle } from "./bundle.ts";
-import type { AccessResult, InferenceResult, ValidateResult } from "./types.ts";
+import type { AccessResult, Entrypoint, InferenceResult, ValidateResult } from "./types.ts";
 
 // Invariants any bundle must keep before it may serve: they hold whatever the rules say about
 // particular regions, so they never need editing when compliance engineers change the law tables.
@@ -106,10 +106,11 @@ export function selfCheck(bundle: LoadedBundle): string[] {
     );
     return ok.valid === true && bad.valid === false && bad.violations.length > 0;
   });
-  // The memo trusts `reuse` (docs/decisions/0006-decision-reuse.md): a bundle that publishes one
-  // must answer the same wherever its window reaches — probed on both sides of an override's
-  // expiry — and, unless per_learner, for another learner; with the override tenant-wide and
-  // scoped to the learner. (A bundle that publishes no `reuse` is never reused, and passes.)
+  // The memo trusts `reuse` (docs/decisions/0006-decision-reuse.md): wherever a published window
+  // reaches, the answer must not change, nor for another learner unless per_learner. Probed at
+  // times on both sides of an override's expiry — each probe's own window against every other
+  // probe — with the override tenant-wide and scoped to the learner, and for inference. (A bundle
+  // that publishes no `reuse` is never reused, and passes.)
   check("reuse, when published, holds across its window and for another learner", () => {
     const expiry = NOW + 60_000;
     const override = {
@@ -126,26 +127,49 @@ export function selfCheck(bundle: LoadedBundle): string[] {
       expires_at_ms: expiry,
       revoked: false,
     };
+    const access = [null, ["a"]].map((learners) => ({
+      ...common,
+      policy: { ...basePolicy, prohibited_regions: ["apac-east"], override_permitted: true },
+      request: { ...request, learner_id: "a", operation_type: "replicate", requested_region: "apac-east" },
+      overrides: [{ ...override, learner_ids: learners }],
+    }));
+    const inference = {
+      ...common,
+      policy: basePolicy,
+      request: {
+        tenant_id: "self-check",
+        learner_id: "a",
+        model_type: "claude-3-haiku",
+        operation_type: "inference",
+      },
+    };
     const probes = [NOW - 60_000, NOW, expiry - 1, expiry, expiry + 60_000];
-    return [null, ["a"]].every((learners) => {
-      const input = {
-        ...common,
-        policy: { ...basePolicy, prohibited_regions: ["apac-east"], override_permitted: true },
-        request: { ...request, learner_id: "a", operation_type: "replicate", requested_region: "apac-east" },
-        overrides: [{ ...override, learner_ids: learners }],
-      };
-      const answer = decide(input);
-      const reuse = (answer as { reuse?: { from_ms: unknown; until_ms: unknown; per_learner: unknown } })
-        .reuse;
-      if (reuse === undefined) return true;
-      const from = typeof reuse.from_ms === "number" ? reuse.from_ms : Number.NEGATIVE_INFINITY;
-      const until = typeof reuse.until_ms === "number" ? reuse.until_ms : Number.POSITIVE_INFINITY;
-      const same = (other: Record<string, unknown>) =>
-        JSON.stringify(decide(other)) === JSON.stringify(answer);
-      return (
-        probes.every((now) => now < from || now >= until || same({ ...input, now_ms: now })) &&
-        (reuse.per_learner === true || same({ ...input, request: { ...input.request, learner_id: "b" } }))
-      );
+    const cases: Array<[Entrypoint, Record<string, unknown>]> = [
+      ...access.map((input) => ["residency/decision", input] as [Entrypoint, Record<string, unknown>]),
+      ["inference/route", inference],
+    ];
+    return cases.every(([entrypoint, input]) => {
+      const at = (now: number, learner = "a") =>
+        JSON.stringify(
+          bundle.evaluate(
+            entrypoint,
+            { ...input, now_ms: now, request: { ...(input.request as object), learner_id: learner } },
+            FRESH,
+          ),
+        );
+      return probes.every((now) => {
+        const answer = at(now);
+        const reuse = (
+          JSON.parse(answer) as { reuse?: { from_ms: unknown; until_ms: unknown; per_learner: unknown } }
+        ).reuse;
+        if (reuse === undefined) return true;
+        const from = typeof reuse.from_ms === "number" ? reuse.from_ms : Number.NEGATIVE_INFINITY;
+        const until = typeof reuse.until_ms === "number" ? reuse.until_ms : Number.POSITIVE_INFINITY;
+        return (
+          probes.every((other) => other < from || other >= until || at(other) === answer) &&
+          (reuse.per_learner === true || at(now, "b") === answer)
+        );
+      });
     });
   });
   return failures;

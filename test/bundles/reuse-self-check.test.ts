@@ -30,6 +30,19 @@ describe("self-check of the reuse a bundle publishes", () => {
       (rego: string) => rewrite(rego, '"until_ms": _window_until,', '"until_ms": null,'),
     ],
     [
+      "a window that began before the override expired",
+      "rev-reuse-no-start",
+      (rego: string) => rewrite(rego, '"from_ms": _window_from,', '"from_ms": null,'),
+    ],
+    [
+      "an inference answer that names the learner while claiming every learner's",
+      "rev-reuse-inference-learner",
+      (rego: string) => {
+        const route = join(rego, "inference/route/route.rego");
+        writeFileSync(route, `${readFileSync(route, "utf8")}\nlearner_echo := input.request.learner_id\n`);
+      },
+    ],
+    [
       "one answer for every learner",
       "rev-reuse-any-learner",
       (rego: string) => rewrite(rego, '"per_learner": _per_learner}', '"per_learner": false}'),

@@ -217,6 +217,16 @@ describe("decision memo", () => {
     expect(
       (fresh.evaluate<AccessResult>("residency/decision", withoutLearner) as AccessResult).reason.code,
     ).not.toBe(fresh.evaluate<AccessResult>("residency/decision", withLearner).reason.code);
+    // A learner inherited through the prototype is not in the JSON the wasm reads: no learner.
+    const inherited = {
+      ...withLearner,
+      request: Object.assign(Object.create({ learner_id: null }), request),
+    };
+    for (const input of [inherited, withLearner, inherited]) {
+      expect(memoised.evaluate("residency/decision", input)).toEqual(
+        fresh.evaluate("residency/decision", input),
+      );
+    }
   });
 
   it("keeps an answer interned while its own slots are rewritten, and keys short whatever the input's size", async () => {

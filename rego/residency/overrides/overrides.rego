@@ -47,7 +47,7 @@ _considered contains i if {
 # description: >-
 #   Enough distinct approvers, none of them the requester (a requester's own
 #   approval does not count).
-approved(candidate) if {
+_approved(candidate) if {
 	approvers := {approval.principal |
 		some approval in candidate.approvals
 		approval.principal != candidate.requested_by
@@ -58,7 +58,7 @@ approved(candidate) if {
 # METADATA
 # title: Expired
 # description: The decision is not before `expires_at_ms`.
-expired(candidate) if not _before_expiry(candidate)
+_expired(candidate) if not _before_expiry(candidate)
 
 # A missing or non-numeric clock or expiry reads as expired: fail closed (Rego orders
 # values across types, so a string expiry would otherwise never pass).
@@ -124,13 +124,13 @@ _operation_in_scope(candidate) if input.request.operation_type in candidate.oper
 #   Every condition of SPEC §4.4 holds for this decision and region: the tenant
 #   permits break-glass, not revoked, approved, not expired, and tenant, learner,
 #   operation and region in scope.
-valid(candidate, region) if {
+_valid(candidate, region) if {
 	policy.override_permitted
 	not _revoked(candidate)
 	candidate.target_region == region
 	candidate.tenant_id == input.request.tenant_id
-	approved(candidate)
-	not expired(candidate)
+	_approved(candidate)
+	not _expired(candidate)
 	_learner_in_scope(candidate)
 	_operation_in_scope(candidate)
 }
@@ -141,7 +141,7 @@ valid(candidate, region) if {
 #   The id of the first override (in input order) valid for the region; only the
 #   named one when the request names one. Undefined when none is.
 valid_for(region) := input.overrides[min(matches)].override_id if {
-	matches := {i | some i in _considered; valid(input.overrides[i], region)}
+	matches := {i | some i in _considered; _valid(input.overrides[i], region)}
 	count(matches) > 0
 }
 
@@ -163,7 +163,7 @@ named_failure(region) := reasons.about(expired_finding, named) if {
 	not valid_for(region)
 	some candidate in input.overrides
 	candidate.override_id == named
-	expired(candidate)
+	_expired(candidate)
 } else := reasons.about(invalid, named) if {
 	named
 	not valid_for(region)

@@ -36,12 +36,12 @@ test_tenant_must_permit_override if {
 
 test_expired if {
 	not overrides.valid_for("apac-east") with input as _input(_with({"expires_at_ms": _now}), {})
-	overrides.expired(_with({"expires_at_ms": _now})) with input as {"now_ms": _now}
-	not overrides.expired(_override) with input as {"now_ms": _now}
+	overrides._expired(_with({"expires_at_ms": _now})) with input as {"now_ms": _now}
+	not overrides._expired(_override) with input as {"now_ms": _now}
 }
 
 test_missing_clock_fails_closed if {
-	overrides.expired(_override) with input as {}
+	overrides._expired(_override) with input as {}
 }
 
 test_revoked if {
@@ -59,7 +59,7 @@ test_same_approver_twice_counts_once if {
 
 test_requester_approving_own_does_not_count if {
 	approvals := [{"principal": "alice"}, {"principal": "bob"}]
-	not overrides.approved(_with({"approvals": approvals})) with input as {}
+	not overrides._approved(_with({"approvals": approvals})) with input as {}
 	not overrides.valid_for("apac-east") with input as _input(_with({"approvals": approvals}), {})
 }
 
@@ -163,7 +163,7 @@ test_reuse_window_between_the_expiries_around_now if {
 test_reuse_window_expiry_at_now_opens_the_window if {
 	doc := _input(_with({"expires_at_ms": _now}), {})
 	object.filter(overrides.reuse, {"from_ms", "until_ms"}) == {"from_ms": _now, "until_ms": null} with input as doc
-	overrides.expired(_with({"expires_at_ms": _now})) with input as doc
+	overrides._expired(_with({"expires_at_ms": _now})) with input as doc
 }
 
 # The window is exact: one millisecond either side of it the decision changes.
@@ -183,11 +183,11 @@ test_reuse_per_learner_only_with_learner_scoped_overrides if {
 
 test_non_numeric_expiry_reads_as_expired if {
 	every expiry in ["2099-01-01T00:00:00Z", [1], {}, null, true] {
-		overrides.expired(_with({"expires_at_ms": expiry})) with input as {"now_ms": _now}
+		overrides._expired(_with({"expires_at_ms": expiry})) with input as {"now_ms": _now}
 		not overrides.valid_for("apac-east") with input as _input(_with({"expires_at_ms": expiry}), {})
 	}
 }
 
 test_non_numeric_clock_reads_as_expired if {
-	overrides.expired(_override) with input as {"now_ms": "1795000000000"}
+	overrides._expired(_override) with input as {"now_ms": "1795000000000"}
 }
