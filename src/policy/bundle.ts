@@ -182,9 +182,13 @@ export async function loadBundle(bytes: Buffer, options: LoadOptions = {}): Prom
 /** The entrypoints whose answers are reused: the per-request decisions, not policy validation. */
 const MEMOIZED: readonly Entrypoint[] = ["residency/decision", "inference/route"];
 
-/** `input.now_ms` when the input is an object carrying a finite clock, else undefined. */
+/**
+ * `input.now_ms` when the input carries a finite clock of its own (an inherited one is not in the
+ * JSON the wasm reads), else undefined: such inputs are evaluated, never reused.
+ */
 function clockOf(input: unknown): number | undefined {
-  const now = (input as { now_ms?: unknown } | null)?.now_ms;
+  if (input === null || typeof input !== "object" || !Object.hasOwn(input, "now_ms")) return undefined;
+  const now = (input as { now_ms?: unknown }).now_ms;
   return typeof now === "number" && Number.isFinite(now) ? now : undefined;
 }
 

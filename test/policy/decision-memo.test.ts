@@ -285,6 +285,10 @@ describe("decision memo", () => {
     memoised.evaluate("residency/decision", clockless);
     expect(memoised.memoStats()["residency/decision"]).toMatchObject({ hits: 0, misses: 0, size: 0 });
     expect(memoised.memoStats()["residency/validate"]).toBeUndefined();
+    // A clock inherited through the prototype is not in the JSON the wasm reads: not reusable.
+    const inherited = Object.assign(Object.create({ now_ms: realistic.now_ms }), clockless);
+    memoised.evaluate("residency/decision", inherited);
+    expect(memoised.memoStats()["residency/decision"]).toMatchObject({ hits: 0, misses: 0, size: 0 });
   });
 
   it("refuses a bundle whose field contract is not lists of names", async () => {
