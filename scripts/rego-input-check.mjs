@@ -15,9 +15,9 @@
 //     with arguments of their choosing.
 // Declared fields no rule reads fail too: the contract says exactly what the rules read.
 //   node scripts/rego-input-check.mjs <opa> <reuse-file> <contract-json> <dir>...
-import { execFileSync } from "node:child_process";
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
+import { parseRego, policyFiles } from "./lib/rego-files.mjs";
 
 const [opa, reuseFile, contractFile, ...dirs] = process.argv.slice(2);
 const declared = new Map(
@@ -32,15 +32,7 @@ const CONFINED = new Map([
   ["request.learner_id", new Set(["_learner_in_scope"])],
 ]);
 
-const files = [];
-const walkDir = (dir) => {
-  for (const name of readdirSync(dir).sort()) {
-    const full = path.join(dir, name);
-    if (statSync(full).isDirectory()) walkDir(full);
-    else if (name.endsWith(".rego") && !name.endsWith("_test.rego")) files.push(full);
-  }
-};
-for (const dir of dirs) walkDir(dir);
+const files = policyFiles(dirs);
 
 const problems = [];
 const read = new Map([...declared.keys()].map((part) => [part, new Set()]));
@@ -147,8 +139,7 @@ function checkPrivateRefs(ast, file, pkg) {
 
 const ruleName = (rule) => rule.head?.name ?? rule.head?.ref?.map((t) => t.value).join(".") ?? "?";
 
-const parse = (file) =>
-  JSON.parse(execFileSync(opa, ["parse", "--format", "json", file], { encoding: "utf8" }));
+const parse = (file) => parseRego(opa, file);
 const reusePackage = segmentsOf(parse(reuseFile).package.path.slice(1));
 for (const file of files) {
   const ast = parse(file);

@@ -4,22 +4,12 @@
 // and a description (on at least one of its definitions). With --cite the block
 // must also cite its source: `related_resources`, or `custom.citation`.
 //   node scripts/rego-metadata-check.mjs [--cite] <opa> <dir>...
-import { execFileSync } from "node:child_process";
-import { readdirSync, statSync } from "node:fs";
-import path from "node:path";
+import { parseRego, policyFiles } from "./lib/rego-files.mjs";
 
 const args = process.argv.slice(2);
 const cite = args[0] === "--cite";
 const [opa, ...dirs] = cite ? args.slice(1) : args;
-const files = [];
-const walk = (dir) => {
-  for (const name of readdirSync(dir).sort()) {
-    const full = path.join(dir, name);
-    if (statSync(full).isDirectory()) walk(full);
-    else if (name.endsWith(".rego") && !name.endsWith("_test.rego")) files.push(full);
-  }
-};
-for (const dir of dirs) walk(dir);
+const files = policyFiles(dirs);
 
 const cited = (a) => !cite || (a.related_resources ?? []).length > 0 || Boolean(a.custom?.citation);
 const complete = (annotations) => (annotations ?? []).some((a) => a.title && a.description && cited(a));
@@ -27,11 +17,7 @@ const wanted = cite ? "title, description and citation" : "title and description
 const problems = [];
 let rules = 0;
 for (const file of files) {
-  const ast = JSON.parse(
-    execFileSync(opa, ["parse", "--format", "json", "--json-include", "-comments", file], {
-      encoding: "utf8",
-    }),
-  );
+  const ast = parseRego(opa, file, ["--json-include", "-comments"]);
   const pkg = ast.package.path
     .slice(1)
     .map((term) => term.value)
