@@ -8,6 +8,7 @@
 // Target (issue 2): ≥ 50,000 decisions/s on one core.
 
 import { readFileSync } from "node:fs";
+import { seededRandom } from "../scripts/lib/seeded-random.ts";
 import { seal } from "../src/domain/sealed.ts";
 import { type LoadedBundle, loadBundle } from "../src/policy/bundle.ts";
 import type { Entrypoint } from "../src/policy/types.ts";
@@ -122,14 +123,7 @@ const learnerAt = (r: number) => {
   }
   return lo;
 };
-let seed = 42;
-const random = () => {
-  // mulberry32, fixed seed: the same mix every run
-  seed = (seed + 0x6d2b79f5) | 0;
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-  return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-};
+const random = seededRandom(42); // the same mix every run
 // Drawn ahead of time (drawing is not what is measured), enough that no request repeats by
 // running out of draws; each call builds its request as a parsed HTTP body would be.
 const operations = ["read", "write", "index", "export"] as const;

@@ -14,7 +14,14 @@ import { freeze } from "../domain/sealed.ts";
 export type Reuse = { from_ms: number | null; until_ms: number | null; per_learner: boolean };
 
 /** One distinct answer, held once however many inputs share it. */
-type Answer = { text: string; result: unknown; from: number; until: number; refs: number };
+type Answer = {
+  text: string;
+  result: unknown;
+  from: number;
+  until: number;
+  perLearner: boolean;
+  refs: number;
+};
 
 /** Under a shared key: the answers for it are per learner, each under `key + "\n" + learner`. */
 const PER_LEARNER = Symbol("per learner");
@@ -87,10 +94,7 @@ export function createDecisionMemo(capacity: number): DecisionMemo {
     },
     set(key, learner, text, parse) {
       let answer = answers.get(text);
-      let perLearner: boolean;
-      if (answer) {
-        perLearner = reuseOf(answer.result)?.per_learner === true;
-      } else {
+      if (!answer) {
         // Shared between callers: frozen, so no caller can change another's decision.
         const result = freeze(parse(text));
         const reuse = reuseOf(result);
@@ -100,13 +104,13 @@ export function createDecisionMemo(capacity: number): DecisionMemo {
           result,
           from: reuse.from_ms ?? Number.NEGATIVE_INFINITY,
           until: reuse.until_ms ?? Number.POSITIVE_INFINITY,
+          perLearner: reuse.per_learner,
           refs: 0,
         };
-        perLearner = reuse.per_learner;
         answers.set(text, answer);
       }
       answer.refs++; // held while its slots are written: storing one may evict another of its own
-      if (perLearner) {
+      if (answer.perLearner) {
         put(key, PER_LEARNER);
         put(`${key}\n${learner}`, answer);
       } else put(key, answer);

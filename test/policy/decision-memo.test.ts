@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
+import { seededRandom } from "../../scripts/lib/seeded-random.ts";
 import { BundleError, type LoadedBundle, loadBundle } from "../../src/policy/bundle.ts";
 import { inputKey } from "../../src/policy/input-json.ts";
 import { readTarGz } from "../../src/policy/tar.ts";
@@ -159,13 +160,7 @@ describe("decision memo", () => {
 
   it("never answers differently from a fresh evaluation over a random stream of inputs", async () => {
     const memoised = await loadBundle(bytes, { memoEntries: 64 }); // small: evictions happen too
-    let seed = 7;
-    const random = () => {
-      seed = (seed + 0x6d2b79f5) | 0;
-      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-      return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-    };
+    const random = seededRandom(7);
     const one = <T>(options: readonly T[]): T => options[Math.floor(random() * options.length)]!;
     const override = realistic.overrides[0]!;
     for (let i = 0; i < 1_500; i++) {
