@@ -122,7 +122,7 @@ export function createDecisionMemo(capacity: number): DecisionMemo {
 }
 
 /** The answer's `reuse`, or null unless it is well formed (then the answer is not stored). */
-function reuseOf(result: unknown): Reuse | null {
+export function reuseOf(result: unknown): Reuse | null {
   const reuse = (result as { reuse?: unknown } | null)?.reuse;
   if (reuse === null || typeof reuse !== "object") return null;
   const { from_ms, until_ms, per_learner } = reuse as Partial<Reuse>;

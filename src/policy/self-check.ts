@@ -1,4 +1,5 @@
 import type { LoadedBundle } from "./bundle.ts";
+import { reuseOf } from "./decision-memo.ts";
 import type { AccessResult, Entrypoint, InferenceResult, ValidateResult } from "./types.ts";
 
 // Invariants any bundle must keep before it may serve: they hold whatever the rules say about
@@ -109,8 +110,8 @@ export function selfCheck(bundle: LoadedBundle): string[] {
   // The memo trusts `reuse` (docs/decisions/0006-decision-reuse.md): wherever a published window
   // reaches, the answer must not change, nor for another learner unless per_learner. Probed at
   // times on both sides of an override's expiry — each probe's own window against every other
-  // probe — with the override tenant-wide and scoped to the learner, and for inference. (A bundle
-  // that publishes no `reuse` is never reused, and passes.)
+  // probe — with the override tenant-wide and scoped to the learner, and for inference. (An answer
+  // without a well-formed `reuse` is never stored, so never reused, and passes.)
   check("reuse, when published, holds across its window and for another learner", () => {
     const expiry = NOW + 60_000;
     const override = {
@@ -127,12 +128,12 @@ export function selfCheck(bundle: LoadedBundle): string[] {
       expires_at_ms: expiry,
       revoked: false,
     };
-    const access = [null, ["a"]].map((learners) => ({
+    const access = (learners: string[] | null) => ({
       ...common,
       policy: { ...basePolicy, prohibited_regions: ["apac-east"], override_permitted: true },
       request: { ...request, learner_id: "a", operation_type: "replicate", requested_region: "apac-east" },
       overrides: [{ ...override, learner_ids: learners }],
-    }));
+    });
     const inference = {
       ...common,
       policy: basePolicy,
@@ -143,11 +144,12 @@ export function selfCheck(bundle: LoadedBundle): string[] {
         operation_type: "inference",
       },
     };
-    const probes = [NOW - 60_000, NOW, expiry - 1, expiry, expiry + 60_000];
     const cases: Array<[Entrypoint, Record<string, unknown>]> = [
-      ...access.map((input) => ["residency/decision", input] as [Entrypoint, Record<string, unknown>]),
+      ["residency/decision", access(null)],
+      ["residency/decision", access(["a"])],
       ["inference/route", inference],
     ];
+    const probes = [NOW - 60_000, NOW, expiry - 1, expiry, expiry + 60_000];
     return cases.every(([entrypoint, input]) => {
       const at = (now: number, learner = "a") =>
         JSON.stringify(
@@ -159,15 +161,13 @@ export function selfCheck(bundle: LoadedBundle): string[] {
         );
       return probes.every((now) => {
         const answer = at(now);
-        const reuse = (
-          JSON.parse(answer) as { reuse?: { from_ms: unknown; until_ms: unknown; per_learner: unknown } }
-        ).reuse;
-        if (reuse === undefined) return true;
-        const from = typeof reuse.from_ms === "number" ? reuse.from_ms : Number.NEGATIVE_INFINITY;
-        const until = typeof reuse.until_ms === "number" ? reuse.until_ms : Number.POSITIVE_INFINITY;
+        const reuse = reuseOf(JSON.parse(answer));
+        if (!reuse) return true; // never stored, so never reused
+        const from = reuse.from_ms ?? Number.NEGATIVE_INFINITY;
+        const until = reuse.until_ms ?? Number.POSITIVE_INFINITY;
         return (
           probes.every((other) => other < from || other >= until || at(other) === answer) &&
-          (reuse.per_learner === true || at(now, "b") === answer)
+          (reuse.per_learner || at(now, "b") === answer)
         );
       });
     });
