@@ -10,8 +10,7 @@
 import { readFileSync } from "node:fs";
 import { seededRandom } from "../scripts/lib/seeded-random.ts";
 import { seal } from "../src/domain/sealed.ts";
-import { type LoadedBundle, loadBundle } from "../src/policy/bundle.ts";
-import type { Entrypoint } from "../src/policy/types.ts";
+import { loadBundle } from "../src/policy/bundle.ts";
 
 type GoldenCase = { name: string; entrypoint: string; input: Record<string, unknown> };
 
@@ -60,9 +59,6 @@ function measure(
   return { rate, next: from + warmUp + n };
 }
 
-const evaluate = (bundle: LoadedBundle, entrypoint: Entrypoint, input: unknown) =>
-  bundle.evaluate(entrypoint, input);
-
 const fresh = await loadBundle(bytes);
 const memoised = await loadBundle(bytes, { memoEntries });
 console.log(
@@ -70,13 +66,13 @@ console.log(
 );
 
 console.log("1. every call evaluated by the wasm (memo off)");
-measure("residency/decision", () => evaluate(fresh, "residency/decision", access));
-measure("inference/route", () => evaluate(fresh, "inference/route", inference));
+measure("residency/decision", () => fresh.evaluate("residency/decision", access));
+measure("inference/route", () => fresh.evaluate("inference/route", inference));
 
 console.log("2. memo hit path: same input, clock advancing 1 ms per call");
 const base = access.now_ms as number;
 measure("residency/decision", (i) =>
-  evaluate(memoised, "residency/decision", { ...access, now_ms: base + i }),
+  memoised.evaluate("residency/decision", { ...access, now_ms: base + i }),
 );
 
 // 3. The traffic mix: tenants with their own policies, each learner's effective policy its
@@ -168,7 +164,7 @@ console.log(
 const mixCall = (i: number) => {
   const d = i % draws;
   const k = drawnLearner[d]!;
-  evaluate(mixed, "residency/decision", {
+  mixed.evaluate("residency/decision", {
     ...access,
     policy: policies[k],
     overrides: tenantOverrides[k % tenants],
