@@ -4,7 +4,7 @@ import { createAuditLog, createPerRowAuditLog } from "../../src/audit/audit-log.
 import { verifyChain } from "../../src/audit/verify.ts";
 import { AppError } from "../../src/errors.ts";
 import { type TestDb, testBackends } from "../support/databases.ts";
-import { startTcpProxy } from "../support/tcp-proxy.ts";
+import { startTcpProxy, type TcpProxy } from "../support/tcp-proxy.ts";
 import { decisionEvent, resetAuditLog } from "./fixtures.ts";
 
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
@@ -158,16 +158,34 @@ describe.each(testBackends())("audit log on $name", (backend) => {
     await expectIntactChain(2);
   });
 
+  /**
+   * One record through a log whose connections pass a TCP proxy the test can cut; after `cut`,
+   * the proxy is restored and the log must append the next record on an intact chain — recovery
+   * without a restart.
+   */
+  async function cutAndRecover(
+    cut: (log: ReturnType<typeof createAuditLog>, proxy: TcpProxy) => Promise<void>,
+  ) {
+    const url = process.env.DATABASE_URL!;
+    const target = new URL(url);
+    const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
+    try {
+      const log = createAuditLog({ db: await db.peer({ connectionString: proxy.url(url) }) });
+      await log.append(decisionEvent());
+      await cut(log, proxy);
+      proxy.resume();
+      expect(await log.append(decisionEvent())).toMatchObject({ seq: 2 });
+      await log.close();
+      await expectIntactChain(2);
+    } finally {
+      await proxy.close();
+    }
+  }
+
   it.runIf(backend.name === "postgres")(
     "fails fast while the database is unreachable and recovers when it is back",
-    async () => {
-      const url = process.env.DATABASE_URL!;
-      const target = new URL(url);
-      const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
-      try {
-        const log = createAuditLog({ db: await db.peer({ connectionString: proxy.url(url) }) });
-        await log.append(decisionEvent());
-
+    () =>
+      cutAndRecover(async (log, proxy) => {
         proxy.pause();
         // Let the pool see its idle connection drop first: checking out a connection that dies
         // under a transaction hits the db-postgres issue described below.
@@ -179,69 +197,49 @@ describe.each(testBackends())("audit log on $name", (backend) => {
           expect((outcome as PromiseRejectedResult).reason).toMatchObject(auditUnavailable);
         await expect(log.append(decisionEvent())).rejects.toMatchObject(auditUnavailable);
         expect(performance.now() - started).toBeLessThan(2_500);
-
-        proxy.resume();
-        expect(await log.append(decisionEvent())).toMatchObject({ seq: 2 });
-        await log.close();
-        await expectIntactChain(2);
-      } finally {
-        await proxy.close();
-      }
-    },
+      }),
   );
 
   // A connection dropped mid-transaction (or a stale pooled connection that dies as a transaction
   // starts) must reject the batch, not kill the process (db-postgres.ts listens on the client).
-  it("rejects a batch whose connection is cut mid-transaction, then recovers", async () => {
-    if (backend.name !== "postgres") return;
-    const url = process.env.DATABASE_URL!;
-    const target = new URL(url);
-    const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
-    try {
-      const log = createAuditLog({ db: await db.peer({ connectionString: proxy.url(url) }) });
-      await log.append(decisionEvent());
-
-      // Another session holds INSERTs back, so the batch is caught inside its transaction.
-      let release = () => {};
-      const held = new Promise<void>((resolve) => {
-        release = resolve;
-      });
-      let locked = () => {};
-      const lockTaken = new Promise<void>((resolve) => {
-        locked = resolve;
-      });
-      const blocker = db.transaction(async (tx) => {
-        await tx.query("LOCK TABLE audit_log IN EXCLUSIVE MODE");
-        locked();
-        await held;
-      });
-      await lockTaken;
-      const outcomes = Promise.allSettled(range(1, 20).map(() => log.append(decisionEvent())));
-      await vi.waitFor(
-        async () => {
-          const { rows } = await db.query<{ waiting: number }>(
-            "SELECT count(*)::int AS waiting FROM pg_locks WHERE relation = 'audit_log'::regclass AND NOT granted",
-          );
-          expect(rows[0]?.waiting).toBe(1);
-        },
-        { timeout: 5_000, interval: 20 },
-      );
-      proxy.pause();
-      for (const outcome of await outcomes) {
-        expect(outcome.status).toBe("rejected");
-        expect((outcome as PromiseRejectedResult).reason).toMatchObject(auditUnavailable);
-      }
-      release();
-      await blocker;
-
-      proxy.resume();
-      expect(await log.append(decisionEvent())).toMatchObject({ seq: 2 });
-      await log.close();
-      await expectIntactChain(2);
-    } finally {
-      await proxy.close();
-    }
-  });
+  it.runIf(backend.name === "postgres")(
+    "rejects a batch whose connection is cut mid-transaction, then recovers",
+    () =>
+      cutAndRecover(async (log, proxy) => {
+        // Another session holds INSERTs back, so the batch is caught inside its transaction.
+        let release = () => {};
+        const held = new Promise<void>((resolve) => {
+          release = resolve;
+        });
+        let locked = () => {};
+        const lockTaken = new Promise<void>((resolve) => {
+          locked = resolve;
+        });
+        const blocker = db.transaction(async (tx) => {
+          await tx.query("LOCK TABLE audit_log IN EXCLUSIVE MODE");
+          locked();
+          await held;
+        });
+        await lockTaken;
+        const outcomes = Promise.allSettled(range(1, 20).map(() => log.append(decisionEvent())));
+        await vi.waitFor(
+          async () => {
+            const { rows } = await db.query<{ waiting: number }>(
+              "SELECT count(*)::int AS waiting FROM pg_locks WHERE relation = 'audit_log'::regclass AND NOT granted",
+            );
+            expect(rows[0]?.waiting).toBe(1);
+          },
+          { timeout: 5_000, interval: 20 },
+        );
+        proxy.pause();
+        for (const outcome of await outcomes) {
+          expect(outcome.status).toBe("rejected");
+          expect((outcome as PromiseRejectedResult).reason).toMatchObject(auditUnavailable);
+        }
+        release();
+        await blocker;
+      }),
+  );
 
   it("refuses a record the store could not keep, for that caller alone", async () => {
     const log = createAuditLog({ db });
