@@ -6,12 +6,9 @@
 //   node --import tsx bench/hot-reload.ts   (DATABASE_URL/REDIS_URL honoured; default embedded PGlite)
 //   BENCH_SECONDS=10 BENCH_CONNECTIONS=64 BENCH_SWAP_MS=250
 
-import type { ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import autocannon from "autocannon";
-import { callJson, freePort, spawnService, waitForHttp } from "../scripts/lib/local-server.ts";
+import { readFileSync } from "node:fs";
+import type autocannon from "autocannon";
+import { loadPost, startLocalService } from "../scripts/lib/local-server.ts";
 import { readTarGz } from "../src/policy/tar.ts";
 import { writeTarGz } from "../src/policy/tar-write.ts";
 
@@ -20,11 +17,6 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
 const SWAP_MS = Number(process.env.BENCH_SWAP_MS ?? 250);
 const ADMIN = "bench-admin-key-0123456789abcdefghij";
 const BUNDLE = process.env.BUNDLE_PATH ?? "bundles/residency.tar.gz";
-
-function stop(child: ChildProcess) {
-  child.kill("SIGTERM");
-  return new Promise((r) => child.once("exit", r));
-}
 
 /** The same bundle under another revision: a different sha256, so every PUT is a real swap. */
 function withRevision(bytes: Buffer, revision: string): Buffer {
@@ -40,19 +32,8 @@ const revisionA = (JSON.parse(readTarGz(original).get(".manifest")!.toString("ut
 const revisionB = `${revisionA}-bench-b`;
 const bundles = [withRevision(original, revisionB), original];
 
-const port = await freePort();
-const dataDir = mkdtempSync(join(tmpdir(), "residency-bench-reload-"));
-const service = spawnService({
-  PORT: String(port),
-  RESIDENCY_DATA_DIR: dataDir,
-  RESIDENCY_BOOTSTRAP_ADMIN_KEY: ADMIN,
-  REDIS_PREFIX: `residency-bench-${process.pid}:`,
-  LOG_LEVEL: "warn",
-});
-const base = `http://127.0.0.1:${port}`;
-await waitForHttp(`${base}/health/ready`);
-const call = async (path: string, payload: unknown) =>
-  (await callJson(base, ADMIN, "POST", path, payload)).body;
+const service = await startLocalService(ADMIN, { REDIS_PREFIX: `residency-bench-${process.pid}:` });
+const { base, admin: call } = service;
 const swap = async (bytes: Buffer) => {
   const res = await fetch(`${base}/api/v1/bundles`, {
     method: "PUT",
@@ -80,25 +61,20 @@ const body = JSON.stringify({
 const perRevision = new Map<string, number>();
 const revisionOf = /"bundle_revision":"([^"]*)"/;
 const load = (seconds: number, count: boolean) =>
-  autocannon({
+  loadPost({
     url: `${base}/api/v1/access/resolve`,
+    headers: { authorization: `Bearer ${key}` },
+    body,
     connections: CONNECTIONS,
-    duration: seconds,
-    requests: [
-      {
-        method: "POST",
-        headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
-        body,
-        ...(count
-          ? {
-              onResponse: (_status: number, text: string) => {
-                const revision = revisionOf.exec(text)?.[1] ?? "(none)";
-                perRevision.set(revision, (perRevision.get(revision) ?? 0) + 1);
-              },
-            }
-          : {}),
-      },
-    ],
+    seconds,
+    ...(count
+      ? {
+          onResponse: (_status: number, text: string) => {
+            const revision = revisionOf.exec(text)?.[1] ?? "(none)";
+            perRevision.set(revision, (perRevision.get(revision) ?? 0) + 1);
+          },
+        }
+      : {}),
   });
 
 // Both bundles stored once before measuring, so the first swaps are not the first uploads.
@@ -123,8 +99,7 @@ const during = await load(DURATION, true);
 swapping = false;
 await swapper;
 
-await stop(service);
-rmSync(dataDir, { recursive: true, force: true });
+await service.stop();
 
 const store = process.env.DATABASE_URL ? "Postgres" : "PGlite (embedded)";
 const row = (label: string, r: autocannon.Result) =>

@@ -4,12 +4,14 @@
 //
 //   node --import tsx bench/http.ts      (DATABASE_URL/REDIS_URL honoured; default embedded PGlite)
 
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import autocannon from "autocannon";
-import { callJson, freePort, spawnService, waitForHttp } from "../scripts/lib/local-server.ts";
+import { spawn } from "node:child_process";
+import {
+  freePort,
+  loadPost,
+  startLocalService,
+  stopChild,
+  waitForHttp,
+} from "../scripts/lib/local-server.ts";
 
 const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
@@ -26,14 +28,7 @@ http.createServer((req, res) => {
 }).listen(Number(process.env.PORT), "127.0.0.1");`;
 
 async function load(url: string, headers: Record<string, string>, body: string) {
-  const result = await autocannon({
-    url,
-    method: "POST",
-    headers: { "content-type": "application/json", ...headers },
-    body,
-    connections: CONNECTIONS,
-    duration: DURATION,
-  });
+  const result = await loadPost({ url, headers, body, connections: CONNECTIONS, seconds: DURATION });
   return {
     rps: result.requests.average,
     p50: result.latency.p50,
@@ -41,11 +36,6 @@ async function load(url: string, headers: Record<string, string>, body: string) 
     non2xx: result.non2xx,
     errors: result.errors,
   };
-}
-
-function stop(child: ChildProcess) {
-  child.kill("SIGTERM");
-  return new Promise((r) => child.once("exit", r));
 }
 
 const body = JSON.stringify({
@@ -65,21 +55,11 @@ const bare = spawn(process.execPath, ["-e", BARE], {
 });
 await waitForHttp(`http://127.0.0.1:${barePort}/`);
 const floor = await load(`http://127.0.0.1:${barePort}/`, {}, body);
-await stop(bare);
+await stopChild(bare);
 
 // 2. The service: auth, zod, context (cached), wasm evaluation, infrastructure, audit commit.
-const port = await freePort();
-const dataDir = mkdtempSync(join(tmpdir(), "residency-bench-"));
-const service = spawnService({
-  PORT: String(port),
-  RESIDENCY_DATA_DIR: dataDir,
-  RESIDENCY_BOOTSTRAP_ADMIN_KEY: ADMIN,
-  LOG_LEVEL: "warn",
-});
-const base = `http://127.0.0.1:${port}`;
-await waitForHttp(`${base}/health/live`);
-const call = async (path: string, payload: unknown) =>
-  (await callJson(base, ADMIN, "POST", path, payload)).body;
+const service = await startLocalService(ADMIN);
+const { base, admin: call } = service;
 await call("/api/v1/policies", {
   tenant_id: "bench",
   primary_region: "eu-west",
@@ -105,8 +85,7 @@ const evalMeanUs =
   1e6;
 const batch = /^residency_audit_batch_size_sum (\S+)$/m.exec(metrics)?.[1];
 const batches = /^residency_audit_batch_size_count (\S+)$/m.exec(metrics)?.[1];
-await stop(service);
-rmSync(dataDir, { recursive: true, force: true });
+await service.stop();
 
 const perRequestUs = (rps: number) => (1e6 / rps) * 1; // server CPU-time budget per request at that rate
 const store = process.env.DATABASE_URL ? "Postgres" : "PGlite (embedded)";

@@ -2,7 +2,11 @@
 // process on this machine.
 
 import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import autocannon from "autocannon";
 
 /** A TCP port nobody listens on right now. */
 export function freePort(): Promise<number> {
@@ -62,4 +66,62 @@ export async function callJson(
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+/** Ends a child process with SIGTERM and waits until it has exited. */
+export function stopChild(child: ChildProcess): Promise<void> {
+  child.kill("SIGTERM");
+  return new Promise((resolve) => child.once("exit", () => resolve()));
+}
+
+/**
+ * A benchmark's own service: a free port, a fresh embedded-store directory (unless DATABASE_URL is
+ * set), `adminKey` as its bootstrap admin key, `env` over that; ready before it returns. `admin`
+ * POSTs JSON as that admin; `stop` ends the process and removes the directory.
+ */
+export async function startLocalService(adminKey: string, env: Record<string, string> = {}) {
+  const port = await freePort();
+  const dataDir = mkdtempSync(join(tmpdir(), "residency-bench-"));
+  const child = spawnService({
+    PORT: String(port),
+    RESIDENCY_DATA_DIR: dataDir,
+    RESIDENCY_BOOTSTRAP_ADMIN_KEY: adminKey,
+    LOG_LEVEL: "warn",
+    ...env,
+  });
+  const base = `http://127.0.0.1:${port}`;
+  await waitForHttp(`${base}/health/ready`, { accept: (status) => status === 200 });
+  return {
+    base,
+    admin: async (path: string, payload: unknown) =>
+      (await callJson(base, adminKey, "POST", path, payload)).body,
+    stop: async () => {
+      await stopChild(child);
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** autocannon POSTing one JSON `body` to `url` for `seconds`; `onResponse` sees every answer. */
+export function loadPost(options: {
+  url: string;
+  headers?: Record<string, string>;
+  body: string;
+  connections: number;
+  seconds: number;
+  onResponse?: (status: number, body: string) => void;
+}): Promise<autocannon.Result> {
+  return autocannon({
+    url: options.url,
+    connections: options.connections,
+    duration: options.seconds,
+    requests: [
+      {
+        method: "POST",
+        headers: { "content-type": "application/json", ...options.headers },
+        body: options.body,
+        ...(options.onResponse ? { onResponse: options.onResponse } : {}),
+      },
+    ],
+  });
 }

@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import autocannon from "autocannon";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadPost } from "../../scripts/lib/local-server.ts";
 import { type TestDb, testBackends } from "../support/databases.ts";
 import { api } from "../support/http.ts";
 import { ADMIN_KEY, startTestService, type TestService } from "../support/service.ts";
@@ -62,18 +62,13 @@ describe.each(testBackends())("hot reload under load on $name", (backend) => {
   it("answers every decision while the bundle is swapped repeatedly", { timeout: 60_000 }, async () => {
     const bundles = [buildBundle(revB, { edit: withoutCanadaAdequacy }), readFileSync(FILE_BUNDLE)];
     const load = (seconds: number, onResponse?: (status: number, body: string) => void) =>
-      autocannon({
+      loadPost({
         url: `${base}/api/v1/access/resolve`,
+        headers: { authorization: `Bearer ${serviceKey}` },
+        body: JSON.stringify(REQUEST),
         connections: CONNECTIONS,
-        duration: seconds,
-        requests: [
-          {
-            method: "POST",
-            headers: { authorization: `Bearer ${serviceKey}`, "content-type": "application/json" },
-            body: JSON.stringify(REQUEST),
-            ...(onResponse ? { onResponse } : {}),
-          },
-        ],
+        seconds,
+        ...(onResponse ? { onResponse } : {}),
       });
 
     await load(1); // warm-up: JIT, connection pools, caches
