@@ -1,12 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createAuditLog } from "../../src/audit/audit-log.ts";
 import { chainHash, GENESIS_HASH } from "../../src/audit/canonical.ts";
 import { CSV_COLUMNS, csvField, exportAuditLogs } from "../../src/audit/export.ts";
 import type { AuditItem } from "../../src/audit/query.ts";
 import type { AuditEventInput } from "../../src/audit/types.ts";
 import type { Db } from "../../src/context/db.ts";
 import { type TestDb, testBackends } from "../support/databases.ts";
-import { decisionEvent } from "./fixtures.ts";
+import { appendAll, decisionEvent, decisionEvents } from "./fixtures.ts";
 
 const COUNT = 5000;
 const AWKWARD_ACTOR = 'svc, "quoted"\nsecond line\r\nthird';
@@ -89,9 +88,7 @@ describe.each(testBackends())("exportAuditLogs on $name", (backend) => {
   let db: TestDb;
   beforeAll(async () => {
     db = await backend.create();
-    const log = createAuditLog({ db });
-    await Promise.all(seeds.map((seed) => log.append(seed)));
-    await log.close();
+    await appendAll(db, seeds);
   }, 120_000);
   afterAll(() => db.close());
 
@@ -191,9 +188,7 @@ describe.each(testBackends())("exportAuditLogs on $name", (backend) => {
   it("is a snapshot: records appended during the export are left for the next one", async () => {
     const chunks = exportAuditLogs(db, { format: "jsonl" });
     const first = await chunks.next();
-    const log = createAuditLog({ db });
-    await Promise.all(Array.from({ length: 10 }, () => log.append(decisionEvent())));
-    await log.close();
+    await appendAll(db, decisionEvents(10));
     const rest = await collect({ [Symbol.asyncIterator]: () => chunks });
     const lines = [first.value as string, ...rest].join("").split("\n").slice(0, -1);
     expect(lines).toHaveLength(COUNT);

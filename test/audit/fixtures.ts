@@ -1,6 +1,7 @@
 // Audit events shaped like the ones the service writes, for the audit suites and the benchmark.
 
 import { randomUUID } from "node:crypto";
+import { createAuditLog } from "../../src/audit/audit-log.ts";
 import type { DecisionAuditPayload } from "../../src/audit/query.ts";
 import type { AuditEventInput } from "../../src/audit/types.ts";
 import type { Db } from "../../src/context/db.ts";
@@ -54,3 +55,15 @@ export async function asSuperuser(db: Db, sql: string, params: unknown[] = []): 
 export function resetAuditLog(db: Db): Promise<void> {
   return asSuperuser(db, "TRUNCATE audit_log");
 }
+
+/** Appends `events` at once through a group-commit log (as concurrent requests would); their hashes. */
+export async function appendAll(db: Db, events: AuditEventInput[]): Promise<string[]> {
+  const log = createAuditLog({ db });
+  const appended = await Promise.all(events.map((event) => log.append(event)));
+  await log.close();
+  return appended.map((a) => a.hash);
+}
+
+/** `count` fresh decision events. */
+export const decisionEvents = (count: number): AuditEventInput[] =>
+  Array.from({ length: count }, () => decisionEvent());

@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createAuditLog } from "../../src/audit/audit-log.ts";
 import { chainHash } from "../../src/audit/canonical.ts";
 import {
   type AuditFilters,
@@ -10,7 +9,7 @@ import {
 } from "../../src/audit/query.ts";
 import type { AuditEventInput } from "../../src/audit/types.ts";
 import { type TestDb, testBackends } from "../support/databases.ts";
-import { decisionEvent } from "./fixtures.ts";
+import { appendAll, decisionEvent } from "./fixtures.ts";
 
 const BASE = Date.UTC(2024, 0, 1);
 const HOUR = 3_600_000;
@@ -55,9 +54,7 @@ describe.each(testBackends())("queryAuditLogs on $name", (backend) => {
   let db: TestDb;
   beforeAll(async () => {
     db = await backend.create();
-    const log = createAuditLog({ db });
-    await Promise.all(seeds.map((seed) => log.append(seed)));
-    await log.close();
+    await appendAll(db, seeds);
   });
   afterAll(() => db.close());
 

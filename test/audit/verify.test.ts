@@ -4,7 +4,7 @@ import { chainHash } from "../../src/audit/canonical.ts";
 import { AUDIT_COLUMNS, type AuditRow } from "../../src/audit/query.ts";
 import { verifyChain } from "../../src/audit/verify.ts";
 import { type TestDb, testBackends } from "../support/databases.ts";
-import { asSuperuser, decisionEvent, resetAuditLog } from "./fixtures.ts";
+import { appendAll, asSuperuser, decisionEvent, decisionEvents, resetAuditLog } from "./fixtures.ts";
 
 describe.each(testBackends())("verifyChain on $name", (backend) => {
   let db: TestDb;
@@ -14,12 +14,7 @@ describe.each(testBackends())("verifyChain on $name", (backend) => {
   afterAll(() => db.close());
   beforeEach(() => resetAuditLog(db));
 
-  async function seed(count: number): Promise<string[]> {
-    const log = createAuditLog({ db });
-    const appended = await Promise.all(Array.from({ length: count }, () => log.append(decisionEvent())));
-    await log.close();
-    return appended.map((a) => a.hash);
-  }
+  const seed = (count: number) => appendAll(db, decisionEvents(count));
 
   it("reports an empty log as intact", async () => {
     expect(await verifyChain(db)).toEqual({
