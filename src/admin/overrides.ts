@@ -19,26 +19,10 @@ export type OverrideEvent = "requested" | "approved" | "activated" | "revoked" |
 
 export type OverrideNotifier = (event: OverrideEvent, override: OverrideView) => void;
 
-export type OverrideView = {
-  override_id: string;
-  status: ReturnType<typeof overrideStatus>;
-  tenant_id: string;
-  learner_ids: string[] | null;
-  target_region: RegionCode;
-  operations: AccessOperation[] | null;
-  reason: string;
-  ticket: string;
-  duration_hours: number;
-  requested_by: string;
-  approvals: Array<{ principal: string; at: string }>;
+/** An override as the API shows it: the stored record with its status now and the approvals rule. */
+export type OverrideView = Omit<OverrideRecord, "expiry_recorded"> & {
+  status: OverrideStatus;
   required_approvals: number;
-  created_at: string;
-  activated_at: string | null;
-  expires_at: string;
-  revoked_at: string | null;
-  revoked_by: string | null;
-  use_count: number;
-  last_used_at: string | null;
 };
 
 export type OverrideAdminDeps = {
