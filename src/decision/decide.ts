@@ -246,12 +246,25 @@ export function createDecide(deps: DecideDeps) {
     }
   }
 
-  async function loadInputs(tenantId: string, learnerId: string | undefined) {
+  /** The tenant's context and the evaluation input (docs/policy-contract.md) for one request. */
+  async function loadInputs(
+    request: AccessRequest | InferenceRequest,
+    now: Date,
+    parts: { overrides: boolean },
+  ) {
     const [context, health] = await Promise.all([
-      deps.context.tenantContext(tenantId, learnerId ?? null),
+      deps.context.tenantContext(request.tenant_id, request.learner_id ?? null),
       deps.context.regionHealth(),
     ]);
-    return { context, health };
+    const input = {
+      now_ms: now.getTime(),
+      request,
+      policy: context.effective,
+      region_health: health,
+      ...(parts.overrides ? { overrides: context.overrides } : {}), // overrides never apply to inference
+      settings,
+    };
+    return { context, input };
   }
 
   async function decideAccess(
@@ -267,15 +280,7 @@ export function createDecide(deps: DecideDeps) {
   ): Promise<Decided<AccessDecision>> {
     const bundle = activeBundle();
     const now = clock();
-    const { context, health } = await loadInputs(request.tenant_id, request.learner_id);
-    const input = {
-      now_ms: now.getTime(),
-      request,
-      policy: context.effective,
-      region_health: health,
-      overrides: context.overrides,
-      settings,
-    };
+    const { context, input } = await loadInputs(request, now, { overrides: true });
     const result = evaluate<AccessResult>(bundle, "residency/decision", input);
     let decision = accessDecision(
       envelope(bundle, context, now, result.target_region, result.allowed),
@@ -305,14 +310,7 @@ export function createDecide(deps: DecideDeps) {
   ): Promise<Decided<InferenceDecision>> {
     const bundle = activeBundle();
     const now = clock();
-    const { context, health } = await loadInputs(request.tenant_id, request.learner_id);
-    const input = {
-      now_ms: now.getTime(),
-      request,
-      policy: context.effective,
-      region_health: health,
-      settings,
-    };
+    const { context, input } = await loadInputs(request, now, { overrides: false });
     const result = evaluate<InferenceResult>(bundle, "inference/route", input);
     const decision = inferenceDecision(
       envelope(bundle, context, now, result.provider_region, result.allowed),
