@@ -11,8 +11,8 @@ import { type AuditLog, createAuditLog, createPerRowAuditLog } from "../src/audi
 import { canonicalJson } from "../src/audit/canonical.ts";
 import type { AuditEventInput } from "../src/audit/types.ts";
 import { verifyChain } from "../src/audit/verify.ts";
-import { createPostgresDb } from "../src/context/db-postgres.ts";
-import { migrate } from "../src/context/migrate.ts";
+import { createPostgresDb } from "../src/store/db-postgres.ts";
+import { migrate } from "../src/store/migrate.ts";
 
 const url = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const seconds = Number(process.env.AUDIT_BENCH_SECONDS ?? 5);

@@ -10,7 +10,7 @@
 import { readFileSync } from "node:fs";
 import { seededRandom } from "../scripts/lib/seeded-random.ts";
 import { seal } from "../src/domain/sealed.ts";
-import { loadBundle } from "../src/policy/bundle.ts";
+import { loadBundle } from "../src/engine/evaluator.ts";
 
 type GoldenCase = { name: string; entrypoint: string; input: Record<string, unknown> };
 

@@ -9,8 +9,8 @@
 import { readFileSync } from "node:fs";
 import type autocannon from "autocannon";
 import { loadPost, startLocalService } from "../scripts/lib/local-server.ts";
-import { readTarGz } from "../src/policy/tar.ts";
-import { writeTarGz } from "../src/policy/tar-write.ts";
+import { readTarGz } from "../src/bundles/tar.ts";
+import { writeTarGz } from "../src/bundles/tar-write.ts";
 
 const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);

@@ -2,7 +2,7 @@
 // What the rules may read of the input, checked on the non-test .rego files under the given
 // directories. The host passes in each part the contract lists (`data.contract.fields`: policy,
 // request) only the fields declared there, and reuses a decision for another input as the
-// answer's `reuse` allows (src/policy/decision-memo.ts). Both are exact only if:
+// answer's `reuse` allows (src/engine/decision-memo.ts). Both are exact only if:
 //   - each read of a listed part names a declared field (`input.policy.primary_region`), never
 //     the part whole or through a computed key — except `is_object(input.<part>)`, which cannot
 //     tell a cut part from a whole one;

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { parseVerificationKey } from "./policy/signature.ts";
+import { parseVerificationKey } from "./bundles/signature.ts";
 
 // The environment, parsed once (SPEC §9). Any bad value stops start-up with one line that names
 // the variable — never a half-configured service.

@@ -6,15 +6,15 @@ import { createWebhookNotifier } from "./admin/webhook.ts";
 import { ConfigError, parseConfig } from "./config.ts";
 import { createMemoryCache, type TenantCache } from "./context/cache.ts";
 import { createRedisCache } from "./context/cache-redis.ts";
-import type { Db } from "./context/db.ts";
-import { createPgliteDb } from "./context/db-pglite.ts";
-import { createPostgresDb } from "./context/db-postgres.ts";
-import { migrate } from "./context/migrate.ts";
 import { loadInfrastructure } from "./endpoints/infrastructure.ts";
 import { createPresigner } from "./endpoints/presigner.ts";
 import { toError } from "./errors.ts";
 import { createLogger } from "./observability/logger.ts";
 import { createService } from "./service.ts";
+import type { Db } from "./store/db.ts";
+import { createPgliteDb } from "./store/db-pglite.ts";
+import { createPostgresDb } from "./store/db-postgres.ts";
+import { migrate } from "./store/migrate.ts";
 
 // The only place that reads the environment and builds clients. Start-up order: config → store →
 // cache → audit → bundle → HTTP; shutdown in reverse, draining the audit queue last.

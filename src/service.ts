@@ -4,13 +4,12 @@ import { createKeyAdmin } from "./admin/keys.ts";
 import { createOverrideAdmin, type OverrideNotifier } from "./admin/overrides.ts";
 import { createPolicyAdmin } from "./admin/policies.ts";
 import { createRegionAdmin } from "./admin/regions.ts";
-import { type App, createApp } from "./app.ts";
 import { createAuditLog } from "./audit/audit-log.ts";
 import { createAuditReader } from "./audit/reader.ts";
+import { createBundleService } from "./bundles/bundle-service.ts";
 import { createCachedAuthenticate } from "./context/auth-cache.ts";
 import type { TenantCache } from "./context/cache.ts";
 import { createContextLoader } from "./context/context-loader.ts";
-import type { Db } from "./context/db.ts";
 import { createKeysRepo } from "./context/keys-repo.ts";
 import { createOverridesRepo } from "./context/overrides-repo.ts";
 import { createPoliciesRepo } from "./context/policies-repo.ts";
@@ -20,10 +19,11 @@ import { createPresign } from "./decision/presign.ts";
 import type { InfrastructureMap } from "./endpoints/infrastructure.ts";
 import type { Presigner } from "./endpoints/presigner.ts";
 import { toError } from "./errors.ts";
+import { type App, createApp } from "./http/app.ts";
 import { bundleRoutes } from "./http/routes/bundles.ts";
 import type { Logger } from "./observability/logger.ts";
 import { createMetrics } from "./observability/metrics.ts";
-import { createBundleService } from "./policy/bundle-service.ts";
+import type { Db } from "./store/db.ts";
 
 // Composition: rooms wired from clients that were built elsewhere (main.ts from the environment,
 // tests from their own fixtures). No environment reads here.

@@ -1,10 +1,10 @@
 import { auditEvent } from "../audit/events.ts";
 import type { AuditAppender } from "../audit/types.ts";
-import type { Queryable } from "../context/db.ts";
 import { BOOTSTRAP_KEY_ID, hashKey, type KeysRepo } from "../context/keys-repo.ts";
 import type { Caller } from "../decision/types.ts";
 import type { Role } from "../domain/vocabulary.ts";
 import { AppError } from "../errors.ts";
+import type { Queryable } from "../store/db.ts";
 
 export function createKeyAdmin(deps: {
   repo: KeysRepo;

@@ -1,13 +1,13 @@
 import { auditEvent } from "../audit/events.ts";
 import type { AuditAppender } from "../audit/types.ts";
-import type { Queryable } from "../context/db.ts";
 import type { PoliciesRepo } from "../context/policies-repo.ts";
 import type { Caller } from "../decision/types.ts";
 import { mergePolicies } from "../domain/effective-policy.ts";
 import type { PolicyDocument, StoredPolicy } from "../domain/policy.ts";
+import type { ValidateResult, Violation } from "../domain/policy-contract.ts";
+import type { PolicyEngine } from "../engine/engine.ts";
 import { AppError, toError } from "../errors.ts";
-import type { PolicyEngine } from "../policy/engine.ts";
-import type { ValidateResult, Violation } from "../policy/types.ts";
+import type { Queryable } from "../store/db.ts";
 
 // Policy administration: every write is checked by the bundle's `residency/validate`, stored as a
 // new version, audited, and invalidates the tenant's cached context before it answers.

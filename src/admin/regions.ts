@@ -4,8 +4,8 @@ import type { HealthRecord, RegionsRepo } from "../context/regions-repo.ts";
 import type { Caller } from "../decision/types.ts";
 import { REGION_CODES, type RegionCode, type RegionHealth } from "../domain/vocabulary.ts";
 import type { InfrastructureMap } from "../endpoints/infrastructure.ts";
+import type { PolicyEngine } from "../engine/engine.ts";
 import { AppError } from "../errors.ts";
-import type { PolicyEngine } from "../policy/engine.ts";
 
 export type RegionView = {
   code: RegionCode;

@@ -7,8 +7,8 @@
 // queue for the next batch, batches grow with load and no timer adds latency when idle. A batch
 // commits whole or not at all, and its waiters learn the same outcome.
 
-import type { Db, Queryable } from "../context/db.ts";
 import { AppError, toError } from "../errors.ts";
+import type { Db, Queryable } from "../store/db.ts";
 import {
   canonicalJson,
   chainHashPreSerialized,

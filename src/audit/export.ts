@@ -6,7 +6,7 @@ import { RECORD_COLUMNS } from "./types.ts";
 // chunk, so memory is one page and a slow client slows the reads: the route only has to respect
 // the response's backpressure, e.g. `await pipeline(Readable.from(chunks), res)`.
 
-import type { Db } from "../context/db.ts";
+import type { Db } from "../store/db.ts";
 import { canonicalJson } from "./canonical.ts";
 import {
   AUDIT_COLUMNS,

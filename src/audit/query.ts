@@ -4,8 +4,8 @@
 // Items carry exactly the hashed fields (policy_id / policy_version flat, as stored) plus
 // prev_hash and hash, so an auditor can recompute every hash from what the API returns.
 
-import type { Db } from "../context/db.ts";
 import { AppError } from "../errors.ts";
+import type { Db } from "../store/db.ts";
 import { type AuditRecord, RECORD_COLUMNS } from "./types.ts";
 
 /**

@@ -1,4 +1,4 @@
-import type { Db } from "../context/db.ts";
+import type { Db } from "../store/db.ts";
 import { exportAuditLogs } from "./export.ts";
 import { queryAuditLogs } from "./query.ts";
 import type { AuditReader } from "./types.ts";

@@ -1,4 +1,4 @@
-import type { Queryable } from "../context/db.ts";
+import type { Queryable } from "../store/db.ts";
 
 // What the rest of the service hands to the audit room, and what the room promises back.
 

@@ -1,7 +1,7 @@
 // The hash-chain check behind `GET /api/v1/audit/verify` (SPEC §6, §7). Walks the whole table in
 // seq order one page at a time, so memory stays flat however long the log grows.
 
-import type { Db } from "../context/db.ts";
+import type { Db } from "../store/db.ts";
 import { chainHash, GENESIS_HASH } from "./canonical.ts";
 import { AUDIT_COLUMNS, type AuditRow } from "./query.ts";
 

@@ -4,7 +4,7 @@ import { existsSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import { delimiter, join, relative, sep } from "node:path";
 import { promisify } from "node:util";
-import { ENTRYPOINTS } from "../policy/types.ts";
+import { ENTRYPOINTS } from "../domain/policy-contract.ts";
 import { CliError } from "./output.ts";
 
 // `residency bundle build`: the same `opa build` as `make bundle` (mk/opa.mk) — wasm target, the

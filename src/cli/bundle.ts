@@ -1,10 +1,10 @@
 import { mkdir, readFile, rename, stat, writeFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
-import { sha256Hex } from "../policy/bundle.ts";
-import type { BundleHistory, BundleSummary, PublishResult } from "../policy/bundle-service.ts";
-import type { DryRunReport } from "../policy/dry-run.ts";
-import { parseSigningKey, SIGNATURES_FILE, signBundle } from "../policy/signature.ts";
-import { readTarGz } from "../policy/tar.ts";
+import type { BundleHistory, BundleSummary, PublishResult } from "../bundles/bundle-service.ts";
+import type { DryRunReport } from "../bundles/dry-run.ts";
+import { parseSigningKey, SIGNATURES_FILE, signBundle } from "../bundles/signature.ts";
+import { readTarGz } from "../bundles/tar.ts";
+import { sha256Hex } from "../engine/evaluator.ts";
 import { findOpa, opaBuild, regoRevision } from "./build.ts";
 import type { Client } from "./client.ts";
 import { CliError, type Io, kilobytes, seconds, short, step, table } from "./output.ts";

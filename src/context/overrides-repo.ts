@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { InTx } from "../audit/types.ts";
 import type { AccessOperation, RegionCode } from "../domain/vocabulary.ts";
 import { AppError } from "../errors.ts";
-import type { Db, Queryable } from "./db.ts";
+import type { Db, Queryable } from "../store/db.ts";
 
 export type OverrideStatus = "pending" | "active" | "expired" | "revoked";
 

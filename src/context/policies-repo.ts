@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { InTx } from "../audit/types.ts";
 import type { PolicyDocument, StoredPolicy } from "../domain/policy.ts";
 import { AppError } from "../errors.ts";
-import type { Db, Queryable } from "./db.ts";
+import type { Db, Queryable } from "../store/db.ts";
 
 type PolicyRow = {
   policy_id: string;

@@ -1,13 +1,19 @@
 import { randomUUID } from "node:crypto";
 import type { AuditAppender, AuditEventInput } from "../audit/types.ts";
 import type { ContextLoader, TenantContext } from "../context/context-loader.ts";
+import type {
+  AccessResult,
+  Entrypoint,
+  InferenceResult,
+  Obligations,
+  Reason,
+} from "../domain/policy-contract.ts";
 import { seal } from "../domain/sealed.ts";
 import { REGION_CODES, type RegionCode } from "../domain/vocabulary.ts";
 import type { Infrastructure } from "../endpoints/infrastructure.ts";
+import type { PolicyEngine } from "../engine/engine.ts";
+import type { LoadedBundle } from "../engine/evaluator.ts";
 import { AppError, toError } from "../errors.ts";
-import type { LoadedBundle } from "../policy/bundle.ts";
-import type { PolicyEngine } from "../policy/engine.ts";
-import type { AccessResult, Entrypoint, InferenceResult, Obligations, Reason } from "../policy/types.ts";
 import type { AccessRequest, InferenceRequest } from "./requests.ts";
 import type { AccessDecision, Caller, DecisionEnvelope, InferenceDecision } from "./types.ts";
 

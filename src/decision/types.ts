@@ -1,6 +1,6 @@
 import type { Principal } from "../context/keys-repo.ts";
+import type { AccessResult, InferenceResult } from "../domain/policy-contract.ts";
 import type { Infrastructure } from "../endpoints/infrastructure.ts";
-import type { AccessResult, InferenceResult } from "../policy/types.ts";
 
 /** Who asked, and under which request id: every use case takes it, every audit record keeps it. */
 export type Caller = { principal: Principal; requestId: string };

@@ -3,7 +3,7 @@ import { chainHash, GENESIS_HASH } from "../../src/audit/canonical.ts";
 import { CSV_COLUMNS, csvField, exportAuditLogs } from "../../src/audit/export.ts";
 import type { AuditItem } from "../../src/audit/query.ts";
 import type { AuditEventInput } from "../../src/audit/types.ts";
-import type { Db } from "../../src/context/db.ts";
+import type { Db } from "../../src/store/db.ts";
 import { type TestDb, testBackends } from "../support/databases.ts";
 import { appendAll, decisionEvent, decisionEvents } from "./fixtures.ts";
 

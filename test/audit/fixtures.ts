@@ -4,7 +4,7 @@ import { randomUUID } from "node:crypto";
 import { createAuditLog } from "../../src/audit/audit-log.ts";
 import type { DecisionAuditPayload } from "../../src/audit/query.ts";
 import type { AuditEventInput } from "../../src/audit/types.ts";
-import type { Db } from "../../src/context/db.ts";
+import type { Db } from "../../src/store/db.ts";
 
 export function decisionEvent(overrides: Partial<AuditEventInput> = {}): AuditEventInput {
   const payload: DecisionAuditPayload = {

@@ -1,8 +1,8 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { BundleError } from "../../src/policy/bundle.ts";
-import { createPolicyEngine } from "../../src/policy/engine.ts";
+import { createPolicyEngine } from "../../src/engine/engine.ts";
+import { BundleError } from "../../src/engine/evaluator.ts";
 import { buildBundle, FILE_BUNDLE } from "./support.ts";
 
 // The decision memo trusts the `reuse` a bundle publishes. A bundle whose rules claim more than

@@ -3,7 +3,6 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BundleError } from "../../src/policy/bundle.ts";
 import {
   createBundleVerifier,
   hashBundleFile,
@@ -11,9 +10,10 @@ import {
   parseVerificationKey,
   SIGNATURES_FILE,
   signBundle,
-} from "../../src/policy/signature.ts";
-import { readTarGz } from "../../src/policy/tar.ts";
-import { writeTarGz } from "../../src/policy/tar-write.ts";
+} from "../../src/bundles/signature.ts";
+import { readTarGz } from "../../src/bundles/tar.ts";
+import { writeTarGz } from "../../src/bundles/tar-write.ts";
+import { BundleError } from "../../src/engine/evaluator.ts";
 import { buildBundle, keyPair, opaBinary, withFile } from "./support.ts";
 
 // OPA's bundle signature format, checked against the real opa binary both ways.

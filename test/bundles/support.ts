@@ -9,9 +9,9 @@ import type { RequestListener } from "node:http";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import request from "supertest";
-import { readTarGz } from "../../src/policy/tar.ts";
-import { writeTarGz } from "../../src/policy/tar-write.ts";
-import { ENTRYPOINTS } from "../../src/policy/types.ts";
+import { readTarGz } from "../../src/bundles/tar.ts";
+import { writeTarGz } from "../../src/bundles/tar-write.ts";
+import { ENTRYPOINTS } from "../../src/domain/policy-contract.ts";
 
 export const FILE_BUNDLE = "bundles/residency.tar.gz";
 

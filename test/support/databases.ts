@@ -10,10 +10,10 @@
 
 import { randomBytes } from "node:crypto";
 import pg from "pg";
-import type { Db } from "../../src/context/db.ts";
-import { createPgliteDb } from "../../src/context/db-pglite.ts";
-import { createPostgresDb } from "../../src/context/db-postgres.ts";
-import { migrate } from "../../src/context/migrate.ts";
+import type { Db } from "../../src/store/db.ts";
+import { createPgliteDb } from "../../src/store/db-pglite.ts";
+import { createPostgresDb } from "../../src/store/db-postgres.ts";
+import { migrate } from "../../src/store/migrate.ts";
 
 export type TestDb = Db & {
   /** The schema holding this database's tables (null on PGlite). */

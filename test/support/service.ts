@@ -6,12 +6,12 @@ import { Registry } from "prom-client";
 import request from "supertest";
 import type { OverrideNotifier } from "../../src/admin/overrides.ts";
 import { createMemoryCache, type TenantCache } from "../../src/context/cache.ts";
-import type { Db } from "../../src/context/db.ts";
 import type { Role } from "../../src/domain/vocabulary.ts";
 import { loadInfrastructure } from "../../src/endpoints/infrastructure.ts";
 import { createPresigner } from "../../src/endpoints/presigner.ts";
 import { createLogger } from "../../src/observability/logger.ts";
 import { createService, type Service } from "../../src/service.ts";
+import type { Db } from "../../src/store/db.ts";
 import { type TestDb, testBackends } from "./databases.ts";
 
 export const ADMIN_KEY = "test-admin-key-0123456789abcdefghij";

@@ -1,7 +1,7 @@
 import express, { type NextFunction, type Request, type Response, Router } from "express";
 import { z } from "zod";
+import type { Actor, BundleService } from "../../bundles/bundle-service.ts";
 import { AppError } from "../../errors.ts";
-import type { Actor, BundleService } from "../../policy/bundle-service.ts";
 import { type Authenticate, requireUnscoped } from "../auth.ts";
 import { callerOf, guard, parse } from "../express-kit.ts";
 

@@ -1,6 +1,6 @@
 import { Router } from "express";
+import type { CatalogEntry } from "../../domain/policy-contract.ts";
 import { AppError } from "../../errors.ts";
-import type { CatalogEntry } from "../../policy/types.ts";
 import type { Authenticate } from "../auth.ts";
 import { guard, parse } from "../express-kit.ts";
 import { endpointsQuery } from "../schemas.ts";

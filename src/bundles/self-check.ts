@@ -1,6 +1,6 @@
-import type { LoadedBundle } from "./bundle.ts";
-import { reuseOf } from "./decision-memo.ts";
-import type { AccessResult, Entrypoint, InferenceResult, ValidateResult } from "./types.ts";
+import type { AccessResult, Entrypoint, InferenceResult, ValidateResult } from "../domain/policy-contract.ts";
+import { reuseOf } from "../engine/decision-memo.ts";
+import type { LoadedBundle } from "../engine/evaluator.ts";
 
 // Invariants any bundle must keep before it may serve: they hold whatever the rules say about
 // particular regions, so they never need editing when compliance engineers change the law tables.

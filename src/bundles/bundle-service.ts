@@ -4,11 +4,12 @@ import { hostname } from "node:os";
 import type { Redis } from "ioredis";
 import { auditEvent } from "../audit/events.ts";
 import type { AuditAppender } from "../audit/types.ts";
-import type { Db, Queryable } from "../context/db.ts";
+import { type BundleSource, createPolicyEngine, type PolicyEngine } from "../engine/engine.ts";
+import { BundleError, type LoadedBundle, sha256Hex } from "../engine/evaluator.ts";
 import { AppError, isAppError, toError } from "../errors.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { Metrics } from "../observability/metrics.ts";
-import { BundleError, type LoadedBundle, sha256Hex } from "./bundle.ts";
+import type { Db, Queryable } from "../store/db.ts";
 import {
   type ActivationRecord,
   type ActiveRecord,
@@ -17,7 +18,6 @@ import {
 } from "./bundle-store.ts";
 import { type BundleWatcher, watchBundleFile } from "./bundle-watcher.ts";
 import { type DryRunReport, replayDecisions } from "./dry-run.ts";
-import { type BundleSource, createPolicyEngine, type PolicyEngine } from "./engine.ts";
 import { createBundleVerifier, parseVerificationKey, SIGNATURES_FILE } from "./signature.ts";
 import { readTarGz } from "./tar.ts";
 

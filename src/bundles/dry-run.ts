@@ -1,7 +1,7 @@
-import type { Queryable } from "../context/db.ts";
+import type { AccessResult, Entrypoint, InferenceResult } from "../domain/policy-contract.ts";
+import type { LoadedBundle } from "../engine/evaluator.ts";
 import { toError } from "../errors.ts";
-import type { LoadedBundle } from "./bundle.ts";
-import type { AccessResult, Entrypoint, InferenceResult } from "./types.ts";
+import type { Queryable } from "../store/db.ts";
 
 // Impact analysis: the last N audited decisions are replayed through a candidate bundle. A decision
 // record holds exactly what the bundle saw (`payload.evaluation` + `payload.request`, including

@@ -1,11 +1,11 @@
 import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { seededRandom } from "../../scripts/lib/seeded-random.ts";
-import { BundleError, type LoadedBundle, loadBundle } from "../../src/policy/bundle.ts";
-import { inputKey } from "../../src/policy/input-json.ts";
-import { readTarGz } from "../../src/policy/tar.ts";
-import { writeTarGz } from "../../src/policy/tar-write.ts";
-import type { AccessResult, Entrypoint } from "../../src/policy/types.ts";
+import { readTarGz } from "../../src/bundles/tar.ts";
+import { writeTarGz } from "../../src/bundles/tar-write.ts";
+import type { AccessResult, Entrypoint } from "../../src/domain/policy-contract.ts";
+import { BundleError, type LoadedBundle, loadBundle } from "../../src/engine/evaluator.ts";
+import { inputKey } from "../../src/engine/input-json.ts";
 
 // Reusing a decision must never change an answer: every golden case answers the same from the
 // memo as from a fresh evaluation, the reuse ends exactly where the bundle's time window does, and

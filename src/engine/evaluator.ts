@@ -1,11 +1,11 @@
 import { createHash } from "node:crypto";
 import { loadPolicy } from "@open-policy-agent/opa-wasm";
+import { readTarGz, type TarFiles } from "../bundles/tar.ts";
+import { ENTRYPOINTS, type Entrypoint, type ReferenceData } from "../domain/policy-contract.ts";
 import { REGION_CODES } from "../domain/vocabulary.ts";
 import { toError } from "../errors.ts";
 import { createDecisionMemo, type DecisionMemo, type MemoStats } from "./decision-memo.ts";
 import { type DeclaredFields, inputJson, inputKey, learnerOf } from "./input-json.ts";
-import { readTarGz, type TarFiles } from "./tar.ts";
-import { ENTRYPOINTS, type Entrypoint, type ReferenceData } from "./types.ts";
 
 export type Manifest = {
   revision: string;

@@ -1,7 +1,7 @@
 // The result documents of the three entrypoints (docs/policy-contract.md). The bundle is trusted
 // only after its self-check; these types describe what that check guarantees.
 
-import type { RegionCode } from "../domain/vocabulary.ts";
+import type { RegionCode } from "./vocabulary.ts";
 
 export const ENTRYPOINTS = ["residency/decision", "residency/validate", "inference/route"] as const;
 export type Entrypoint = (typeof ENTRYPOINTS)[number];

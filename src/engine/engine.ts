@@ -1,6 +1,12 @@
+import { selfCheck } from "../bundles/self-check.ts";
 import { toError } from "../errors.ts";
-import { BundleError, type LoadedBundle, type LoadOptions, loadBundle, type VerifyFiles } from "./bundle.ts";
-import { selfCheck } from "./self-check.ts";
+import {
+  BundleError,
+  type LoadedBundle,
+  type LoadOptions,
+  loadBundle,
+  type VerifyFiles,
+} from "./evaluator.ts";
 
 export type BundleSource = "file" | "api" | "cluster" | "rollback" | "startup";
 

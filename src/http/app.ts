@@ -1,24 +1,27 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
 import express, { type NextFunction, type Request, type Response, type Router } from "express";
-import type { KeyAdmin } from "./admin/keys.ts";
-import type { OverrideAdmin } from "./admin/overrides.ts";
-import type { PolicyAdmin } from "./admin/policies.ts";
-import type { RegionAdmin } from "./admin/regions.ts";
-import type { AuditReader } from "./audit/types.ts";
-import type { Decide } from "./decision/decide.ts";
-import type { createPresign } from "./decision/presign.ts";
-import { AppError } from "./errors.ts";
-import type { Authenticate } from "./http/auth.ts";
-import { MAX_BODY_BYTES } from "./http/body.ts";
-import { requestIdOf, sendError } from "./http/envelope.ts";
-import { createFastRouter, type FastRoute } from "./http/fast-routes.ts";
-import { auditRoutes } from "./http/routes/audit.ts";
-import { catalogRoutes } from "./http/routes/catalog.ts";
-import { type HealthReport, healthRoutes } from "./http/routes/health.ts";
-import { keyRoutes } from "./http/routes/keys.ts";
-import { overrideRoutes } from "./http/routes/overrides.ts";
-import { policyRoutes } from "./http/routes/policies.ts";
-import { regionRoutes } from "./http/routes/regions.ts";
+import type { KeyAdmin } from "../admin/keys.ts";
+import type { OverrideAdmin } from "../admin/overrides.ts";
+import type { PolicyAdmin } from "../admin/policies.ts";
+import type { RegionAdmin } from "../admin/regions.ts";
+import type { AuditReader } from "../audit/types.ts";
+import type { Decide } from "../decision/decide.ts";
+import type { createPresign } from "../decision/presign.ts";
+import type { CatalogEntry } from "../domain/policy-contract.ts";
+import { AppError } from "../errors.ts";
+import type { Logger } from "../observability/logger.ts";
+import type { Metrics } from "../observability/metrics.ts";
+import type { Authenticate } from "./auth.ts";
+import { MAX_BODY_BYTES } from "./body.ts";
+import { requestIdOf, sendError } from "./envelope.ts";
+import { createFastRouter, type FastRoute } from "./fast-routes.ts";
+import { auditRoutes } from "./routes/audit.ts";
+import { catalogRoutes } from "./routes/catalog.ts";
+import { type HealthReport, healthRoutes } from "./routes/health.ts";
+import { keyRoutes } from "./routes/keys.ts";
+import { overrideRoutes } from "./routes/overrides.ts";
+import { policyRoutes } from "./routes/policies.ts";
+import { regionRoutes } from "./routes/regions.ts";
 import {
   type AccessRequest,
   accessRequestSchema,
@@ -26,10 +29,7 @@ import {
   inferenceRequestSchema,
   type PresignRequestBody,
   presignRequestSchema,
-} from "./http/schemas.ts";
-import type { Logger } from "./observability/logger.ts";
-import type { Metrics } from "./observability/metrics.ts";
-import type { CatalogEntry } from "./policy/types.ts";
+} from "./schemas.ts";
 
 export type AppDeps = {
   logger: Logger;

@@ -7,7 +7,7 @@ import {
   X509Certificate,
 } from "node:crypto";
 import { CompactSign, compactVerify, decodeProtectedHeader, errors as joseErrors } from "jose";
-import { BundleError, type VerifyFiles } from "./bundle.ts";
+import { BundleError, type VerifyFiles } from "../engine/evaluator.ts";
 import { readTarGz, type TarFiles } from "./tar.ts";
 import { writeTarGz } from "./tar-write.ts";
 
