@@ -66,6 +66,8 @@ export function createKeyAdmin(deps: {
       return created;
     },
 
+    list: deps.repo.list,
+
     async revoke(keyId: string, caller: Caller) {
       const revoked = await deps.repo.revoke(keyId, clock(), recordInTx("key.revoked", caller, {}));
       // Forget cached authentications even when it was already revoked: a retry must leave none.

@@ -204,10 +204,11 @@ export function createOverrideAdmin(deps: OverrideAdminDeps) {
       tenantId?: string;
       status?: OverrideStatus;
       limit: number;
+      cursor?: string | undefined;
     }) {
       const now = clock();
-      const rows = await deps.repo.list({ ...filter, requiredApprovals: deps.requiredApprovals, now });
-      return rows.map((o) => view(o, now));
+      const page = await deps.repo.list({ ...filter, requiredApprovals: deps.requiredApprovals, now });
+      return { items: page.items.map((o) => view(o, now)), next_cursor: page.next_cursor };
     },
 
     /**

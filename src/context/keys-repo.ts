@@ -1,5 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { InTx } from "../audit/types.ts";
+import { decodeCursor, type Page, pageOf } from "../domain/page.ts";
 import type { Role } from "../domain/vocabulary.ts";
 import type { Db } from "../store/db.ts";
 
@@ -16,6 +17,13 @@ export type Principal = {
 };
 
 export type CreatedKey = Principal & { key: string; created_at: string };
+
+/** A key as listed: who, which roles and tenants, when — never the secret. */
+export type KeySummary = Principal & {
+  created_at: string;
+  created_by: string | null;
+  revoked_at: string | null;
+};
 
 type KeyRow = {
   key_id: string;
@@ -108,6 +116,46 @@ export function createKeysRepo(db: Db) {
         await onWritten?.(tx, keyId);
         return true;
       });
+    },
+
+    /** Newest first; what an admin needs to find a key to revoke — never the secret or its hash. */
+    async list(filter: {
+      includeRevoked: boolean;
+      limit: number;
+      cursor?: string | undefined;
+    }): Promise<Page<KeySummary>> {
+      const where: string[] = filter.includeRevoked ? [] : ["revoked_at IS NULL"];
+      const params: unknown[] = [];
+      if (filter.cursor) {
+        const [createdAt, keyId] = decodeCursor(filter.cursor, ["string", "string"]);
+        params.push(createdAt, keyId);
+        where.push(`(created_at, key_id) < ($1::timestamptz, $2)`);
+      }
+      params.push(filter.limit + 1);
+      const r = await db.query<{
+        key_id: string;
+        principal: string;
+        roles: Role[];
+        tenant_ids: string[] | null;
+        created_at: Date;
+        created_by: string | null;
+        revoked_at: Date | null;
+      }>(
+        `SELECT key_id, principal, roles, tenant_ids, created_at, created_by, revoked_at FROM api_keys
+         ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+         ORDER BY created_at DESC, key_id DESC LIMIT $${params.length}`,
+        params,
+      );
+      const items = r.rows.map((row) => ({
+        key_id: row.key_id,
+        principal: row.principal,
+        roles: row.roles,
+        tenant_ids: row.tenant_ids,
+        created_at: new Date(row.created_at).toISOString(),
+        created_by: row.created_by,
+        revoked_at: row.revoked_at ? new Date(row.revoked_at).toISOString() : null,
+      }));
+      return pageOf(items, filter.limit, (k) => [k.created_at, k.key_id]);
     },
 
     /** Every key ever created, revoked ones included: zero only on a fresh installation. */

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { InTx } from "../audit/types.ts";
+import { decodeCursor, type Page, pageOf } from "../domain/page.ts";
 import type { AccessOperation, RegionCode } from "../domain/vocabulary.ts";
 import { AppError } from "../errors.ts";
 import type { Db, Queryable } from "../store/db.ts";
@@ -197,7 +198,8 @@ export function createOverridesRepo(db: Db) {
       requiredApprovals: number;
       now: Date;
       limit: number;
-    }): Promise<OverrideRecord[]> {
+      cursor?: string | undefined;
+    }): Promise<Page<OverrideRecord>> {
       const where: string[] = [];
       const params: unknown[] = [];
       const add = (sql: (p: string) => string, value: unknown) => {
@@ -220,12 +222,17 @@ export function createOverridesRepo(db: Db) {
           );
         }
       }
-      params.push(filter.limit);
+      if (filter.cursor) {
+        const [createdAt, id] = decodeCursor(filter.cursor, ["string", "string"]);
+        params.push(createdAt, id);
+        where.push(`(o.created_at, o.override_id) < ($${params.length - 1}::timestamptz, $${params.length})`);
+      }
+      params.push(filter.limit + 1);
       const r = await db.query<Row>(
-        `${SELECT} ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY o.created_at DESC LIMIT $${params.length}`,
+        `${SELECT} ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY o.created_at DESC, o.override_id DESC LIMIT $${params.length}`,
         params,
       );
-      return r.rows.map(toRecord);
+      return pageOf(r.rows.map(toRecord), filter.limit, (o) => [o.created_at, o.override_id]);
     },
 
     async recordUse(id: string, now: Date): Promise<void> {

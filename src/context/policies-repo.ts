@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { InTx } from "../audit/types.ts";
+import { decodeCursor, type Page, pageOf } from "../domain/page.ts";
 import type { PolicyDocument, StoredPolicy } from "../domain/policy.ts";
 import { AppError } from "../errors.ts";
 import type { Db, Queryable } from "../store/db.ts";
@@ -141,7 +142,8 @@ export function createPoliciesRepo(db: Db) {
       learnerId?: string;
       includeInactive: boolean;
       limit: number;
-    }): Promise<StoredPolicy[]> {
+      cursor?: string | undefined;
+    }): Promise<Page<StoredPolicy>> {
       // One row per policy: the latest version (active ones only unless asked).
       const where: string[] = [];
       const params: unknown[] = [];
@@ -157,17 +159,30 @@ export function createPoliciesRepo(db: Db) {
         params.push(filter.learnerId);
         where.push(`learner_id = $${params.length}`);
       }
-      params.push(filter.limit);
+      // Keyset on the listing's own order; '' sorts before every id, as NULLS FIRST did.
+      const outer: string[] = filter.includeInactive ? [] : ["is_active"];
+      if (filter.cursor) {
+        const [tenant, learner, policy] = decodeCursor(filter.cursor, ["string", "string", "string"]);
+        params.push(tenant, learner, policy);
+        const n = params.length;
+        outer.push(`(tenant_id, coalesce(learner_id, ''), policy_id) > ($${n - 2}, $${n - 1}, $${n})`);
+      }
+      params.push(filter.limit + 1);
       const r = await db.query<PolicyRow>(
         `SELECT * FROM (
            SELECT DISTINCT ON (policy_id) ${COLUMNS} FROM policies
            ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
            ORDER BY policy_id, version DESC
-         ) latest ${filter.includeInactive ? "" : "WHERE is_active"}
-         ORDER BY tenant_id, learner_id NULLS FIRST, policy_id LIMIT $${params.length}`,
+         ) latest ${outer.length ? `WHERE ${outer.join(" AND ")}` : ""}
+         ORDER BY tenant_id, coalesce(learner_id, ''), policy_id LIMIT $${params.length}`,
         params,
       );
-      return r.rows.map(toStored);
+      return pageOf(
+        r.rows,
+        filter.limit,
+        (row) => [row.tenant_id, row.learner_id ?? "", row.policy_id],
+        toStored,
+      );
     },
 
     async deactivate(policyId: string, onWritten?: InTx<StoredPolicy>): Promise<StoredPolicy> {

@@ -218,6 +218,37 @@ export function createDecide(deps: DecideDeps) {
     };
   }
 
+  /** The decision's record, and the override's use when the decision rests on one: one fact. */
+  function recordsOf(
+    record: AuditEventInput,
+    decision: { override_id: string | null; allowed: boolean },
+    caller: Caller,
+  ) {
+    if (!(decision.allowed && decision.override_id)) return [record];
+    return [
+      record,
+      {
+        ...record,
+        event_id: newId(),
+        type: "override.used",
+        payload: {
+          override_id: decision.override_id,
+          decision_id: record.event_id,
+          actor: caller.principal.principal,
+        },
+      },
+    ];
+  }
+
+  /** The audit trail already proves a use; the counter is a convenience for the listing. */
+  function countOverrideUse(decision: { override_id: string | null; allowed: boolean }, now: Date) {
+    if (decision.allowed && decision.override_id) {
+      deps
+        .recordOverrideUse(decision.override_id, now)
+        .catch((err) => deps.onBackgroundError?.(toError(err)));
+    }
+  }
+
   /** Appends the decision (and the override use, if any) and resolves once both are committed. */
   async function commit(
     record: AuditEventInput,
@@ -225,31 +256,10 @@ export function createDecide(deps: DecideDeps) {
     caller: Caller,
     now: Date,
   ) {
-    const usedOverride = decision.allowed && decision.override_id;
-    if (usedOverride) {
-      // The decision and the override's use are one fact: they commit together or not at all.
-      await deps.audit.appendAll([
-        record,
-        {
-          ...record,
-          event_id: newId(),
-          type: "override.used",
-          payload: {
-            override_id: decision.override_id,
-            decision_id: record.event_id,
-            actor: caller.principal.principal,
-          },
-        },
-      ]);
-    } else {
-      await deps.audit.append(record);
-    }
-    if (decision.allowed && decision.override_id) {
-      // The audit trail already proves the use; the counter is a convenience for the listing.
-      deps
-        .recordOverrideUse(decision.override_id, now)
-        .catch((err) => deps.onBackgroundError?.(toError(err)));
-    }
+    const records = recordsOf(record, decision, caller);
+    if (records.length === 1) await deps.audit.append(record);
+    else await deps.audit.appendAll(records);
+    countOverrideUse(decision, now);
   }
 
   /** The tenant's context and the evaluation input (docs/policy-contract.md) for one request. */
@@ -273,19 +283,22 @@ export function createDecide(deps: DecideDeps) {
     return { context, input };
   }
 
-  async function decideAccess(
+  type AccessOptions = {
+    auditType?: string;
+    /** Runs after evaluation, before the audit commit; its fields join the answer and the record. */
+    enrich?: (
+      d: AccessDecision,
+    ) => Promise<{ response: Record<string, unknown>; audit: Record<string, unknown> }>;
+  };
+
+  /** Everything up to the audit commit: the decision and the record that must commit before it is told. */
+  async function evaluateAccess(
+    bundle: LoadedBundle,
     request: AccessRequest,
     caller: Caller,
-    options: {
-      auditType?: string;
-      /** Runs after evaluation, before the audit commit; its fields join the answer and the record. */
-      enrich?: (
-        d: AccessDecision,
-      ) => Promise<{ response: Record<string, unknown>; audit: Record<string, unknown> }>;
-    } = {},
-  ): Promise<Decided<AccessDecision>> {
-    const bundle = activeBundle();
-    const now = clock();
+    now: Date,
+    options: AccessOptions,
+  ) {
     const { context, input } = await loadInputs(request, now, { overrides: true });
     const result = evaluate<AccessResult>(bundle, "residency/decision", input);
     let decision = accessDecision(
@@ -296,18 +309,47 @@ export function createDecide(deps: DecideDeps) {
     const type = options.auditType ?? "decision.access";
     const enriched = options.enrich ? await options.enrich(decision) : null;
     if (enriched) decision = { ...decision, ...enriched.response };
-    await commit(
-      auditRecord(type, decision, request, input, caller, now, enriched?.audit),
-      decision,
+    const record = auditRecord(type, decision, request, input, caller, now, enriched?.audit);
+    return { decision, input, context, record, type };
+  }
+
+  async function decideAccess(
+    request: AccessRequest,
+    caller: Caller,
+    options: AccessOptions = {},
+  ): Promise<Decided<AccessDecision>> {
+    const bundle = activeBundle();
+    const now = clock();
+    const { decision, input, context, record, type } = await evaluateAccess(
+      bundle,
+      request,
       caller,
       now,
+      options,
     );
+    await commit(record, decision, caller, now);
     deps.onDecision?.(
       type === "decision.presign" ? "presign" : "access",
       decision.allowed,
       decision.reason.code,
     );
     return { decision, input, context };
+  }
+
+  /**
+   * Several access decisions against one bundle and one clock, answered in order. Every record
+   * (and every override use) commits in one append: all are told, or none is (503).
+   */
+  async function decideAccessBatch(requests: AccessRequest[], caller: Caller): Promise<AccessDecision[]> {
+    const bundle = activeBundle();
+    const now = clock();
+    const evaluated = await Promise.all(requests.map((r) => evaluateAccess(bundle, r, caller, now, {})));
+    await deps.audit.appendAll(evaluated.flatMap((e) => recordsOf(e.record, e.decision, caller)));
+    for (const e of evaluated) {
+      countOverrideUse(e.decision, now);
+      deps.onDecision?.("access", e.decision.allowed, e.decision.reason.code);
+    }
+    return evaluated.map((e) => e.decision);
   }
 
   async function decideInference(
@@ -336,7 +378,7 @@ export function createDecide(deps: DecideDeps) {
     return { decision, input, context };
   }
 
-  return { decideAccess, decideInference };
+  return { decideAccess, decideAccessBatch, decideInference };
 }
 
 export type Decide = ReturnType<typeof createDecide>;

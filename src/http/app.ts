@@ -23,10 +23,13 @@ import { overrideRoutes } from "./routes/overrides.ts";
 import { policyRoutes } from "./routes/policies.ts";
 import { regionRoutes } from "./routes/regions.ts";
 import {
+  type AccessBatch,
   type AccessRequest,
+  accessBatchSchema,
   accessRequestSchema,
   type InferenceRequest,
   inferenceRequestSchema,
+  MAX_BATCH,
   type PresignRequestBody,
   presignRequestSchema,
 } from "./schemas.ts";
@@ -47,7 +50,7 @@ export type AppDeps = {
   bundleRoutes: Router;
 };
 
-export type App = { handler: RequestListener; express: express.Express };
+export type App = { handler: RequestListener; express: express.Express; routes: () => RouteEntry[] };
 
 /**
  * The service as a request listener: the three decision routes on bare node:http (fast path),
@@ -88,6 +91,20 @@ export function createApp(deps: AppDeps): App {
         (await deps.decide.decideAccess(b, { principal: c.principal, requestId: c.requestId })).decision,
     } satisfies FastRoute<typeof accessRequestSchema>,
     {
+      path: "/api/v1/access/resolve-batch",
+      roles: ["service"],
+      schema: accessBatchSchema,
+      // 100 bodies of up to ~1.5 KB each: the single-request limit would refuse a legal batch.
+      maxBytes: MAX_BATCH * 2 * 1024,
+      tenantOf: (b: AccessBatch) => b.requests.map((r) => r.tenant_id),
+      handle: async (b: AccessBatch, c) => ({
+        decisions: await deps.decide.decideAccessBatch(b.requests, {
+          principal: c.principal,
+          requestId: c.requestId,
+        }),
+      }),
+    } satisfies FastRoute<typeof accessBatchSchema>,
+    {
       path: "/api/v1/inference/route",
       roles: ["service"],
       schema: inferenceRequestSchema,
@@ -112,6 +129,8 @@ export function createApp(deps: AppDeps): App {
 
   const handleFast = createFastRouter({ authenticate: deps.authenticate, routes: fastRoutes, observe });
 
+  const json = express.json({ limit: MAX_BODY_BYTES, strict: true });
+  const mounts = expressMounts(deps);
   const app = express();
   app.disable("x-powered-by");
   app.set("etag", false);
@@ -121,20 +140,20 @@ export function createApp(deps: AppDeps): App {
     res.setHeader("x-request-id", requestId);
     const start = process.hrtime.bigint();
     res.on("finish", () => {
-      const route = req.route?.path ? `${req.baseUrl}${req.route.path}` : "unmatched";
-      observe(route, res.statusCode, Number(process.hrtime.bigint() - start) / 1e9);
+      observe(routeOf(req, res), res.statusCode, Number(process.hrtime.bigint() - start) / 1e9);
     });
     next();
   });
-  app.use(healthRoutes({ health: deps.health, registry: deps.metrics.registry }));
-  const json = express.json({ limit: MAX_BODY_BYTES, strict: true });
-  app.use("/api/v1/policies", json, policyRoutes(deps));
-  app.use("/api/v1/emergency", json, overrideRoutes(deps));
-  app.use("/api/v1/regions", json, regionRoutes(deps));
-  app.use("/api/v1/keys", json, keyRoutes(deps));
-  app.use("/api/v1/audit", auditRoutes(deps));
-  app.use("/api/v1/inference", catalogRoutes(deps));
-  app.use("/api/v1/bundles", deps.bundleRoutes);
+  for (const m of mounts) {
+    // Express restores req.baseUrl when an error leaves a sub-router, so by the time the error
+    // handler answers, only the route's own path is left ("/", "/active"): keep the mount.
+    const keepMount = (_req: Request, res: Response, next: NextFunction) => {
+      res.locals.mount = m.path === "/" ? "" : m.path;
+      next();
+    };
+    if (m.json) app.use(m.path, keepMount, json, m.router);
+    else app.use(m.path, keepMount, m.router);
+  }
   app.use((req: Request) => {
     throw new AppError("NOT_FOUND", `no route for ${req.method} ${req.path}`);
   });
@@ -146,5 +165,53 @@ export function createApp(deps: AppDeps): App {
   const handler: RequestListener = (req: IncomingMessage, res: ServerResponse) => {
     if (!handleFast(req, res)) app(req, res);
   };
-  return { handler, express: app };
+  return { handler, express: app, routes: () => routeTable(fastRoutes, mounts) };
+}
+
+/** Every Express sub-router, where it is mounted, and whether it takes JSON bodies. */
+export type Mount = { path: string; router: Router; json: boolean };
+
+function expressMounts(deps: AppDeps): Mount[] {
+  return [
+    {
+      path: "/",
+      router: healthRoutes({ health: deps.health, registry: deps.metrics.registry }),
+      json: false,
+    },
+    { path: "/api/v1/policies", router: policyRoutes(deps), json: true },
+    { path: "/api/v1/emergency", router: overrideRoutes(deps), json: true },
+    { path: "/api/v1/regions", router: regionRoutes(deps), json: true },
+    { path: "/api/v1/keys", router: keyRoutes(deps), json: true },
+    { path: "/api/v1/audit", router: auditRoutes(deps), json: false },
+    { path: "/api/v1/inference", router: catalogRoutes(deps), json: false },
+    { path: "/api/v1/bundles", router: deps.bundleRoutes, json: false },
+  ];
+}
+
+export type RouteEntry = { method: string; path: string };
+
+/**
+ * The routes the service really answers, read from the routers themselves (the fast routes and
+ * every Express sub-router's stack), with Express parameters written as OpenAPI templates.
+ */
+function routeTable(fast: ReadonlyArray<{ path: string }>, mounts: Mount[]): RouteEntry[] {
+  const out: RouteEntry[] = fast.map((r) => ({ method: "post", path: r.path }));
+  for (const m of mounts) {
+    for (const layer of m.router.stack) {
+      const route = layer.route as { path: string; methods?: Record<string, boolean> } | undefined;
+      if (!route) continue;
+      const full = `${m.path === "/" ? "" : m.path}${route.path === "/" ? "" : route.path}` || "/";
+      for (const [method, on] of Object.entries(route.methods ?? {})) {
+        if (on && method !== "_all") out.push({ method, path: full.replace(/:([A-Za-z_]+)/g, "{$1}") });
+      }
+    }
+  }
+  return out;
+}
+
+/** The metrics label: the route template (mount + route path), never the raw URL. */
+function routeOf(req: Request, res: Response): string {
+  if (!req.route?.path) return "unmatched";
+  const mount = typeof res.locals.mount === "string" ? res.locals.mount : req.baseUrl;
+  return `${mount}${req.route.path === "/" && mount !== "" ? "" : req.route.path}`;
 }

@@ -16,8 +16,13 @@ export type FastRoute<S extends z.ZodType> = {
   path: string;
   roles: readonly Role[];
   schema: S;
-  /** The tenant the body acts for (checked against the key's scope before anything runs). */
-  tenantOf: (body: z.output<S>, req: IncomingMessage) => string;
+  /**
+   * The tenant the body acts for — or, for a batch, every item's tenant in order — checked against
+   * the key's scope before anything runs.
+   */
+  tenantOf: (body: z.output<S>, req: IncomingMessage) => string | readonly string[];
+  /** Body size limit (default MAX_BODY_BYTES). */
+  maxBytes?: number;
   handle: (
     body: z.output<S>,
     ctx: { principal: Principal; requestId: string; tenantId: string },
@@ -51,15 +56,24 @@ export function createFastRouter(deps: {
     try {
       const principal = await authenticateHeader(req.headers.authorization, deps.authenticate);
       requireRole(principal, route.roles);
-      const raw = await readJsonBody(req);
+      const raw = await readJsonBody(req, route.maxBytes);
       const parsed = route.schema.safeParse(raw);
       if (!parsed.success) {
         throw new AppError("VALIDATION_FAILED", "request body failed validation", {
           details: issuesOf(parsed.error),
         });
       }
-      const tenantId = route.tenantOf(parsed.data, req);
-      requireTenant(principal, tenantId);
+      const scope = route.tenantOf(parsed.data, req);
+      const tenants = typeof scope === "string" ? [scope] : scope;
+      for (const [i, tenant] of tenants.entries()) {
+        try {
+          requireTenant(principal, tenant);
+        } catch (err) {
+          if (tenants.length === 1 || !(err instanceof AppError)) throw err;
+          throw new AppError(err.code, `requests[${i}]: ${err.message}`, { details: { index: i } });
+        }
+      }
+      const tenantId = tenants[0] ?? "";
       const result = await route.handle(parsed.data, { principal, requestId, tenantId });
       sendJson(res, 200, result, requestId);
       deps.observe?.(route.path, 200, seconds());

@@ -110,6 +110,13 @@ export const inferenceRequestSchema = z.strictObject({
   data_classification: z.enum(DATA_CLASSIFICATIONS).optional(),
   requested_region: region.optional(),
 });
+export const MAX_BATCH = 100;
+
+export const accessBatchSchema = z.strictObject({
+  requests: z.array(accessRequestSchema).min(1).max(MAX_BATCH),
+});
+export type AccessBatch = z.output<typeof accessBatchSchema>;
+
 // tenant_id may come from X-Tenant-ID instead of the body; the route fills it in.
 export type { InferenceRequest };
 
@@ -171,6 +178,7 @@ export const policyListQuery = z.strictObject({
   learner_id: id.optional(),
   include_inactive: boolString.optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(200),
+  cursor: z.string().min(1).max(1024).optional(),
 });
 
 export const effectiveQuery = z.strictObject({ tenant_id: id, learner_id: id.optional() });
@@ -179,6 +187,13 @@ export const overridesListQuery = z.strictObject({
   tenant_id: id.optional(),
   status: z.enum(["pending", "active", "expired", "revoked"]).optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(200),
+  cursor: z.string().min(1).max(1024).optional(),
+});
+
+export const keysListQuery = z.strictObject({
+  include_revoked: boolString.optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(200),
+  cursor: z.string().min(1).max(1024).optional(),
 });
 
 export const endpointsQuery = z.strictObject({ region: region.optional(), model_type: text(128).optional() });

@@ -1,4 +1,5 @@
 import { Router } from "express";
+import { wholePage } from "../../domain/page.ts";
 import type { CatalogEntry } from "../../domain/policy-contract.ts";
 import { AppError } from "../../errors.ts";
 import type { Authenticate } from "../auth.ts";
@@ -18,7 +19,7 @@ export function catalogRoutes(deps: {
     const items = catalog.filter(
       (e) => (!q.region || e.region === q.region) && (!q.model_type || e.models.includes(q.model_type)),
     );
-    res.json({ items });
+    res.json(wholePage(items));
   });
   return r;
 }

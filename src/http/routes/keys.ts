@@ -3,11 +3,19 @@ import { z } from "zod";
 import type { KeyAdmin } from "../../admin/keys.ts";
 import { type Authenticate, requireUnscoped } from "../auth.ts";
 import { callerOf, guard, parse } from "../express-kit.ts";
-import { keyCreateSchema } from "../schemas.ts";
+import { keyCreateSchema, keysListQuery } from "../schemas.ts";
 
 export function keyRoutes(deps: { authenticate: Authenticate; keys: KeyAdmin }): Router {
   const r = Router();
   const admin = guard(deps.authenticate, ["admin"]);
+
+  r.get("/", admin, async (req, res) => {
+    requireUnscoped(res.locals.principal, "listing API keys");
+    const q = parse(keysListQuery, req.query, "query");
+    res.json(
+      await deps.keys.list({ includeRevoked: q.include_revoked ?? false, limit: q.limit, cursor: q.cursor }),
+    );
+  });
 
   r.post("/", admin, async (req, res) => {
     requireUnscoped(res.locals.principal, "managing API keys");

@@ -45,13 +45,15 @@ export function overrideRoutes(deps: { authenticate: Authenticate; overrides: Ov
   r.get("/overrides", guard(deps.authenticate, ["approver", "auditor"]), async (req, res) => {
     const q = parse(overridesListQuery, req.query, "query");
     if (q.tenant_id) requireTenant(res.locals.principal, q.tenant_id);
-    const items = await deps.overrides.list({
-      tenantIds: res.locals.principal.tenant_ids,
-      ...(q.tenant_id ? { tenantId: q.tenant_id } : {}),
-      ...(q.status ? { status: q.status } : {}),
-      limit: q.limit,
-    });
-    res.json({ items });
+    res.json(
+      await deps.overrides.list({
+        tenantIds: res.locals.principal.tenant_ids,
+        ...(q.tenant_id ? { tenantId: q.tenant_id } : {}),
+        ...(q.status ? { status: q.status } : {}),
+        limit: q.limit,
+        cursor: q.cursor,
+      }),
+    );
   });
 
   return r;

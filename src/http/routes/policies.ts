@@ -1,6 +1,7 @@
 import { Router } from "express";
 
 import { type PolicyAdmin, policyView } from "../../admin/policies.ts";
+import { wholePage } from "../../domain/page.ts";
 import type { PolicyDocument } from "../../domain/policy.ts";
 import { AppError } from "../../errors.ts";
 import type { Authenticate } from "../auth.ts";
@@ -27,14 +28,15 @@ export function policyRoutes(deps: { authenticate: Authenticate; policies: Polic
   r.get("/", readers, async (req, res) => {
     const q = parse(policyListQuery, req.query, "query");
     if (q.tenant_id) requireTenant(res.locals.principal, q.tenant_id);
-    const items = await deps.policies.list({
+    const page = await deps.policies.list({
       tenantIds: res.locals.principal.tenant_ids,
       ...(q.tenant_id ? { tenantId: q.tenant_id } : {}),
       ...(q.learner_id ? { learnerId: q.learner_id } : {}),
       includeInactive: q.include_inactive ?? false,
       limit: q.limit,
+      cursor: q.cursor,
     });
-    res.json({ items: items.map(policyView) });
+    res.json({ items: page.items.map(policyView), next_cursor: page.next_cursor });
   });
 
   // Before /:tenant_id so "effective" and "id" are never read as tenant ids.
@@ -56,7 +58,7 @@ export function policyRoutes(deps: { authenticate: Authenticate; policies: Polic
     if (versions.length === 0 || !canSeeTenant(res.locals.principal, versions[0]!.tenant_id)) {
       throw new AppError("NOT_FOUND", "policy not found");
     }
-    res.json({ items: versions.map(policyView) });
+    res.json(wholePage(versions.map(policyView)));
   });
 
   r.put("/id/:policy_id", admin, async (req, res) => {
@@ -84,14 +86,15 @@ export function policyRoutes(deps: { authenticate: Authenticate; policies: Polic
     const tenantId = parse(id, req.params.tenant_id, "tenant_id");
     requireTenant(res.locals.principal, tenantId);
     const q = parse(policyListQuery.omit({ tenant_id: true }), req.query, "query");
-    const items = await deps.policies.list({
+    const page = await deps.policies.list({
       tenantIds: res.locals.principal.tenant_ids,
       tenantId,
       ...(q.learner_id ? { learnerId: q.learner_id } : {}),
       includeInactive: q.include_inactive ?? false,
       limit: q.limit,
+      cursor: q.cursor,
     });
-    res.json({ items: items.map(policyView) });
+    res.json({ items: page.items.map(policyView), next_cursor: page.next_cursor });
   });
 
   return r;

@@ -1,5 +1,6 @@
 import { Router } from "express";
 import type { RegionAdmin } from "../../admin/regions.ts";
+import { wholePage } from "../../domain/page.ts";
 import { type Authenticate, requireUnscoped } from "../auth.ts";
 import { callerOf, guard, parse } from "../express-kit.ts";
 import { healthUpdateSchema, region } from "../schemas.ts";
@@ -9,7 +10,7 @@ export function regionRoutes(deps: { authenticate: Authenticate; regions: Region
   const anyKey = guard(deps.authenticate, "any");
 
   r.get("/", anyKey, async (_req, res) => {
-    res.json({ items: await deps.regions.list() });
+    res.json(wholePage(await deps.regions.list()));
   });
 
   r.get("/:code", anyKey, async (req, res) => {

@@ -1,0 +1,56 @@
+import { AppError } from "../errors.ts";
+
+// Every listing answers `{items, next_cursor}` (SPEC §6). The cursor is the sort key of the last
+// item handed out, opaque to the caller (base64url of a JSON array); a page is read with one row
+// more than asked so a next page is announced only when there is one, and never silently cut.
+
+export type Page<T> = { items: T[]; next_cursor: string | null };
+
+export type CursorKey = ReadonlyArray<string | number>;
+
+export const MAX_PAGE = 1000;
+
+export function encodeCursor(key: CursorKey): string {
+  return Buffer.from(JSON.stringify(key), "utf8").toString("base64url");
+}
+
+/** The sort key a cursor carries, checked for shape; anything else is a 400, never a guess. */
+export function decodeCursor(
+  cursor: string,
+  shape: ReadonlyArray<"string" | "number">,
+): Array<string | number> {
+  let key: unknown;
+  try {
+    key = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
+  } catch {
+    key = null;
+  }
+  const ok =
+    Array.isArray(key) &&
+    key.length === shape.length &&
+    key.every((v, i) => typeof v === shape[i] && (typeof v !== "string" || v.length <= 256)) &&
+    encodeCursor(key) === cursor;
+  if (!ok) throw new AppError("VALIDATION_FAILED", "invalid cursor", { details: { field: "cursor" } });
+  return key as Array<string | number>;
+}
+
+/** `rows` were read with LIMIT limit + 1: the extra row only says whether another page exists. */
+export function pageOf<T, U = T>(
+  rows: T[],
+  limit: number,
+  keyOf: (row: T) => CursorKey,
+  view: (row: T) => U = (row) => row as unknown as U,
+): Page<U> {
+  const more = rows.length > limit;
+  const kept = more ? rows.slice(0, limit) : rows;
+  const last = kept[kept.length - 1];
+  return {
+    items: kept.map(view),
+    next_cursor: more && last !== undefined ? encodeCursor(keyOf(last)) : null,
+  };
+}
+
+/** A listing that is complete by construction (the region catalog, one policy's versions). */
+export function wholePage<T>(items: T[]): Page<T> {
+  return { items, next_cursor: null };
+}
