@@ -2,12 +2,12 @@ import { Router } from "express";
 import { Registry } from "prom-client";
 import request from "supertest";
 import { describe, expect, it } from "vitest";
-import { type AppDeps, createApp } from "../../src/http/app.ts";
+import type { BundleService } from "../../src/bundles/bundle-service.ts";
 import type { Principal } from "../../src/context/keys-repo.ts";
+import { type AppDeps, createApp } from "../../src/http/app.ts";
 import { bundleRoutes } from "../../src/http/routes/bundles.ts";
 import { createLogger } from "../../src/observability/logger.ts";
 import { createMetrics } from "../../src/observability/metrics.ts";
-import type { BundleService } from "../../src/bundles/bundle-service.ts";
 
 // The `route` label is the route template whatever the status: errors answered from inside an
 // Express sub-router used to be labelled with the sub-router's own path ("/", "/active").
