@@ -6,6 +6,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 include mk/opa.mk
+include mk/tools.mk
 
 NODE_STAMP := node_modules/.installed
 
@@ -17,6 +18,7 @@ help:
 	@echo "make opa-test    Rego: opa fmt, opa check --strict, opa test --coverage (>= 95%)"
 	@echo "make bundle      rebuild bundles/residency.tar.gz from rego/"
 	@echo "make bench       benchmarks (policy evaluation, HTTP, audit group commit)"
+	@echo "make ops-test    promtool: Prometheus config and alert rules (installs promtool when missing)"
 
 # npm ci when node_modules is missing or older than the lock file.
 $(NODE_STAMP): package-lock.json
@@ -34,10 +36,10 @@ typecheck: deps
 lint: deps
 	npx biome check .
 
-vitest: deps
+vitest: deps s3-server
 	npx vitest run
 
-test: deps opa-test bundle-check typecheck lint vitest
+test: deps opa-test bundle-check ops-test typecheck lint vitest
 
 bench: deps bench-eval bench-http bench-audit bench-reload
 

@@ -83,7 +83,6 @@ async function main() {
   const presigner = createPresigner({
     infrastructure,
     forcePathStyle: config.S3_FORCE_PATH_STYLE,
-    customEndpoint: Boolean(config.S3_ENDPOINT),
     ...(config.AWS_ACCESS_KEY_ID && config.AWS_SECRET_ACCESS_KEY
       ? {
           credentials: {

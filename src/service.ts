@@ -175,6 +175,11 @@ export async function createService(o: ServiceOptions) {
         checks.store = { ok: false, detail: `${db.kind} unreachable` };
       }
       if (o.redis) checks.cache = { ok: o.redis.status === "ready", detail: o.redis.status };
+      // What the probe saw is also a gauge, so alerts need no probe logs (deploy/alerts.yml).
+      for (const [check, c] of Object.entries(checks)) {
+        const degraded = (c as { degraded?: boolean }).degraded === true;
+        metrics.healthChecks.set({ check }, c.ok && !degraded ? 1 : 0);
+      }
       return { ready: Object.values(checks).every((c) => c.ok), checks };
     },
     bundleRoutes: bundleRoutes({ authenticate: auth.authenticate, bundles }),

@@ -15,10 +15,8 @@ export type Presigner = (req: PresignRequest) => Promise<string>;
 export type PresignerOptions = {
   infrastructure: InfrastructureMap;
   forcePathStyle?: boolean;
-  /** Explicit credentials (tests, MinIO); absent ⇒ the SDK's default chain (AWS_* env, profiles, IMDS). */
+  /** Explicit credentials (tests, an S3-compatible server); absent ⇒ the SDK's default chain (AWS_* env, profiles, IMDS). */
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
-  /** Only set a custom endpoint when configured (MinIO); AWS regions use the SDK's own. */
-  customEndpoint?: boolean;
 };
 
 /** One S3 client per region, created on first use: a URL is always signed for its own region. */
@@ -30,7 +28,9 @@ export function createPresigner(options: PresignerOptions): Presigner {
       const storage = options.infrastructure[region].storage;
       client = new S3Client({
         region: storage.s3_region,
-        ...(options.customEndpoint ? { endpoint: storage.endpoint } : {}),
+        // Always the configured endpoint: the AWS default is the SDK's own, and a per-region
+        // S3-compatible server (INFRASTRUCTURE_CONFIG) or S3_ENDPOINT is honoured the same way.
+        endpoint: storage.endpoint,
         forcePathStyle: options.forcePathStyle ?? false,
         ...(options.credentials ? { credentials: options.credentials } : {}),
       });

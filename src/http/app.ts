@@ -60,6 +60,7 @@ export function createApp(deps: AppDeps): App {
   const observe = (route: string, status: number, seconds: number, err?: AppError) => {
     deps.metrics.httpRequests.inc({ route, status: String(status) });
     deps.metrics.httpDuration.observe({ route }, seconds);
+    if (err) deps.metrics.httpErrors.inc({ route, code: err.code });
     if (status >= 500) deps.logger.error({ route, status, err: err?.cause ?? err }, "request failed");
   };
 
@@ -140,7 +141,7 @@ export function createApp(deps: AppDeps): App {
     res.setHeader("x-request-id", requestId);
     const start = process.hrtime.bigint();
     res.on("finish", () => {
-      observe(routeOf(req, res), res.statusCode, Number(process.hrtime.bigint() - start) / 1e9);
+      observe(routeOf(req, res), res.statusCode, Number(process.hrtime.bigint() - start) / 1e9, res.locals.appError);
     });
     next();
   });
@@ -159,6 +160,7 @@ export function createApp(deps: AppDeps): App {
   });
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     const appError = sendError(res, err, res.locals.requestId as string);
+    res.locals.appError = appError;
     if (appError.status >= 500) deps.logger.error({ err: appError.cause ?? err }, appError.message);
   });
 

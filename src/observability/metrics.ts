@@ -19,6 +19,18 @@ export function createMetrics(registry: Registry) {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
       registers,
     }),
+    httpErrors: new Counter({
+      name: "residency_http_errors_total",
+      help: "Error answers by route and envelope code (SPEC §6), so a 503 says whether audit or policy failed",
+      labelNames: ["route", "code"] as const,
+      registers,
+    }),
+    healthChecks: new Gauge({
+      name: "residency_health_check_up",
+      help: "Readiness checks at the last scrape or probe (1 ok, 0 failing or degraded), by check",
+      labelNames: ["check"] as const,
+      registers,
+    }),
     decisions: new Counter({
       name: "residency_decisions_total",
       help: "Decisions by kind, outcome and reason code",

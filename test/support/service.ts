@@ -48,11 +48,16 @@ export async function startTestService(
     /** As in production (DECISION_MEMO_ENTRIES's default) unless a test turns it off. */
     decisionMemoEntries?: number;
     bundleWatch?: boolean;
+    /** An S3-compatible server for every region (path-style URLs), with its credentials. */
+    s3?: { endpoint: string; accessKeyId: string; secretAccessKey: string };
   } = {},
 ): Promise<TestService> {
   const owned: TestDb | null = options.db ? null : await primaryBackend().create();
   const db = options.db ?? owned!;
-  const infrastructure = loadInfrastructure({ file: "config/infrastructure.json" });
+  const infrastructure = loadInfrastructure({
+    file: "config/infrastructure.json",
+    ...(options.s3 ? { s3Endpoint: options.s3.endpoint } : {}),
+  });
   const service = await createService({
     db,
     cache: options.cache ?? createMemoryCache(),
@@ -64,9 +69,10 @@ export async function startTestService(
     presigner: createPresigner({
       infrastructure,
       credentials: {
-        accessKeyId: "AKIATESTTESTTESTTEST",
-        secretAccessKey: "test-secret-key-for-signing-only",
+        accessKeyId: options.s3?.accessKeyId ?? "AKIATESTTESTTESTTEST",
+        secretAccessKey: options.s3?.secretAccessKey ?? "test-secret-key-for-signing-only",
       },
+      ...(options.s3 ? { forcePathStyle: true } : {}),
     }),
     bundlePath: options.bundlePath ?? BUNDLE_PATH,
     bundleVerificationKey: options.bundleVerificationKey ?? null,

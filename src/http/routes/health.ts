@@ -19,6 +19,8 @@ export function healthRoutes(deps: { health: () => Promise<HealthReport>; regist
     res.status(report.ready ? 200 : 503).json({ status: report.ready ? "ready" : "not_ready", ...report });
   });
   r.get("/metrics", async (_req, res) => {
+    // A scrape refreshes the readiness gauges; a failing check is a value, not a failed scrape.
+    await deps.health().catch(() => undefined);
     res.set("content-type", deps.registry.contentType).send(await deps.registry.metrics());
   });
   return r;
