@@ -141,7 +141,12 @@ export function createApp(deps: AppDeps): App {
     res.setHeader("x-request-id", requestId);
     const start = process.hrtime.bigint();
     res.on("finish", () => {
-      observe(routeOf(req, res), res.statusCode, Number(process.hrtime.bigint() - start) / 1e9, res.locals.appError);
+      observe(
+        routeOf(req, res),
+        res.statusCode,
+        Number(process.hrtime.bigint() - start) / 1e9,
+        res.locals.appError,
+      );
     });
     next();
   });
