@@ -29,6 +29,23 @@ const envSchema = z.object({
     .default("residency:"),
   BUNDLE_PATH: z.string().min(1).default("bundles/residency.tar.gz"),
   BUNDLE_VERIFICATION_KEY: z.string().min(1).optional(),
+  BUNDLE_VERIFICATION_ALG: z
+    .enum([
+      "RS256",
+      "RS384",
+      "RS512",
+      "PS256",
+      "PS384",
+      "PS512",
+      "ES256",
+      "ES384",
+      "ES512",
+      "EdDSA",
+      "HS256",
+      "HS384",
+      "HS512",
+    ])
+    .optional(),
   BUNDLE_POLL_INTERVAL_MS: int(200, 3_600_000).default(5_000),
   DECISION_MEMO_ENTRIES: int(0, 1_000_000).default(50_000),
   INFRASTRUCTURE_CONFIG: z.string().min(1).optional(),
@@ -76,10 +93,13 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       "required when OVERRIDE_WEBHOOK_URL is set (payloads are signed)",
     );
   }
+  if (config.BUNDLE_VERIFICATION_ALG && !config.BUNDLE_VERIFICATION_KEY) {
+    throw new ConfigError("BUNDLE_VERIFICATION_ALG", "is set but BUNDLE_VERIFICATION_KEY is not");
+  }
   if (config.BUNDLE_VERIFICATION_KEY) {
-    // A PEM block (public key or certificate) when it starts with "-----BEGIN", else an HMAC secret.
+    // A PEM public key or certificate; an HMAC secret only with BUNDLE_VERIFICATION_ALG=HS*.
     try {
-      parseVerificationKey(config.BUNDLE_VERIFICATION_KEY);
+      parseVerificationKey(config.BUNDLE_VERIFICATION_KEY, config.BUNDLE_VERIFICATION_ALG);
     } catch (err) {
       throw new ConfigError("BUNDLE_VERIFICATION_KEY", (err as Error).message);
     }

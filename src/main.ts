@@ -113,6 +113,7 @@ async function main() {
     presigner,
     bundlePath: config.BUNDLE_PATH,
     bundleVerificationKey: config.BUNDLE_VERIFICATION_KEY ?? null,
+    bundleVerificationAlg: config.BUNDLE_VERIFICATION_ALG ?? null,
     bundlePollIntervalMs: config.BUNDLE_POLL_INTERVAL_MS,
     decisionMemoEntries: config.DECISION_MEMO_ENTRIES,
     requiredApprovals: config.OVERRIDE_REQUIRED_APPROVALS,

@@ -39,6 +39,7 @@ export type ServiceOptions = {
   presigner: Presigner;
   bundlePath: string;
   bundleVerificationKey: string | null;
+  bundleVerificationAlg?: string | null;
   bundlePollIntervalMs: number;
   /** Decisions reused per entrypoint within their time window (0: evaluate every time). */
   decisionMemoEntries: number;
@@ -96,6 +97,7 @@ export async function createService(o: ServiceOptions) {
     metrics,
     bundlePath: o.bundlePath,
     verificationKey: o.bundleVerificationKey,
+    verificationAlg: o.bundleVerificationAlg ?? null,
     redis: o.redis,
     redisPrefix: o.redisPrefix,
     pollIntervalMs: o.bundlePollIntervalMs,

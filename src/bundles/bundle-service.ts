@@ -115,6 +115,8 @@ export type BundleServiceDeps = {
   /** The watched bundle file; null for none. */
   bundlePath: string | null;
   verificationKey: string | null;
+  /** BUNDLE_VERIFICATION_ALG: required for an HMAC secret, optional (narrowing) for a PEM key. */
+  verificationAlg?: string | null;
   redis: Redis | null;
   redisPrefix: string;
   pollIntervalMs: number;
@@ -167,7 +169,11 @@ export async function createBundleService(deps: BundleServiceDeps): Promise<Bund
   const channel = `${deps.redisPrefix}bundles`;
   const engine = createPolicyEngine({
     ...(deps.verificationKey
-      ? { verify: createBundleVerifier(parseVerificationKey(deps.verificationKey)) }
+      ? {
+          verify: createBundleVerifier(
+            parseVerificationKey(deps.verificationKey, deps.verificationAlg ?? undefined),
+          ),
+        }
       : {}),
     load: {
       memoEntries: deps.memoEntries,

@@ -57,7 +57,7 @@ export type DryRunReport = {
 
 type Evaluator = Pick<LoadedBundle, "revision" | "sha256" | "evaluate">;
 
-type AuditRow = {
+export type AuditRow = {
   event_id: string;
   type: string;
   occurred_at: Date | string;
@@ -112,16 +112,29 @@ function same(a: Outcome, b: Outcome): boolean {
 
 const iso = (v: Date | string) => new Date(v).toISOString();
 
+/** The last `limit` audited decisions, newest first: what a dry run replays. */
+export async function replayableRows(db: Queryable, limit: number): Promise<AuditRow[]> {
+  const { rows } = await db.query<AuditRow>(
+    `SELECT event_id, type, occurred_at, tenant_id, learner_id, bundle_revision, payload
+       FROM audit_log WHERE type = ANY($1) ORDER BY seq DESC LIMIT $2`,
+    [Object.keys(REPLAYED_TYPES), limit],
+  );
+  return rows;
+}
+
 export async function replayDecisions(
   deps: { db: Queryable; candidate: Evaluator; active: Evaluator | null },
   options: { limit: number; examples: number },
 ): Promise<DryRunReport> {
-  const { rows } = await deps.db.query<AuditRow>(
-    `SELECT event_id, type, occurred_at, tenant_id, learner_id, bundle_revision, payload
-       FROM audit_log WHERE type = ANY($1) ORDER BY seq DESC LIMIT $2`,
-    [Object.keys(REPLAYED_TYPES), options.limit],
-  );
+  return replayRows(await replayableRows(deps.db, options.limit), deps, options);
+}
 
+/** Replays `rows` (from replayableRows) through the candidate, against the active bundle. */
+export async function replayRows(
+  rows: AuditRow[],
+  deps: { candidate: Evaluator; active: Evaluator | null },
+  options: { examples: number },
+): Promise<DryRunReport> {
   const report: DryRunReport = {
     candidate: { revision: deps.candidate.revision, sha256: deps.candidate.sha256 },
     active_revision: deps.active?.revision ?? null,

@@ -24,9 +24,12 @@ import { writeTarGz } from "./tar-write.ts";
 // numbers as Go's encoding/json writes them (numbers exactly as written in the file) — so
 // re-indenting data.json does not break a signature but changing a value does.
 //
-// BUNDLE_VERIFICATION_KEY is a PEM block (public key, certificate — or a private key, whose public
-// half is used) when it starts with "-----BEGIN", and otherwise an HMAC secret (HS256/384/512). The
-// key decides which JWT algorithms are accepted, so an RSA key can never be fed an HS256 token.
+// Keys are never guessed (docs/decisions/0007-hostile-bundles.md): BUNDLE_VERIFICATION_KEY is a PEM
+// public key or certificate (it must start with "-----BEGIN"), or an HMAC secret only when the
+// algorithm is named explicitly (BUNDLE_VERIFICATION_ALG=HS256|HS384|HS512). Text that is neither —
+// a certificate printed without its PEM armour, a PEM private key — is refused, so public text can
+// never become a shared secret anyone could sign with. The CLI's `sign` follows the same rule with
+// `--alg`. The key decides which JWT algorithms are accepted, so an RSA key is never fed HS256.
 
 export const SIGNATURES_FILE = ".signatures.json";
 
@@ -98,42 +101,87 @@ function asymmetricAlgorithms(key: KeyObject): string[] {
   }
 }
 
-function secretKey(text: string): JwsKey {
+export const HMAC_ALGORITHMS: readonly string[] = HMAC_ALGS;
+
+function secretKey(text: string, algorithm: string): JwsKey {
   const bytes = Buffer.from(text, "utf8");
   if (bytes.length < MIN_SECRET_BYTES) {
     throw new Error(`an HMAC secret must be at least ${MIN_SECRET_BYTES} bytes (got ${bytes.length})`);
   }
-  return { kind: "secret", key: createSecretKey(bytes), algorithms: HMAC_ALGS, description: "HMAC secret" };
+  return { kind: "secret", key: createSecretKey(bytes), algorithms: [algorithm], description: "HMAC secret" };
 }
 
-/** BUNDLE_VERIFICATION_KEY → a key and the algorithms it accepts. Throws an Error naming the problem. */
-export function parseVerificationKey(text: string): JwsKey {
-  if (!isPem(text)) return secretKey(text);
+/** Narrows a key to the one algorithm named, which must be one the key can use. */
+function only(key: JwsKey, algorithm: string | undefined): JwsKey {
+  if (algorithm === undefined) return key;
+  if (!key.algorithms.includes(algorithm)) {
+    throw new Error(
+      `${algorithm} cannot be used with a ${key.description} (use ${key.algorithms.join(", ")})`,
+    );
+  }
+  return { ...key, algorithms: [algorithm] };
+}
+
+/**
+ * How to name the algorithm where the key comes from — `BUNDLE_VERIFICATION_ALG=HS256`, `--alg
+ * HS256` — for the message that refuses a secret given without it.
+ */
+export type KeySource = { nameAlgorithm: string };
+
+/** A key that is not PEM: an HMAC secret if (and only if) an HMAC algorithm is named. */
+function nonPem(text: string, algorithm: string | undefined, source: KeySource, pemKind: string): JwsKey {
+  if (algorithm !== undefined && HMAC_ALGS.includes(algorithm)) return secretKey(text, algorithm);
+  if (algorithm !== undefined) {
+    throw new Error(`${algorithm} needs a PEM ${pemKind} (text starting with "-----BEGIN")`);
+  }
+  throw new Error(
+    `not a PEM ${pemKind} (no "-----BEGIN" line); to use it as an HMAC secret name the algorithm: ${source.nameAlgorithm}`,
+  );
+}
+
+/**
+ * BUNDLE_VERIFICATION_KEY (and BUNDLE_VERIFICATION_ALG) → a key and the algorithms it accepts.
+ * Throws an Error naming the problem.
+ */
+export function parseVerificationKey(
+  text: string,
+  algorithm?: string,
+  source: KeySource = { nameAlgorithm: "BUNDLE_VERIFICATION_ALG=HS256" },
+): JwsKey {
+  if (!isPem(text)) return nonPem(text, algorithm, source, "public key or certificate");
   const pem = pemText(text.trim());
+  if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(pem)) {
+    throw new Error("holds a private key; configure its public key (the service only verifies)");
+  }
   let key: KeyObject;
   try {
-    key = pem.includes("-----BEGIN CERTIFICATE") ? new X509Certificate(pem).publicKey : createPublicKey(pem); // also accepts a private key and keeps its public half
+    key = pem.includes("-----BEGIN CERTIFICATE") ? new X509Certificate(pem).publicKey : createPublicKey(pem);
   } catch (err) {
     throw new Error(`not a usable PEM public key or certificate (${(err as Error).message})`);
   }
-  return { kind: "public", key, algorithms: asymmetricAlgorithms(key), description: describe("public", key) };
+  return only(
+    { kind: "public", key, algorithms: asymmetricAlgorithms(key), description: describe("public", key) },
+    algorithm,
+  );
 }
 
-/** A signing key: a PEM private key, or an HMAC secret (text that is not PEM). */
-export function parseSigningKey(text: string): JwsKey {
-  if (!isPem(text)) return secretKey(text.replace(/\r?\n$/, ""));
+/** A signing key: a PEM private key, or an HMAC secret when an HMAC `algorithm` is named. */
+export function parseSigningKey(
+  text: string,
+  algorithm?: string,
+  source: KeySource = { nameAlgorithm: "--alg HS256" },
+): JwsKey {
+  if (!isPem(text)) return nonPem(text.replace(/\r?\n$/, ""), algorithm, source, "private key");
   let key: KeyObject;
   try {
     key = createPrivateKey(pemText(text.trim()));
   } catch (err) {
     throw new Error(`not a usable PEM private key (${(err as Error).message})`);
   }
-  return {
-    kind: "private",
-    key,
-    algorithms: asymmetricAlgorithms(key),
-    description: describe("private", key),
-  };
+  return only(
+    { kind: "private", key, algorithms: asymmetricAlgorithms(key), description: describe("private", key) },
+    algorithm,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------

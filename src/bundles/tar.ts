@@ -5,26 +5,52 @@ import { gunzipSync } from "node:zlib";
 
 export type TarFiles = Map<string, Buffer>;
 
-const MAX_UNPACKED_BYTES = 64 * 1024 * 1024;
+/**
+ * What an archive may hold before it is refused. A bundle is a handful of files (the shipped one:
+ * 30 entries, under 300 KB unpacked); the limits are far above that and far below what would hurt:
+ * gunzip stops at `maxUnpackedBytes` (a gzip bomb costs that much and no more), and the entry count
+ * is checked as headers are read, before any body is copied.
+ */
+export type ArchiveLimits = { maxEntries: number; maxUnpackedBytes: number };
 
-export function readTarGz(gz: Buffer): TarFiles {
-  let tar: Buffer;
-  try {
-    tar = gunzipSync(gz, { maxOutputLength: MAX_UNPACKED_BYTES });
-  } catch (err) {
-    throw new Error(`bundle is not a valid gzip stream: ${(err as Error).message}`);
+export const ARCHIVE_LIMITS: ArchiveLimits = { maxEntries: 1_000, maxUnpackedBytes: 64 * 1024 * 1024 };
+
+/** Thrown for an archive over its limits (the loader reports it as BUNDLE_CORRUPT). */
+export class ArchiveLimitError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ArchiveLimitError";
   }
-  return readTar(tar);
 }
 
-export function readTar(tar: Buffer): TarFiles {
+export function readTarGz(gz: Buffer, limits: ArchiveLimits = ARCHIVE_LIMITS): TarFiles {
+  let tar: Buffer;
+  try {
+    tar = gunzipSync(gz, { maxOutputLength: limits.maxUnpackedBytes });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE") {
+      throw new ArchiveLimitError(
+        `bundle expands to more than ${limits.maxUnpackedBytes} bytes (the limit); refused before unpacking further`,
+      );
+    }
+    throw new Error(`bundle is not a valid gzip stream: ${(err as Error).message}`);
+  }
+  return readTar(tar, limits);
+}
+
+export function readTar(tar: Buffer, limits: ArchiveLimits = ARCHIVE_LIMITS): TarFiles {
   const files: TarFiles = new Map();
   let offset = 0;
+  let entries = 0;
   let longName: string | null = null;
   let paxPath: string | null = null;
   while (offset + 512 <= tar.length) {
     const header = tar.subarray(offset, offset + 512);
     if (header.every((b) => b === 0)) break; // end-of-archive marker
+    // Every header counts (directories, links and pax records too): each costs parsing.
+    if (++entries > limits.maxEntries) {
+      throw new ArchiveLimitError(`bundle has more than ${limits.maxEntries} archive entries (the limit)`);
+    }
     if (!checksumOk(header)) throw new Error(`bundle tar header checksum mismatch at offset ${offset}`);
     const size = parseOctal(header.subarray(124, 136));
     const type = String.fromCharCode(header[156] ?? 0);

@@ -86,8 +86,14 @@ export async function build(io: Io, flags: Flags): Promise<void> {
   let bytes: Buffer = await readFile(temp);
   const signingKey = str(flags, "signing-key");
   if (signingKey) {
-    const key = parseSigningKey(await readKey(io, signingKey));
     const alg = str(flags, "signing-alg");
+    let key: ReturnType<typeof parseSigningKey>;
+    try {
+      key = parseSigningKey(await readKey(io, signingKey), alg, { nameAlgorithm: "--signing-alg HS256" });
+    } catch (err) {
+      if (err instanceof CliError) throw err;
+      throw new CliError(`${signingKey}: ${(err as Error).message}`);
+    }
     bytes = await step(io, `signing with ${key.description}`, () =>
       signBundle(bytes, key, { ...(alg ? { algorithm: alg } : {}) }),
     );
@@ -110,18 +116,21 @@ async function readKey(io: Io, file: string): Promise<string> {
 export async function sign(io: Io, flags: Flags): Promise<void> {
   const keyFile = str(flags, "key");
   if (!keyFile)
-    throw new CliError("sign needs --key <file> (a PEM private key, or a file holding an HMAC secret)", 2);
+    throw new CliError(
+      "sign needs --key <file> (a PEM private key, or a file holding an HMAC secret with --alg HS256)",
+      2,
+    );
   const input = str(flags, "in") ?? DEFAULT_BUNDLE;
   const output = str(flags, "out") ?? input;
+  const alg = str(flags, "alg");
   let key: ReturnType<typeof parseSigningKey>;
   try {
-    key = parseSigningKey(await readKey(io, keyFile));
+    key = parseSigningKey(await readKey(io, keyFile), alg);
   } catch (err) {
     if (err instanceof CliError) throw err;
     throw new CliError(`${keyFile}: ${(err as Error).message}`);
   }
   const { bytes, revision } = await readBundle(io, input);
-  const alg = str(flags, "alg");
   const keyId = str(flags, "key-id");
   let signed: Buffer;
   try {

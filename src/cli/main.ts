@@ -13,7 +13,7 @@ commands
               --rego <dir>  --out <file>  --revision <rev>  --opa <path>
               --signing-key <file> [--signing-alg <alg>]   sign the result too
   sign      write .signatures.json into a bundle (OPA's signing format)
-              --key <file> (PEM private key, or a file holding an HMAC secret)
+              --key <file> (PEM private key; an HMAC secret only with --alg HS256|HS384|HS512)
               [--alg RS256|ES256|PS256|HS256|...] [--key-id <id>] [--in <file>] [--out <file>]
   push      upload and activate a bundle on every instance      [--file <file>] [--dry-run]
   diff      what would change: replay recent decisions through a bundle, activate nothing

@@ -1,8 +1,9 @@
 import { createHash } from "node:crypto";
 import { loadPolicy } from "@open-policy-agent/opa-wasm";
-import { readTarGz, type TarFiles } from "../bundles/tar.ts";
+import { ArchiveLimitError, readTarGz, type TarFiles } from "../bundles/tar.ts";
 import { ENTRYPOINTS, type Entrypoint, type ReferenceData } from "../domain/policy-contract.ts";
 import { REGION_CODES } from "../domain/vocabulary.ts";
+import { createDeadline, type Deadline } from "./deadline.ts";
 import { toError } from "../errors.ts";
 import { createDecisionMemo, type DecisionMemo, type MemoStats } from "./decision-memo.ts";
 import { type DeclaredFields, inputJson, inputKey, learnerOf } from "./input-json.ts";
@@ -41,18 +42,33 @@ export type LoadOptions = {
   /** Decisions kept per memoised entrypoint (least recently used go first); 0 turns reuse off. */
   memoEntries?: number;
   onMemo?: (entrypoint: Entrypoint, hit: boolean) => void;
+  /**
+   * Most linear memory the wasm may grow to, in MiB (default WASM_MEMORY_MB): a runaway allocation
+   * then fails inside the evaluation (opa_malloc traps, the call throws) instead of taking the host.
+   */
+  wasmMemoryMb?: number;
+  /** Hard limit on one wasm evaluation, in ms (0: none); see src/engine/deadline.ts. */
+  evaluationTimeoutMs?: number;
+  /** Every wasm evaluation (not memo hits): how long it ran, and whether it was stopped at the limit. */
+  onEvaluation?: (entrypoint: Entrypoint, ms: number, timedOut: boolean) => void;
 };
+
+/** The default ceiling of a bundle's wasm memory: the shipped bundle uses under 5 MiB. */
+export const WASM_MEMORY_MB = 256;
 
 /** Why a candidate bundle was refused: one stable code per failure class, and a precise message. */
 export type BundleRejection =
   | "BUNDLE_CORRUPT"
+  | "BUNDLE_TOO_LARGE"
   | "BUNDLE_MANIFEST_INVALID"
   | "BUNDLE_UNSIGNED"
   | "BUNDLE_SIGNATURE_INVALID"
   | "BUNDLE_ENTRYPOINT_MISSING"
   | "BUNDLE_WASM_INVALID"
   | "BUNDLE_DATA_INVALID"
-  | "BUNDLE_SELF_CHECK_FAILED";
+  | "BUNDLE_SELF_CHECK_FAILED"
+  | "BUNDLE_BUDGET_EXCEEDED"
+  | "CATALOG_INVALID";
 
 export class BundleError extends Error {
   readonly code: BundleRejection;
@@ -75,7 +91,8 @@ export async function loadBundle(bytes: Buffer, options: LoadOptions = {}): Prom
   try {
     files = readTarGz(bytes);
   } catch (err) {
-    throw new BundleError("BUNDLE_CORRUPT", toError(err).message, { cause: err });
+    const code = err instanceof ArchiveLimitError ? "BUNDLE_TOO_LARGE" : "BUNDLE_CORRUPT";
+    throw new BundleError(code, toError(err).message, { cause: err });
   }
 
   const manifestBytes = files.get(".manifest");
@@ -113,7 +130,9 @@ export async function loadBundle(bytes: Buffer, options: LoadOptions = {}): Prom
 
   let policy: Awaited<ReturnType<typeof loadPolicy>>;
   try {
-    policy = await loadPolicy(wasm);
+    // 64 KiB pages; the initial size is the SDK's default (5 pages).
+    const maximum = Math.ceil(((options.wasmMemoryMb ?? WASM_MEMORY_MB) * 1024 * 1024) / 65_536);
+    policy = await loadPolicy(wasm, { initial: Math.min(5, maximum), maximum });
     policy.setData(data as object);
   } catch (err) {
     throw new BundleError("BUNDLE_WASM_INVALID", `wasm failed to load: ${toError(err).message}`, {
@@ -136,12 +155,21 @@ export async function loadBundle(bytes: Buffer, options: LoadOptions = {}): Prom
       : [],
   );
 
+  const deadline: Deadline | null =
+    (options.evaluationTimeoutMs ?? 0) > 0 ? createDeadline(options.evaluationTimeoutMs!) : null;
+
   /** The wasm's answer as JSON text: the result set, `[{"result": ...}]`. */
   function run(entrypoint: Entrypoint, json: string): string {
+    const started = performance.now();
+    let timedOut = false;
     try {
-      return evaluateText(json, ids[entrypoint]!);
+      const id = ids[entrypoint]!;
+      return deadline ? deadline(() => evaluateText(json, id)) : evaluateText(json, id);
     } catch (err) {
+      timedOut = (err as { code?: unknown })?.code === "EVALUATION_TIMEOUT";
       throw toError(err); // opa-wasm throws strings
+    } finally {
+      options.onEvaluation?.(entrypoint, performance.now() - started, timedOut);
     }
   }
 

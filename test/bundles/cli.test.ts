@@ -183,6 +183,26 @@ describe("the residency CLI", () => {
     );
     await createBundleVerifier(parseVerificationKey(keys.publicPem))(readTarGz(readFileSync(signed)));
     expect((await cli(["bundle", "sign", "--in", out])).stderr).toContain("sign needs --key");
+    // A file that is not a PEM private key is an HMAC secret only when --alg names HS256/384/512.
+    const secretFile = join(work, "secret.txt");
+    writeFileSync(secretFile, "a-shared-hmac-secret-of-at-least-32-bytes\n");
+    const guessed = await cli(["bundle", "sign", "--key", secretFile, "--in", out, "--out", signed]);
+    expect(guessed.code).not.toBe(0);
+    expect(guessed.stderr).toMatch(/not a PEM private key .*name the algorithm: --alg HS256/);
+    const named = await cli([
+      "bundle",
+      "sign",
+      "--key",
+      secretFile,
+      "--alg",
+      "HS256",
+      "--in",
+      out,
+      "--out",
+      signed,
+    ]);
+    expect(named.code).toBe(0);
+    expect(named.stdout).toContain("HS256");
   });
 
   it("runs as `npx residency` (bin/residency.mjs)", { timeout: 30_000 }, async () => {

@@ -60,9 +60,10 @@ describe("bundle signatures (OPA format)", () => {
     ["ES256 (EC P-256)", ec.privatePem, ec.publicPem, "ES256"],
     ["HS256 (shared secret)", secret, secret, "HS256"],
   ])("signs and verifies with %s", async (_name, signing, verification, alg) => {
-    const signed = await signBundle(unsigned, parseSigningKey(signing), { algorithm: alg });
+    const named = alg.startsWith("HS") ? alg : undefined; // a secret only with its algorithm named
+    const signed = await signBundle(unsigned, parseSigningKey(signing, named), { algorithm: alg });
     expect(readTarGz(signed).has(SIGNATURES_FILE)).toBe(true);
-    await createBundleVerifier(parseVerificationKey(verification))(readTarGz(signed));
+    await createBundleVerifier(parseVerificationKey(verification, named))(readTarGz(signed));
   });
 
   it("refuses an unsigned bundle when a key is configured", async () => {
@@ -81,7 +82,7 @@ describe("bundle signatures (OPA format)", () => {
   });
 
   it("refuses an algorithm the key cannot verify (no HS256 with an RSA public key)", async () => {
-    const hs = await signBundle(unsigned, parseSigningKey(secret));
+    const hs = await signBundle(unsigned, parseSigningKey(secret, "HS256"));
     const err = await refusal(createBundleVerifier(parseVerificationKey(rsa.publicPem)), hs);
     expect(err.code).toBe("BUNDLE_SIGNATURE_INVALID");
     expect(err.message).toMatch(
@@ -139,8 +140,29 @@ describe("bundle signatures (OPA format)", () => {
     );
   });
 
+  it("never guesses a key: a secret only with its algorithm named, PEM public keys only", () => {
+    // A certificate printed as text (no "-----BEGIN") is not silently used as an HMAC secret.
+    const bareCertificate = rsa.publicPem
+      .split("\n")
+      .filter((l) => l && !l.startsWith("-----"))
+      .join("");
+    expect(() => parseVerificationKey(bareCertificate)).toThrow(
+      /not a PEM public key or certificate \(no "-----BEGIN" line\); to use it as an HMAC secret name the algorithm: BUNDLE_VERIFICATION_ALG=HS256/,
+    );
+    expect(parseVerificationKey(secret, "HS256")).toMatchObject({ kind: "secret", algorithms: ["HS256"] });
+    expect(() => parseVerificationKey(secret, "RS256")).toThrow(/RS256 needs a PEM public key/);
+    expect(() => parseVerificationKey(rsa.publicPem, "HS256")).toThrow(
+      /HS256 cannot be used with a RSA 2048-bit public key/,
+    );
+    expect(parseVerificationKey(rsa.publicPem, "PS256").algorithms).toEqual(["PS256"]);
+    expect(() => parseVerificationKey(rsa.privatePem)).toThrow(/holds a private key/);
+    // Signing follows the same rule.
+    expect(() => parseSigningKey(secret)).toThrow(/name the algorithm: --alg HS256/);
+    expect(parseSigningKey(secret, "HS512").algorithms).toEqual(["HS512"]);
+  });
+
   it("parses keys with clear errors: short HMAC secrets and broken PEM are refused", () => {
-    expect(() => parseVerificationKey("short")).toThrow(/at least 32 bytes/);
+    expect(() => parseVerificationKey("short", "HS256")).toThrow(/at least 32 bytes/);
     expect(() => parseVerificationKey("-----BEGIN PUBLIC KEY-----\nnope\n-----END PUBLIC KEY-----")).toThrow(
       /not a usable PEM public key/,
     );

@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { ConfigError, parseConfig } from "../../src/config.ts";
 
@@ -31,6 +32,55 @@ describe("configuration (SPEC §9)", () => {
       expect((err as ConfigError).variable).toBe(variable);
       expect((err as Error).message.startsWith(`${variable}:`)).toBe(true);
     }
+  });
+
+  describe("bundle verification keys are never guessed", () => {
+    const publicPem = generateKeyPairSync("ec", { namedCurve: "P-256" })
+      .publicKey.export({ type: "spki", format: "pem" })
+      .toString();
+    const secret = "a-shared-hmac-secret-of-at-least-32-bytes";
+    // A public key (or certificate) pasted without its PEM armour: public text, never a secret.
+    const bare = publicPem
+      .split("\n")
+      .filter((l) => l && !l.startsWith("-----"))
+      .join("");
+
+    it.each([
+      [{ BUNDLE_VERIFICATION_KEY: bare }, "BUNDLE_VERIFICATION_KEY", /BUNDLE_VERIFICATION_ALG=HS256/],
+      [{ BUNDLE_VERIFICATION_KEY: secret }, "BUNDLE_VERIFICATION_KEY", /no "-----BEGIN" line/],
+      [
+        { BUNDLE_VERIFICATION_KEY: secret, BUNDLE_VERIFICATION_ALG: "ES256" },
+        "BUNDLE_VERIFICATION_KEY",
+        /needs a PEM/,
+      ],
+      [
+        { BUNDLE_VERIFICATION_KEY: publicPem, BUNDLE_VERIFICATION_ALG: "HS256" },
+        "BUNDLE_VERIFICATION_KEY",
+        /cannot be used/,
+      ],
+      [{ BUNDLE_VERIFICATION_ALG: "HS256" }, "BUNDLE_VERIFICATION_ALG", /BUNDLE_VERIFICATION_KEY is not/],
+      [{ BUNDLE_VERIFICATION_KEY: secret, BUNDLE_VERIFICATION_ALG: "hs256" }, "BUNDLE_VERIFICATION_ALG", /./],
+    ])("%#: stops start-up with one line naming %s", (env, variable, message) => {
+      let error: unknown;
+      try {
+        parseConfig(env);
+      } catch (err) {
+        error = err;
+      }
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).variable).toBe(variable);
+      expect((error as Error).message).toMatch(new RegExp(`^${variable}: `));
+      expect((error as Error).message).toMatch(message);
+      expect((error as Error).message).not.toContain("\n");
+    });
+
+    it("accepts a PEM public key, and a secret with its algorithm named", () => {
+      expect(parseConfig({ BUNDLE_VERIFICATION_KEY: publicPem }).BUNDLE_VERIFICATION_KEY).toBe(publicPem);
+      expect(
+        parseConfig({ BUNDLE_VERIFICATION_KEY: secret, BUNDLE_VERIFICATION_ALG: "HS256" })
+          .BUNDLE_VERIFICATION_ALG,
+      ).toBe("HS256");
+    });
   });
 
   it("blank values count as unset", () => {
