@@ -1,3 +1,4 @@
+import type { Entrypoint } from "../domain/policy-contract.ts";
 import {
   ACCESS_OPERATIONS,
   FRAMEWORKS,
@@ -6,7 +7,6 @@ import {
   type RegionCode,
 } from "../domain/vocabulary.ts";
 import type { LoadedBundle } from "../engine/evaluator.ts";
-import type { Entrypoint } from "../domain/policy-contract.ts";
 
 // Realistic inputs for a candidate bundle, beyond the fixed invariants of self-check.ts: a matrix
 // of tenants, learners, frameworks, primary regions and operations the service's vocabulary

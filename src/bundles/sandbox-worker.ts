@@ -1,9 +1,9 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { BundleError, type LoadedBundle, loadBundle } from "../engine/evaluator.ts";
 import { replayRows } from "./dry-run.ts";
-import { selfCheck } from "./self-check.ts";
 import { matrixProbes, recordedProbes, runProbes } from "./probes.ts";
 import type { SandboxReply, SandboxRequest } from "./sandbox.ts";
+import { selfCheck } from "./self-check.ts";
 
 // The worker side of sandbox.ts: loads the candidate (and, for a dry run, the serving bundle) in
 // this thread and runs the checks or the replay. Each evaluation is stamped in shared memory so the

@@ -3,8 +3,8 @@ import { loadPolicy } from "@open-policy-agent/opa-wasm";
 import { ArchiveLimitError, readTarGz, type TarFiles } from "../bundles/tar.ts";
 import { ENTRYPOINTS, type Entrypoint, type ReferenceData } from "../domain/policy-contract.ts";
 import { REGION_CODES } from "../domain/vocabulary.ts";
-import { createDeadline, type Deadline } from "./deadline.ts";
 import { toError } from "../errors.ts";
+import { createDeadline, type Deadline } from "./deadline.ts";
 import { createDecisionMemo, type DecisionMemo, type MemoStats } from "./decision-memo.ts";
 import { type DeclaredFields, inputJson, inputKey, learnerOf } from "./input-json.ts";
 

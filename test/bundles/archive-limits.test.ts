@@ -1,8 +1,8 @@
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { BundleError, loadBundle } from "../../src/engine/evaluator.ts";
 import { ArchiveLimitError, readTarGz } from "../../src/bundles/tar.ts";
 import { writeTarGz } from "../../src/bundles/tar-write.ts";
+import { BundleError, loadBundle } from "../../src/engine/evaluator.ts";
 
 // Archives are refused before they cost much: too many entries, or more unpacked bytes than the
 // limit (gunzip stops there — a gzip bomb is never inflated whole).

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { loadBundle } from "../../src/policy/bundle.ts";
+import { loadBundle } from "../../src/engine/evaluator.ts";
 import { spinningForVictim } from "../bundles/hostile-support.ts";
 import { buildBundle } from "../bundles/support.ts";
 
