@@ -20,6 +20,8 @@ let outOfMemory = false;
 function watched(bundle: LoadedBundle): LoadedBundle {
   const evaluate = bundle.evaluate.bind(bundle);
   bundle.evaluate = ((entrypoint, input, how) => {
+    // Once the memory ran out the verdict is known: the remaining checks fail fast.
+    if (outOfMemory) throw new Error("the wasm memory budget is exhausted");
     Atomics.store(clock, 0, BigInt(Date.now()));
     Atomics.store(state, 0, 1);
     try {
