@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ed25519Signer } from "./audit/checkpoint.ts";
 import { parseVerificationKey } from "./bundles/signature.ts";
 
 // The environment, parsed once (SPEC §9). Any bad value stops start-up with one line that names
@@ -59,6 +60,10 @@ const envSchema = z.object({
   AWS_ACCESS_KEY_ID: z.string().min(1).optional(),
   AWS_SECRET_ACCESS_KEY: z.string().min(1).optional(),
   AWS_SESSION_TOKEN: z.string().min(1).optional(),
+  AUDIT_CHECKPOINT_RECORDS: int(1, 100_000_000).default(10_000),
+  AUDIT_CHECKPOINT_SECONDS: int(1, 86_400).default(60),
+  // An Ed25519 private key (PKCS#8 PEM), or the path of a file holding one; unset ⇒ unsigned checkpoints.
+  AUDIT_SIGNING_KEY: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   RESIDENCY_BOOTSTRAP_ADMIN_KEY: z
     .string()
@@ -102,6 +107,14 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       parseVerificationKey(config.BUNDLE_VERIFICATION_KEY, config.BUNDLE_VERIFICATION_ALG);
     } catch (err) {
       throw new ConfigError("BUNDLE_VERIFICATION_KEY", (err as Error).message);
+    }
+  }
+  if (config.AUDIT_SIGNING_KEY?.trimStart().startsWith("-----BEGIN")) {
+    // Else it is a file path, which main.ts reads (and checks the same way).
+    try {
+      ed25519Signer(config.AUDIT_SIGNING_KEY);
+    } catch (err) {
+      throw new ConfigError("AUDIT_SIGNING_KEY", (err as Error).message);
     }
   }
   return config;

@@ -1,8 +1,9 @@
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { Redis } from "ioredis";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { createWebhookNotifier } from "./admin/webhook.ts";
+import { ed25519Signer } from "./audit/checkpoint.ts";
 import { ConfigError, parseConfig } from "./config.ts";
 import { createMemoryCache, type TenantCache } from "./context/cache.ts";
 import { createRedisCache } from "./context/cache-redis.ts";
@@ -29,6 +30,19 @@ async function main() {
       process.exit(2);
     }
     throw err;
+  }
+
+  let auditSigner: ReturnType<typeof ed25519Signer> | null = null;
+  if (config.AUDIT_SIGNING_KEY) {
+    const text = config.AUDIT_SIGNING_KEY.trimStart().startsWith("-----BEGIN")
+      ? config.AUDIT_SIGNING_KEY
+      : readFileSync(config.AUDIT_SIGNING_KEY, "utf8");
+    try {
+      auditSigner = ed25519Signer(text);
+    } catch (err) {
+      process.stderr.write(`residency: configuration error: AUDIT_SIGNING_KEY: ${toError(err).message}\n`);
+      process.exit(2);
+    }
   }
 
   const logger = createLogger(config.LOG_LEVEL);
@@ -118,6 +132,11 @@ async function main() {
     decisionMemoEntries: config.DECISION_MEMO_ENTRIES,
     requiredApprovals: config.OVERRIDE_REQUIRED_APPROVALS,
     overrideMaxHours: config.OVERRIDE_MAX_HOURS,
+    auditCheckpoints: {
+      everyRecords: config.AUDIT_CHECKPOINT_RECORDS,
+      everySeconds: config.AUDIT_CHECKPOINT_SECONDS,
+      signer: auditSigner,
+    },
     ...(webhook ? { notify: webhook } : {}),
   });
   const { app, keys, overrides } = service;

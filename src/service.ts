@@ -1,3 +1,4 @@
+import type { KeyObject } from "node:crypto";
 import type { Redis } from "ioredis";
 import type { Registry } from "prom-client";
 import { createKeyAdmin } from "./admin/keys.ts";
@@ -5,7 +6,9 @@ import { createOverrideAdmin, type OverrideNotifier } from "./admin/overrides.ts
 import { createPolicyAdmin } from "./admin/policies.ts";
 import { createRegionAdmin } from "./admin/regions.ts";
 import { createAuditLog } from "./audit/audit-log.ts";
+import type { CheckpointSigner } from "./audit/checkpoint.ts";
 import { createAuditReader } from "./audit/reader.ts";
+import { createVerifyJobs } from "./audit/verify-job.ts";
 import { createBundleService } from "./bundles/bundle-service.ts";
 import { createCachedAuthenticate } from "./context/auth-cache.ts";
 import type { TenantCache } from "./context/cache.ts";
@@ -49,6 +52,12 @@ export type ServiceOptions = {
   overrideMaxHours: number;
   notify?: OverrideNotifier;
   clock?: () => Date;
+  /** Audit checkpoints (default: every 10,000 records, no time trigger, unsigned). */
+  auditCheckpoints?: {
+    everyRecords: number;
+    everySeconds: number | null;
+    signer: (CheckpointSigner & { publicKey: KeyObject }) | null;
+  };
 };
 
 export type Service = Awaited<ReturnType<typeof createService>>;
@@ -59,8 +68,15 @@ export async function createService(o: ServiceOptions) {
   const clock = o.clock ?? (() => new Date());
   const withClock = o.clock ? { clock: o.clock } : {};
 
+  const checkpointSigner = o.auditCheckpoints?.signer ?? null;
   const audit = createAuditLog({
     db,
+    checkpoints: {
+      everyRecords: o.auditCheckpoints?.everyRecords ?? 10_000,
+      everySeconds: o.auditCheckpoints?.everySeconds ?? null,
+      signer: checkpointSigner,
+      clock,
+    },
     onFlush: ({ size, ms }) => {
       metrics.auditBatchSize.observe(size);
       metrics.auditFlushDuration.observe(ms / 1000);
@@ -70,6 +86,8 @@ export async function createService(o: ServiceOptions) {
       logger.error({ err, size }, "audit commit failed: decisions answered 503");
     },
   });
+
+  const verifyJobs = createVerifyJobs({ db, publicKey: checkpointSigner?.publicKey ?? null, clock });
 
   const policiesRepo = createPoliciesRepo(db);
   const overridesRepo = createOverridesRepo(db);
@@ -159,7 +177,7 @@ export async function createService(o: ServiceOptions) {
     overrides,
     regions,
     keys,
-    audit: createAuditReader(db),
+    audit: createAuditReader(db, { publicKey: checkpointSigner?.publicKey ?? null, jobs: verifyJobs }),
     catalog: () => bundles.engine.current()?.reference.providers.catalog ?? null,
     health: async () => {
       const checks: Record<string, { ok: boolean; detail?: unknown }> = {};
@@ -191,6 +209,7 @@ export async function createService(o: ServiceOptions) {
     app,
     metrics,
     audit,
+    verifyJobs,
     bundles,
     decide,
     overrides,
@@ -201,6 +220,7 @@ export async function createService(o: ServiceOptions) {
     /** Stops background work and drains the audit queue; leaves the clients to their owner. */
     async close() {
       await bundles.close();
+      await verifyJobs.idle();
       await audit.close();
       context.close();
       auth.close();

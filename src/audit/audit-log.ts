@@ -16,6 +16,12 @@ import {
   isStorableText,
   toIsoMillis,
 } from "./canonical.ts";
+import {
+  type Checkpoint,
+  type CheckpointSigner,
+  GENESIS_CHECKPOINT_HASH,
+  makeCheckpoint,
+} from "./checkpoint.ts";
 import { type AuditAppender, type AuditEventInput, RECORD_COLUMNS } from "./types.ts";
 
 export type AuditLog = AuditAppender & {
@@ -32,7 +38,43 @@ export type AuditLogOptions = {
   onFlush?: (info: { size: number; ms: number }) => void;
   /** A batch (or a per-row write) failed; its waiters were rejected with AUDIT_UNAVAILABLE. */
   onError?: (err: Error, info: { size: number }) => void;
+  /** When to write checkpoints (docs/decisions/0007). Default: every 10,000 records, unsigned. */
+  checkpoints?: CheckpointOptions;
 };
+
+export type CheckpointOptions = {
+  /** A checkpoint once this many records follow the last one (default 10,000). */
+  everyRecords?: number;
+  /**
+   * A checkpoint once the last one is this old and records follow it: checked on each batch and,
+   * when idle, by a timer of this period (default: no time trigger).
+   */
+  everySeconds?: number | null;
+  /** Ed25519 signer; null ⇒ unsigned checkpoints. */
+  signer?: CheckpointSigner | null;
+  clock?: () => Date;
+};
+
+type CheckpointPolicy = {
+  everyRecords: number;
+  everyMs: number | null;
+  signer: CheckpointSigner | null;
+  clock: () => Date;
+};
+
+function checkpointPolicy(options: CheckpointOptions = {}): CheckpointPolicy {
+  const everyRecords = options.everyRecords ?? 10_000;
+  if (!Number.isInteger(everyRecords) || everyRecords < 1)
+    throw new RangeError("checkpoints.everyRecords must be a positive integer");
+  const seconds = options.everySeconds ?? null;
+  if (seconds !== null && !(seconds > 0)) throw new RangeError("checkpoints.everySeconds must be positive");
+  return {
+    everyRecords,
+    everyMs: seconds === null ? null : seconds * 1000,
+    signer: options.signer ?? null,
+    clock: options.clock ?? (() => new Date()),
+  };
+}
 
 export type Appended = { seq: number; hash: string };
 
@@ -89,6 +131,7 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
   if (!Number.isInteger(maxBatch) || maxBatch < 1)
     throw new RangeError(`maxBatch must be a positive integer`);
   const maxLanes = options.lanes ?? 2;
+  const policy = checkpointPolicy(options.checkpoints);
 
   const queue: Waiter[] = [];
   const lanes = new Set<Promise<void>>();
@@ -108,7 +151,7 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
         const written = await db.transaction(async (tx) => {
           await lockChain(tx);
           batch = takeBatch(queue, maxBatch);
-          return batch.length > 0 ? writeLocked(tx, recordsOf(batch)) : [];
+          return batch.length > 0 ? writeLocked(tx, recordsOf(batch), policy) : [];
         });
         settle(batch, written);
         const size = recordsOf(batch).length;
@@ -134,7 +177,7 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
 
   async function flushOne(waiter: Waiter): Promise<void> {
     try {
-      waiter.resolve(await db.transaction((tx) => writeChain(tx, waiter.records)));
+      waiter.resolve(await db.transaction((tx) => writeChain(tx, waiter.records, policy)));
     } catch (err) {
       const cause = toError(err);
       report(() => options.onError?.(cause, { size: waiter.records.length }));
@@ -156,6 +199,22 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
     });
   }
 
+  // The time trigger when no batch comes along to check it: an idle log still gets its last
+  // records under a checkpoint within everySeconds.
+  let ticking: Promise<unknown> = Promise.resolve();
+  const timer =
+    policy.everyMs === null
+      ? null
+      : setInterval(() => {
+          ticking = db
+            .transaction(async (tx) => {
+              await lockChain(tx);
+              await maybeCheckpoint(tx, await readHead(tx), policy);
+            })
+            .catch((err) => report(() => options.onError?.(toError(err), { size: 0 })));
+        }, policy.everyMs);
+  timer?.unref();
+
   function startLane() {
     const running = lane().finally(() => {
       lanes.delete(running);
@@ -176,7 +235,7 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
       const prepared = events.map(prepare);
       try {
         await lockChain(tx);
-        return await writeLocked(tx, prepared);
+        return await writeLocked(tx, prepared, policy);
       } catch (err) {
         const cause = toError(err);
         report(() => options.onError?.(cause, { size: prepared.length }));
@@ -185,7 +244,9 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
     },
     async close() {
       closed = true;
+      if (timer) clearInterval(timer);
       while (lanes.size > 0) await Promise.allSettled([...lanes]);
+      await ticking;
     },
   };
 }
@@ -196,6 +257,7 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
  */
 export function createPerRowAuditLog(options: Omit<AuditLogOptions, "maxBatch">): AuditLog {
   const { db } = options;
+  const policy = checkpointPolicy(options.checkpoints);
   const inFlight = new Set<Promise<unknown>>();
   let closed = false;
 
@@ -203,7 +265,7 @@ export function createPerRowAuditLog(options: Omit<AuditLogOptions, "maxBatch">)
     if (closed) throw new AppError("AUDIT_UNAVAILABLE", "audit log is closed");
     const prepared = events.map(prepare);
     const started = performance.now();
-    const write = db.transaction((tx) => writeChain(tx, prepared));
+    const write = db.transaction((tx) => writeChain(tx, prepared, policy));
     inFlight.add(write);
     try {
       const written = await write;
@@ -226,7 +288,7 @@ export function createPerRowAuditLog(options: Omit<AuditLogOptions, "maxBatch">)
     appendAll: (events) => writeAlone(events),
     async appendInTx(tx, events) {
       await lockChain(tx);
-      return writeLocked(tx, events.map(prepare));
+      return writeLocked(tx, events.map(prepare), policy);
     },
     async close() {
       closed = true;
@@ -240,18 +302,104 @@ async function lockChain(tx: Queryable): Promise<void> {
 }
 
 /** Under the chain lock: read the head, link the records after it, insert them. */
-async function writeChain(tx: Queryable, records: readonly Prepared[]): Promise<Appended[]> {
+async function writeChain(
+  tx: Queryable,
+  records: readonly Prepared[],
+  policy: CheckpointPolicy,
+): Promise<Appended[]> {
   await lockChain(tx);
-  return writeLocked(tx, records);
+  return writeLocked(tx, records, policy);
 }
 
-async function writeLocked(tx: Queryable, records: readonly Prepared[]): Promise<Appended[]> {
-  // Read after the lock: under READ COMMITTED this statement sees the previous holder's commit.
-  const head = await tx.query<{ seq: number | bigint; hash: string }>(
-    "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1",
+type Head = {
+  seq: number;
+  hash: string;
+  checkpoint: (Pick<Checkpoint, "id" | "last_seq" | "hash"> & { created_at: Date }) | null;
+};
+
+// The head record and the last checkpoint in one round trip: this runs for every batch.
+async function readHead(tx: Queryable): Promise<Head> {
+  const { rows } = await tx.query<{
+    seq: number | bigint | null;
+    hash: string | null;
+    cp_id: number | bigint | null;
+    cp_last_seq: number | bigint | null;
+    cp_hash: string | null;
+    cp_created_at: Date | string | null;
+  }>(
+    `SELECT h.seq, h.hash, c.id AS cp_id, c.last_seq AS cp_last_seq, c.hash AS cp_hash, c.created_at AS cp_created_at
+       FROM (SELECT 1) AS one
+       LEFT JOIN LATERAL (SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1) AS h ON true
+       LEFT JOIN LATERAL (SELECT id, last_seq, hash, created_at FROM audit_checkpoints ORDER BY id DESC LIMIT 1) AS c ON true`,
   );
-  let seq = head.rows[0] ? Number(head.rows[0].seq) : 0;
-  let prevHash = head.rows[0]?.hash ?? GENESIS_HASH;
+  const row = rows[0]!;
+  return {
+    seq: row.seq === null ? 0 : Number(row.seq),
+    hash: row.hash ?? GENESIS_HASH,
+    checkpoint:
+      row.cp_id === null
+        ? null
+        : {
+            id: Number(row.cp_id),
+            last_seq: Number(row.cp_last_seq),
+            hash: row.cp_hash!,
+            created_at: new Date(row.cp_created_at!),
+          },
+  };
+}
+
+/** Under the chain lock, after the records up to `head` are written: a checkpoint if one is due. */
+async function maybeCheckpoint(tx: Queryable, head: Head, policy: CheckpointPolicy): Promise<void> {
+  const last = head.checkpoint;
+  const coveredTo = last?.last_seq ?? 0;
+  const pending = head.seq - coveredTo;
+  if (pending <= 0) return;
+  const now = policy.clock();
+  const due =
+    pending >= policy.everyRecords ||
+    (policy.everyMs !== null && now.getTime() - (last?.created_at.getTime() ?? 0) >= policy.everyMs);
+  if (!due) return;
+  const checkpoint = makeCheckpoint(
+    (last?.id ?? 0) + 1,
+    {
+      first_seq: coveredTo + 1,
+      last_seq: head.seq,
+      head_hash: head.hash,
+      previous_checkpoint_hash: last?.hash ?? GENESIS_CHECKPOINT_HASH,
+      created_at: now.toISOString(),
+    },
+    policy.signer,
+  );
+  await insertCheckpoint(tx, checkpoint);
+}
+
+export async function insertCheckpoint(tx: Queryable, c: Checkpoint): Promise<void> {
+  await tx.query(
+    `INSERT INTO audit_checkpoints (id, first_seq, last_seq, head_hash, previous_checkpoint_hash, created_at, hash, key_id, signature)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+    [
+      c.id,
+      c.first_seq,
+      c.last_seq,
+      c.head_hash,
+      c.previous_checkpoint_hash,
+      c.created_at,
+      c.hash,
+      c.key_id,
+      c.signature,
+    ],
+  );
+}
+
+async function writeLocked(
+  tx: Queryable,
+  records: readonly Prepared[],
+  policy: CheckpointPolicy,
+): Promise<Appended[]> {
+  // Read after the lock: under READ COMMITTED this statement sees the previous holder's commit.
+  const head = await readHead(tx);
+  let seq = head.seq;
+  let prevHash = head.hash;
 
   const written: Appended[] = [];
   const params: unknown[] = [];
@@ -282,6 +430,7 @@ async function writeLocked(tx: Queryable, records: readonly Prepared[]): Promise
     const start = row * COLUMNS.length;
     await tx.query(insertSql(rows), params.slice(start, start + rows * COLUMNS.length));
   }
+  await maybeCheckpoint(tx, { ...head, seq, hash: prevHash }, policy);
   return written;
 }
 

@@ -1,17 +1,23 @@
+import type { KeyObject } from "node:crypto";
 import type { Db } from "../store/db.ts";
 import { exportAuditLogs } from "./export.ts";
 import { queryAuditLogs } from "./query.ts";
 import type { AuditReader } from "./types.ts";
-import { verifyChain } from "./verify.ts";
+import { verifyChain, verifyFromCheckpoint } from "./verify.ts";
+import { createVerifyJobs, type VerifyJobs } from "./verify-job.ts";
 
 /** The audit room's read side bound to a store, in the shape the HTTP routes ask for. */
-export function createAuditReader(db: Db): AuditReader {
+export function createAuditReader(
+  db: Db,
+  options: { publicKey?: KeyObject | null; jobs?: VerifyJobs } = {},
+): AuditReader {
+  const publicKey = options.publicKey ?? null;
+  const jobs = options.jobs ?? createVerifyJobs({ db, publicKey });
   return {
     query: (q) => queryAuditLogs(db, q),
-    verify: async () => {
-      const r = await verifyChain(db);
-      return r;
-    },
+    verify: (o = {}) => (o.from === "checkpoint" ? verifyFromCheckpoint(db, { publicKey }) : verifyChain(db)),
+    startVerifyJob: () => jobs.start(),
+    verifyJob: (id) => jobs.get(id),
     export: (format, filters) => exportAuditLogs(db, { format, filters }),
   };
 }

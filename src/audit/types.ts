@@ -72,11 +72,15 @@ export type AuditReader = {
   query(
     filters: AuditFilters & { limit: number; cursor?: string },
   ): Promise<{ items: unknown[]; next_cursor: string | null }>;
-  verify(): Promise<{
+  /** The whole chain in one call, or (`from: "checkpoint"`) from the newest good checkpoint. */
+  verify(options?: { from?: "checkpoint" }): Promise<{
     ok: boolean;
     checked: number;
     head_seq: number | null;
     first_broken_seq: number | null;
   }>;
+  /** The full verification as a job with progress (verify-job.ts). */
+  startVerifyJob(): { job_id: string; state: string };
+  verifyJob(jobId: string): { job_id: string; state: string } | null;
   export(format: "jsonl" | "csv", filters: AuditFilters): AsyncIterable<string>;
 };

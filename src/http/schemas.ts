@@ -217,6 +217,11 @@ export const exportQuery = auditQuery.omit({ cursor: true, limit: true }).extend
   format: z.enum(["jsonl", "csv"]).default("jsonl"),
 });
 
+export const verifyQuery = z.object({
+  /** `checkpoint`: from the newest good checkpoint instead of the start of the chain. */
+  from: z.enum(["checkpoint"]).optional(),
+});
+
 export const ifMatchHeader = z
   .string()
   .regex(/^(W\/)?"?\d{1,9}"?$/, 'If-Match must be a policy version, e.g. "3"')

@@ -1,6 +1,6 @@
 // Audit events shaped like the ones the service writes, for the audit suites and the benchmark.
 
-import { randomUUID } from "node:crypto";
+import { generateKeyPairSync, randomUUID } from "node:crypto";
 import { createAuditLog } from "../../src/audit/audit-log.ts";
 import type { DecisionAuditPayload } from "../../src/audit/query.ts";
 import type { AuditEventInput } from "../../src/audit/types.ts";
@@ -53,7 +53,7 @@ export async function asSuperuser(db: Db, sql: string, params: unknown[] = []): 
 
 /** Empties the log between tests (starting a PGlite costs seconds, so suites share one). */
 export function resetAuditLog(db: Db): Promise<void> {
-  return asSuperuser(db, "TRUNCATE audit_log");
+  return asSuperuser(db, "TRUNCATE audit_log, audit_checkpoints, audit_archives");
 }
 
 /** Appends `events` at once through a group-commit log (as concurrent requests would); their hashes. */
@@ -67,3 +67,12 @@ export async function appendAll(db: Db, events: AuditEventInput[]): Promise<stri
 /** `count` fresh decision events. */
 export const decisionEvents = (count: number): AuditEventInput[] =>
   Array.from({ length: count }, () => decisionEvent());
+
+/** A fresh Ed25519 key pair as PEM: the checkpoint signing key and the auditor's public key. */
+export function testKeys() {
+  const { privateKey, publicKey } = generateKeyPairSync("ed25519");
+  return {
+    privatePem: privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
+    publicPem: publicKey.export({ type: "spki", format: "pem" }).toString(),
+  };
+}

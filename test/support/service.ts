@@ -10,7 +10,7 @@ import type { Role } from "../../src/domain/vocabulary.ts";
 import { loadInfrastructure } from "../../src/endpoints/infrastructure.ts";
 import { createPresigner } from "../../src/endpoints/presigner.ts";
 import { createLogger } from "../../src/observability/logger.ts";
-import { createService, type Service } from "../../src/service.ts";
+import { createService, type Service, type ServiceOptions } from "../../src/service.ts";
 import type { Db } from "../../src/store/db.ts";
 import { type TestDb, testBackends } from "./databases.ts";
 
@@ -50,6 +50,7 @@ export async function startTestService(
     bundleWatch?: boolean;
     /** An S3-compatible server for every region (path-style URLs), with its credentials. */
     s3?: { endpoint: string; accessKeyId: string; secretAccessKey: string };
+    auditCheckpoints?: ServiceOptions["auditCheckpoints"];
   } = {},
 ): Promise<TestService> {
   const owned: TestDb | null = options.db ? null : await primaryBackend().create();
@@ -83,6 +84,7 @@ export async function startTestService(
     overrideMaxHours: options.overrideMaxHours ?? 24,
     ...(options.notify ? { notify: options.notify } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.auditCheckpoints ? { auditCheckpoints: options.auditCheckpoints } : {}),
   });
   await service.keys.bootstrap(ADMIN_KEY);
   const handler = service.app.handler;

@@ -3,10 +3,11 @@ import { pipeline } from "node:stream/promises";
 import { Router } from "express";
 import { EXPORT_CONTENT_TYPES } from "../../audit/export.ts";
 import type { AuditFilters, AuditReader } from "../../audit/types.ts";
+import { AppError } from "../../errors.ts";
 import type { Authenticate } from "../auth.ts";
 import { requireTenant, requireUnscoped } from "../auth.ts";
 import { guard, parse } from "../express-kit.ts";
-import { auditQuery, exportQuery, id } from "../schemas.ts";
+import { auditQuery, exportQuery, id, verifyQuery } from "../schemas.ts";
 
 export function auditRoutes(deps: { authenticate: Authenticate; audit: AuditReader }): Router {
   const r = Router();
@@ -31,9 +32,24 @@ export function auditRoutes(deps: { authenticate: Authenticate; audit: AuditRead
   r.get("/access-logs", auditors, listHandler(false));
   r.get("/access-logs/:tenant_id", auditors, listHandler(true));
 
-  r.get("/verify", auditors, async (_req, res) => {
+  r.get("/verify", auditors, async (req, res) => {
     requireUnscoped(res.locals.principal, "verifying the chain (it spans every tenant)");
-    res.json(await deps.audit.verify());
+    const { from } = parse(verifyQuery, req.query, "query");
+    res.json(await deps.audit.verify(from ? { from } : {}));
+  });
+
+  // The full walk as a job: start (202, or 200 with the job already running), then poll.
+  r.post("/verify/jobs", auditors, (_req, res) => {
+    requireUnscoped(res.locals.principal, "verifying the chain (it spans every tenant)");
+    const job = deps.audit.startVerifyJob();
+    res.status(202).location(`/api/v1/audit/verify/jobs/${job.job_id}`).json(job);
+  });
+
+  r.get("/verify/jobs/:job_id", auditors, (req, res) => {
+    requireUnscoped(res.locals.principal, "verifying the chain (it spans every tenant)");
+    const job = deps.audit.verifyJob(String(req.params.job_id));
+    if (!job) throw new AppError("NOT_FOUND", "no such verify job on this instance");
+    res.json(job);
   });
 
   r.get("/export", auditors, async (req, res) => {
