@@ -6,7 +6,8 @@ import { createWebhookNotifier } from "./admin/webhook.ts";
 import { ed25519Signer } from "./audit/checkpoint.ts";
 import { ConfigError, parseConfig } from "./config.ts";
 import { createMemoryCache, type TenantCache } from "./context/cache.ts";
-import { createRedisCache } from "./context/cache-redis.ts";
+import { cacheRedisOptions, createRedisCache, subscriberRedisOptions } from "./context/cache-redis.ts";
+import { createStoreGenerations } from "./context/generations.ts";
 import { loadInfrastructure } from "./endpoints/infrastructure.ts";
 import { createPresigner } from "./endpoints/presigner.ts";
 import { toError } from "./errors.ts";
@@ -63,27 +64,35 @@ async function main() {
   const applied = await migrate(db);
   logger.info({ store: db.kind, applied }, "store ready");
 
+  // Freshness comes from Postgres (generations.ts); the embedded store has no other writer (its
+  // data directory is locked), so it needs no polling.
+  const generations = await createStoreGenerations({
+    db,
+    pollMs: db.kind === "postgres" ? Math.max(50, Math.floor(config.CACHE_MAX_STALENESS_MS / 4)) : null,
+    maxStalenessMs: config.CACHE_MAX_STALENESS_MS,
+    onError: (err) => logger.warn({ err }, "cache generations unreadable; caches bypassed until they are"),
+  });
   let redis: Redis | null = null;
   let cache: TenantCache;
   if (config.REDIS_URL) {
-    redis = new Redis(config.REDIS_URL, {
-      maxRetriesPerRequest: 2,
-      enableOfflineQueue: false,
-      lazyConnect: true,
-    });
+    // A cache, not a dependency: start whether or not Redis is there (cacheRedisOptions).
+    redis = new Redis(config.REDIS_URL, cacheRedisOptions(config.REDIS_TIMEOUT_MS));
     redis.on("error", (err) => logger.warn({ err }, "redis error"));
-    await redis.connect();
-    const subscriber = redis.duplicate();
+    await redis
+      .connect()
+      .catch((err) => logger.warn({ err }, "redis unreachable at start; continuing without it"));
+    const subscriber = redis.duplicate(subscriberRedisOptions);
     subscriber.on("error", (err) => logger.warn({ err }, "redis subscriber error"));
-    await subscriber.connect(); // lazyConnect is inherited: without this, SUBSCRIBE fails at start
     cache = await createRedisCache({
       redis,
       subscriber,
+      generations,
       prefix: config.REDIS_PREFIX,
-      onError: (err) => logger.warn({ err }, "redis cache error"),
+      timeoutMs: config.REDIS_TIMEOUT_MS,
+      onError: (err) => logger.warn({ err }, "redis cache error; falling through to Postgres"),
     });
   } else {
-    cache = createMemoryCache();
+    cache = createMemoryCache({ generations });
   }
 
   const infrastructure = loadInfrastructure({
@@ -191,6 +200,7 @@ async function main() {
     await service.close(); // every answered decision is already committed; this drains the rest
     if (webhook) await Promise.race([webhook.drain(), new Promise((r) => setTimeout(r, 10_000).unref())]);
     await cache.close();
+    generations.close();
     if (redis) await redis.quit().catch(() => undefined);
     await db.close();
     logger.info("stopped");

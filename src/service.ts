@@ -180,7 +180,7 @@ export async function createService(o: ServiceOptions) {
     audit: createAuditReader(db, { publicKey: checkpointSigner?.publicKey ?? null, jobs: verifyJobs }),
     catalog: () => bundles.engine.current()?.reference.providers.catalog ?? null,
     health: async () => {
-      const checks: Record<string, { ok: boolean; detail?: unknown }> = {};
+      const checks: Record<string, { ok: boolean; degraded?: boolean; detail?: unknown }> = {};
       const bundle = bundles.engine.current();
       checks.bundle = {
         ok: bundle !== null,
@@ -194,11 +194,17 @@ export async function createService(o: ServiceOptions) {
         logger.warn({ err: toError(err) }, "readiness: store unreachable");
         checks.store = { ok: false, detail: `${db.kind} unreachable` };
       }
-      if (o.redis) checks.cache = { ok: o.redis.status === "ready", detail: o.redis.status };
+      // Redis is a cache: without it decisions come from the in-process layer and Postgres, so it
+      // is reported (degraded), never a reason to leave the load balancer.
+      const shared = o.cache.status();
+      if (shared.shared !== "none")
+        checks.cache =
+          shared.shared === "ok"
+            ? { ok: true, detail: "ready" }
+            : { ok: true, degraded: true, detail: { status: "degraded", reason: shared.detail } };
       // What the probe saw is also a gauge, so alerts need no probe logs (deploy/alerts.yml).
       for (const [check, c] of Object.entries(checks)) {
-        const degraded = (c as { degraded?: boolean }).degraded === true;
-        metrics.healthChecks.set({ check }, c.ok && !degraded ? 1 : 0);
+        metrics.healthChecks.set({ check }, c.ok && c.degraded !== true ? 1 : 0);
       }
       return { ready: Object.values(checks).every((c) => c.ok), checks };
     },

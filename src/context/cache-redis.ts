@@ -1,104 +1,145 @@
-import type { Redis } from "ioredis";
+import type { Redis, RedisOptions } from "ioredis";
 import type { TenantCache } from "./cache.ts";
 import { createMemoryCache } from "./cache.ts";
+import type { Generations } from "./generations.ts";
 
 // Two levels: an in-process L1 (no network on the hot path) over Redis shared by every instance.
+// Redis is a cache, never a dependency and never the judge of freshness:
 //
-// In Redis every value lives under a key that contains its tenant's generation
-// (`<prefix>ctx:<tenant>:<generation>:<key>`, with its own TTL). An invalidation is one INCR of
-// the generation plus a PUBLISH: from that instant no instance can read an older value from Redis,
-// whatever happens to the message, and stale keys simply expire. The message tells every instance
-// to drop its L1 copies; the writer drops its own before it answers. If a message were lost, the
-// short L1 TTL bounds how long another instance could serve from its L1.
-//
-// Redis unreachable: reads fall back to Postgres (a miss, reported through onError) and invalidations
-// throw so the caller retries them (createInvalidator); decisions keep flowing from the store.
+// - Every value lives under a key holding its scope's generation as Postgres knows it
+//   (`<prefix>ctx:<tenant>:<generation>:<key>`, with its own TTL; generations.ts). A change bumps
+//   the generation in Postgres, so an older value is unreadable once the change is seen — whatever
+//   Redis holds: a cut that swallowed the announcement, a restart with or without its data.
+// - The writer announces the new generation on `<prefix>invalidate`, so peers drop their copies
+//   within milliseconds; without Redis they see it at their next look at Postgres.
+// - No caller waits on Redis longer than `timeoutMs`: a command that fails or does not answer in
+//   time (Redis paused, hung, cut) is a miss, and Redis is then bypassed for `retryAfterMs`, so the
+//   decisions that follow go straight to the L1 and Postgres without waiting at all.
+
+/**
+ * Client options for a Redis that is a cache, not a dependency: commands fail at once while it is
+ * away (no offline queue, no retries), connecting and answering are bounded, and reconnection is
+ * tried every 100–500 ms so it is used again soon after it is back. Start-up does not wait for it.
+ */
+export function cacheRedisOptions(timeoutMs = 100): RedisOptions {
+  return {
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    lazyConnect: true,
+    connectTimeout: 1_000,
+    commandTimeout: timeoutMs * 2,
+    retryStrategy: (times) => Math.min(times * 100, 500),
+  };
+}
+
+/** The subscriber connection: queues its SUBSCRIBE until connected, and waits on messages forever. */
+export const subscriberRedisOptions: RedisOptions = { enableOfflineQueue: true, commandTimeout: undefined };
 
 export type RedisCacheOptions = {
   redis: Redis;
   /** A second connection in subscriber mode (ioredis `duplicate()`); closed with the cache. */
   subscriber: Redis;
+  generations: Generations;
   prefix?: string;
   ttlSeconds?: number;
   l1TtlMs?: number;
+  /** Longest wait for one Redis command before falling through to Postgres (default 100 ms). */
+  timeoutMs?: number;
+  /** How long Redis is bypassed after a failure or timeout before it is tried again (default 1 s). */
+  retryAfterMs?: number;
+  now?: () => number;
   onError?: (err: Error) => void;
 };
 
-const GET_CURRENT = `
-local generation = redis.call('GET', KEYS[1]) or '0'
-return {generation, redis.call('GET', ARGV[1] .. generation .. ':' .. ARGV[2])}`;
-
-// Store only if the generation has not moved since the reader looked.
-const SET_IF_CURRENT = `
-local generation = redis.call('GET', KEYS[1]) or '0'
-if generation ~= ARGV[1] then return 0 end
-redis.call('SET', ARGV[2] .. generation .. ':' .. ARGV[3], ARGV[4], 'EX', ARGV[5])
-return 1`;
-
-const UNAVAILABLE = "unavailable";
+type Attempt<T> = { ok: true; value: T } | { ok: false };
 
 export async function createRedisCache(options: RedisCacheOptions): Promise<TenantCache> {
-  const { redis, subscriber } = options;
+  const { redis, subscriber, generations } = options;
   const prefix = options.prefix ?? "residency:";
   const ttl = options.ttlSeconds ?? 300;
+  const timeoutMs = options.timeoutMs ?? 100;
+  const retryAfterMs = options.retryAfterMs ?? 1_000;
+  const now = options.now ?? Date.now;
   const channel = `${prefix}invalidate`;
-  const l1 = createMemoryCache({ ttlMs: options.l1TtlMs ?? 10_000 });
-  const genKey = (tenant: string) => `${prefix}gen:${tenant}`;
-  const entryPrefix = (tenant: string) => `${prefix}ctx:${tenant}:`;
+  const l1 = createMemoryCache({ ttlMs: options.l1TtlMs ?? 10_000, generations });
+  const entryKey = (tenant: string, generation: string, key: string) =>
+    `${prefix}ctx:${tenant}:${generation}:${key}`;
   const report = (err: unknown) => options.onError?.(err instanceof Error ? err : new Error(String(err)));
 
-  subscriber.on("message", (ch: string, tenant: string) => {
-    if (ch === channel) void l1.invalidate(tenant);
+  let bypassUntil = 0;
+  let lastFailure = "";
+
+  async function attempt<T>(op: () => Promise<T>): Promise<Attempt<T>> {
+    if (redis.status !== "ready" || now() < bypassUntil) return { ok: false };
+    let timer: NodeJS.Timeout | undefined;
+    const pending = op();
+    pending.catch(() => {}); // abandoned after a timeout: its late failure is not news
+    try {
+      const value = await Promise.race([
+        pending,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`redis: no answer within ${timeoutMs} ms`)), timeoutMs);
+        }),
+      ]);
+      return { ok: true, value };
+    } catch (err) {
+      bypassUntil = now() + retryAfterMs;
+      lastFailure = err instanceof Error ? err.message : String(err);
+      report(err);
+      return { ok: false };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  subscriber.on("message", (ch: string, message: string) => {
+    if (ch !== channel) return;
+    try {
+      const { scope, generation } = JSON.parse(message) as { scope: string; generation: number };
+      if (typeof scope === "string" && Number.isSafeInteger(generation))
+        generations.advance(scope, generation);
+    } catch (err) {
+      report(err);
+    }
   });
-  await subscriber.subscribe(channel);
+  // On every (re)connection; what was announced meanwhile comes from Postgres at the next look.
+  subscriber.on("ready", () => void subscriber.subscribe(channel).catch(report));
+  if (subscriber.status === "wait") subscriber.connect().catch(report);
+  else if (subscriber.status === "ready") {
+    const subscribed = subscriber.subscribe(channel);
+    subscribed.catch(report);
+    await Promise.race([subscribed, new Promise((resolve) => setTimeout(resolve, timeoutMs))]);
+  }
 
   return {
     async get<T>(tenant: string, key: string) {
-      const local = await l1.get<{ value: T; generation: string }>(tenant, key);
-      if (local.value !== undefined) return local.value;
-      let generation: string;
-      let raw: string | null;
-      try {
-        [generation, raw] = (await redis.eval(GET_CURRENT, 1, genKey(tenant), entryPrefix(tenant), key)) as [
-          string,
-          string | null,
-        ];
-      } catch (err) {
-        report(err);
-        return { value: undefined, generation: UNAVAILABLE };
-      }
-      if (raw === null) return { value: undefined, generation };
-      const value = JSON.parse(raw) as T;
-      await l1.set(tenant, key, { value, generation }, local.generation);
+      const local = await l1.get<T>(tenant, key);
+      if (local.value !== undefined || local.generation === null) return local;
+      const generation = local.generation;
+      const raw = await attempt(() => redis.get(entryKey(tenant, generation, key)));
+      if (!raw.ok || raw.value === null) return { value: undefined, generation };
+      const value = JSON.parse(raw.value) as T;
+      await l1.set(tenant, key, value, generation);
       return { value, generation };
     },
-    async set<T>(tenant: string, key: string, value: T, generation: string) {
-      // Without Redis there is no shared generation to check against: keep the value out of every
-      // cache rather than risk pinning a stale one.
-      if (generation === UNAVAILABLE) return;
-      const localGen = (await l1.get(tenant, key)).generation;
-      try {
-        const stored = await redis.eval(
-          SET_IF_CURRENT,
-          1,
-          genKey(tenant),
-          generation,
-          entryPrefix(tenant),
-          key,
-          JSON.stringify(value),
-          String(ttl),
-        );
-        if (stored === 1) await l1.set(tenant, key, { value, generation }, localGen);
-      } catch (err) {
-        report(err);
-      }
+    async set<T>(tenant: string, key: string, value: T, generation: string | null) {
+      if (generation === null || generation !== generations.current(tenant)) return;
+      await l1.set(tenant, key, value, generation);
+      // Not awaited: sharing the value with the peers is no reason to hold a decision.
+      void attempt(() => redis.set(entryKey(tenant, generation, key), JSON.stringify(value), "EX", ttl));
     },
     async invalidate(tenant: string) {
-      await l1.invalidate(tenant); // local first: this instance never serves stale, even if Redis fails
-      await redis.multi().incr(genKey(tenant)).publish(channel, tenant).exec();
+      const generation = await generations.afterWrite(tenant); // this instance: at once
+      if (generation === null) return;
+      await attempt(() => redis.publish(channel, JSON.stringify({ scope: tenant, generation })));
+    },
+    status() {
+      if (redis.status !== "ready") return { shared: "degraded", detail: `redis ${redis.status}` };
+      if (now() < bypassUntil) return { shared: "degraded", detail: lastFailure };
+      return { shared: "ok" };
     },
     async close() {
-      await subscriber.unsubscribe(channel).catch(report);
+      await attempt(() => subscriber.unsubscribe(channel));
       subscriber.disconnect();
       await l1.close();
     },

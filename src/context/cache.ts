@@ -1,57 +1,61 @@
-// The policy-context cache. Values are grouped by tenant because every change (a policy, an
-// override) invalidates a whole tenant at once. Every value carries the tenant's generation at the
-// time it was loaded: an invalidation bumps the generation, so older values can never be read
-// again, and a reader that loaded from Postgres *before* a write cannot store its stale value *after*
-// it (`set` refuses a generation that is no longer current).
+import { createLocalGenerations, type Generations } from "./generations.ts";
+
+// The policy-context cache. Values are grouped by scope (a tenant, or the keys, or region health)
+// because every change invalidates a whole scope at once. Every value carries its scope's
+// generation (generations.ts: kept in Postgres, bumped in the transaction of each change) at the
+// time it was loaded, and is read only while that generation is current — so a change, once seen,
+// makes every older value unreadable, and no cache is used at all while the generations cannot be
+// vouched for (`generation: null`).
 
 export type TenantCache = {
-  get<T>(tenant: string, key: string): Promise<{ value: T | undefined; generation: string }>;
-  /** Stores only if the tenant's generation is still the one seen by `get`. */
-  set<T>(tenant: string, key: string, value: T, generation: string): Promise<void>;
-  /** Makes every value of the tenant unreadable, here and (Redis) on every instance. */
+  get<T>(tenant: string, key: string): Promise<{ value: T | undefined; generation: string | null }>;
+  /** Stores only if `generation` (what `get` answered) is still the scope's current one. */
+  set<T>(tenant: string, key: string, value: T, generation: string | null): Promise<void>;
+  /** After a committed change: makes the scope's older values unreadable here, and (Redis) tells the others. */
   invalidate(tenant: string): Promise<void>;
+  /** "ok", or why the shared layer is being bypassed (readiness reports it; never fatal). */
+  status(): { shared: "none" | "ok" | "degraded"; detail?: string };
   close(): Promise<void>;
 };
 
-type Entry = { value: unknown; expires: number; generation: number };
+type Entry = { value: unknown; expires: number; generation: string };
 
 /** In-process LRU (Map insertion order) with TTL: the single-instance default. */
 export function createMemoryCache(
-  options: { maxEntries?: number; ttlMs?: number; now?: () => number } = {},
+  options: { maxEntries?: number; ttlMs?: number; now?: () => number; generations?: Generations } = {},
 ): TenantCache {
   const maxEntries = options.maxEntries ?? 10_000;
   const ttlMs = options.ttlMs ?? 60_000;
   const now = options.now ?? Date.now;
+  const generations = options.generations ?? createLocalGenerations();
   const entries = new Map<string, Entry>();
-  const generations = new Map<string, number>();
 
   const fullKey = (tenant: string, key: string) => `${tenant}\u0000${key}`;
-  const gen = (tenant: string) => generations.get(tenant) ?? 0;
 
   return {
     async get<T>(tenant: string, key: string) {
       const k = fullKey(tenant, key);
       const entry = entries.get(k);
-      const current = gen(tenant);
-      if (entry && entry.expires > now() && entry.generation === current) {
+      const current = generations.current(tenant);
+      if (entry && current !== null && entry.expires > now() && entry.generation === current) {
         entries.delete(k); // refresh LRU position
         entries.set(k, entry);
-        return { value: entry.value as T, generation: String(current) };
+        return { value: entry.value as T, generation: current };
       }
       if (entry) entries.delete(k);
-      return { value: undefined, generation: String(current) };
+      return { value: undefined, generation: current };
     },
-    async set<T>(tenant: string, key: string, value: T, generation: string) {
-      const current = gen(tenant);
-      if (generation !== String(current)) return;
+    async set<T>(tenant: string, key: string, value: T, generation: string | null) {
+      if (generation === null || generation !== generations.current(tenant)) return;
       const k = fullKey(tenant, key);
       entries.delete(k);
-      entries.set(k, { value, expires: now() + ttlMs, generation: current });
+      entries.set(k, { value, expires: now() + ttlMs, generation });
       while (entries.size > maxEntries) entries.delete(entries.keys().next().value as string);
     },
     async invalidate(tenant: string) {
-      generations.set(tenant, gen(tenant) + 1);
+      await generations.afterWrite(tenant);
     },
+    status: () => ({ shared: "none" }),
     async close() {
       entries.clear();
     },
@@ -59,35 +63,19 @@ export function createMemoryCache(
 }
 
 /**
- * Invalidation that cannot be lost: the change it follows is already committed, so a failure
- * (Redis away for a moment) must neither fail the API call nor leave the stale value readable.
- * The local copy is dropped at once; the shared one is retried in the background until it works.
+ * Invalidation after a committed change: it must neither fail the API call (the change stands)
+ * nor leave a stale value usable. Caches make it safe by construction (a failed read-back of the
+ * generation distrusts the scope until Postgres confirms it); this only reports the failure.
  */
 export function createInvalidator(cache: TenantCache, onError?: (err: Error, tenant: string) => void) {
-  const timers = new Set<NodeJS.Timeout>();
-  let closed = false;
-
-  async function attempt(tenant: string, delayMs: number): Promise<void> {
-    try {
-      await cache.invalidate(tenant);
-    } catch (err) {
-      onError?.(err instanceof Error ? err : new Error(String(err)), tenant);
-      if (closed) return;
-      const timer = setTimeout(() => {
-        timers.delete(timer);
-        void attempt(tenant, Math.min(delayMs * 2, 30_000));
-      }, delayMs);
-      timer.unref();
-      timers.add(timer);
-    }
-  }
-
   return {
-    invalidate: (tenant: string) => attempt(tenant, 250),
-    close() {
-      closed = true;
-      for (const t of timers) clearTimeout(t);
-      timers.clear();
+    async invalidate(tenant: string): Promise<void> {
+      try {
+        await cache.invalidate(tenant);
+      } catch (err) {
+        onError?.(err instanceof Error ? err : new Error(String(err)), tenant);
+      }
     },
+    close() {},
   };
 }

@@ -4,6 +4,7 @@ import { seal } from "../domain/sealed.ts";
 import type { RegionCode, RegionHealth } from "../domain/vocabulary.ts";
 import { AppError, isAppError } from "../errors.ts";
 import { createInvalidator, type TenantCache } from "./cache.ts";
+import { REGIONS_SCOPE } from "./generations.ts";
 import type { OverridesRepo } from "./overrides-repo.ts";
 import type { PoliciesRepo } from "./policies-repo.ts";
 import type { RegionsRepo } from "./regions-repo.ts";
@@ -32,7 +33,7 @@ export type TenantContext = {
 
 export type ContextLoader = ReturnType<typeof createContextLoader>;
 
-const REGIONS_KEY = "\u0000regions";
+const REGIONS_KEY = REGIONS_SCOPE;
 
 export function createContextLoader(deps: {
   policies: Pick<PoliciesRepo, "activeFor">;

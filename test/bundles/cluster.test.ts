@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRedisCache } from "../../src/context/cache-redis.ts";
+import { createStoreGenerations } from "../../src/context/generations.ts";
 import { type TestDb, testBackends } from "../support/databases.ts";
 import { api } from "../support/http.ts";
 import { ADMIN_KEY, startTestService, type TestService } from "../support/service.ts";
@@ -21,6 +22,7 @@ describe.skipIf(!REDIS_URL || !postgres)("bundles across instances sharing Postg
   let prefix: string;
   const clients: Redis[] = [];
   const extra: TestService[] = [];
+  const closers: Array<() => void> = [];
 
   async function instance(options: { redis?: boolean; pollMs?: number } = {}) {
     if (options.redis === false) {
@@ -29,9 +31,12 @@ describe.skipIf(!REDIS_URL || !postgres)("bundles across instances sharing Postg
     const redis = new Redis(REDIS_URL!);
     const subscriber = redis.duplicate();
     clients.push(redis, subscriber);
-    const cache = await createRedisCache({ redis, subscriber, prefix });
+    const peer = await db.peer();
+    const generations = await createStoreGenerations({ db: peer, pollMs: 250 });
+    closers.push(() => generations.close());
+    const cache = await createRedisCache({ redis, subscriber, prefix, generations });
     return startTestService({
-      db: await db.peer(),
+      db: peer,
       cache,
       redis,
       redisPrefix: prefix,
@@ -65,6 +70,7 @@ describe.skipIf(!REDIS_URL || !postgres)("bundles across instances sharing Postg
   });
   afterAll(async () => {
     for (const t of [a, b, ...extra]) await t?.close();
+    for (const close of closers) close();
     await Promise.all(clients.map((c) => c.quit()));
     await db?.close();
   });

@@ -1,8 +1,14 @@
 import { randomBytes } from "node:crypto";
+import { once } from "node:events";
 import { Redis } from "ioredis";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createMemoryCache } from "../../src/context/cache.ts";
 import { createRedisCache } from "../../src/context/cache-redis.ts";
+import { createLocalGenerations, createStoreGenerations } from "../../src/context/generations.ts";
+import type { Db } from "../../src/store/db.ts";
+import { createPgliteDb } from "../../src/store/db-pglite.ts";
+import { migrate } from "../../src/store/migrate.ts";
+import { startTcpProxy } from "../support/tcp-proxy.ts";
 
 describe("in-process cache", () => {
   it("a reader that loaded before an invalidation cannot store its stale value after it", async () => {
@@ -49,36 +55,95 @@ const REDIS_URL = process.env.REDIS_URL;
 
 describe.skipIf(!REDIS_URL)("Redis cache (real Redis)", () => {
   const clients: Redis[] = [];
+  const closers: Array<() => Promise<void> | void> = [];
   const prefix = `residency-cache-test-${randomBytes(4).toString("hex")}:`;
+  let db: Db;
+
+  beforeAll(async () => {
+    db = await createPgliteDb();
+    await migrate(db);
+  });
+  // Two instances on one store; polling off, so only the Redis announcement can tell B of A's write.
   const make = async () => {
     const redis = new Redis(REDIS_URL!);
     const subscriber = redis.duplicate();
     clients.push(redis, subscriber);
-    return createRedisCache({ redis, subscriber, prefix });
+    await Promise.all([once(redis, "ready"), once(subscriber, "ready")]);
+    const generations = await createStoreGenerations({ db, pollMs: null });
+    closers.push(() => generations.close());
+    return createRedisCache({ redis, subscriber, prefix, generations });
   };
   afterAll(async () => {
+    for (const close of closers) await close();
     const keys = await clients[0]!.keys(`${prefix}*`);
     if (keys.length > 0) await clients[0]!.del(...keys);
     await Promise.all(clients.map((c) => c.quit()));
+    await db.close();
   });
 
-  it("a value stored by one instance is read by another; an invalidation reaches both", async () => {
+  it("a value stored by one instance is read by another; a committed change reaches both", async () => {
     const a = await make();
     const b = await make();
     const g = await a.get("tenant", "ctx");
     await a.set("tenant", "ctx", { policy: 1 }, g.generation);
-    expect((await b.get("tenant", "ctx")).value).toEqual({ policy: 1 }); // from Redis, now in B's L1
+    await expect.poll(async () => (await b.get("tenant", "ctx")).value).toEqual({ policy: 1 }); // via Redis
+    await db.query("SELECT bump_cache_generation('tenant:tenant')"); // what a policy write's trigger does
     await a.invalidate("tenant");
+    expect((await a.get("tenant", "ctx")).value).toBeUndefined();
     await expect.poll(async () => (await b.get("tenant", "ctx")).value, { timeout: 2_000 }).toBeUndefined();
   });
 
-  it("refuses a stale write that raced an invalidation from another instance", async () => {
+  it("refuses a stale write that raced a change committed through another instance", async () => {
     const a = await make();
     const b = await make();
     const seen = await b.get("race", "ctx"); // B misses and starts loading
-    await a.invalidate("race"); // A writes a new policy
+    await db.query("SELECT bump_cache_generation('tenant:race')");
+    await a.invalidate("race"); // A committed a new policy
+    await expect.poll(async () => (await b.get("race", "other")).generation).not.toBe(seen.generation);
     await b.set("race", "ctx", { stale: true }, seen.generation); // B's stale value arrives late
     expect((await a.get("race", "ctx")).value).toBeUndefined();
     expect((await b.get("race", "ctx")).value).toBeUndefined();
+  });
+});
+
+describe.skipIf(!REDIS_URL)("Redis that stops answering (hung, paused)", () => {
+  it("is a miss after the command timeout, then bypassed without waiting; reported degraded", async () => {
+    const target = new URL(REDIS_URL!);
+    const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 6379) });
+    const redis = new Redis(proxy.url(REDIS_URL!));
+    const subscriber = redis.duplicate();
+    for (const c of [redis, subscriber]) c.on("error", () => {});
+    await once(redis, "ready");
+    const cache = await createRedisCache({
+      redis,
+      subscriber,
+      generations: createLocalGenerations(),
+      prefix: `residency-hung-test-${randomBytes(4).toString("hex")}:`,
+      timeoutMs: 100,
+    });
+    try {
+      expect(cache.status()).toMatchObject({ shared: "ok" });
+      proxy.freeze(); // connections open, nothing answers: what a hung or paused Redis looks like
+      const t0 = performance.now();
+      const first = await cache.get("t", "k");
+      const firstMs = performance.now() - t0;
+      const t1 = performance.now();
+      const second = await cache.get("t", "k");
+      const secondMs = performance.now() - t1;
+      console.log(
+        `hung Redis: first lookup answered a miss in ${firstMs.toFixed(1)} ms, the next in ${secondMs.toFixed(2)} ms`,
+      );
+      expect(first.value).toBeUndefined();
+      expect(second.value).toBeUndefined();
+      expect(cache.status()).toMatchObject({ shared: "degraded" });
+      // The in-process layer keeps working while Redis is bypassed.
+      await cache.set("t", "k", { v: 1 }, second.generation);
+      expect((await cache.get("t", "k")).value).toEqual({ v: 1 });
+    } finally {
+      proxy.thaw();
+      await cache.close();
+      redis.disconnect();
+      await proxy.close();
+    }
   });
 });

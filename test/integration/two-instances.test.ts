@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRedisCache } from "../../src/context/cache-redis.ts";
+import { createStoreGenerations } from "../../src/context/generations.ts";
 import { type TestDb, testBackends } from "../support/databases.ts";
 import { api } from "../support/http.ts";
 import { ADMIN_KEY, startTestService, type TestService } from "../support/service.ts";
@@ -17,13 +18,17 @@ describe.skipIf(!REDIS_URL || !postgres)("two instances sharing Postgres and Red
   let a: TestService;
   let b: TestService;
   const clients: Redis[] = [];
+  const closers: Array<() => void> = [];
 
   async function instance(prefix: string, shared: TestDb) {
     const redis = new Redis(REDIS_URL!);
     const subscriber = redis.duplicate();
     clients.push(redis, subscriber);
-    const cache = await createRedisCache({ redis, subscriber, prefix });
-    return startTestService({ db: await shared.peer(), cache, redis, redisPrefix: prefix });
+    const peer = await shared.peer();
+    const generations = await createStoreGenerations({ db: peer, pollMs: 250 });
+    closers.push(() => generations.close());
+    const cache = await createRedisCache({ redis, subscriber, prefix, generations });
+    return startTestService({ db: peer, cache, redis, redisPrefix: prefix });
   }
 
   beforeAll(async () => {
@@ -35,6 +40,7 @@ describe.skipIf(!REDIS_URL || !postgres)("two instances sharing Postgres and Red
   afterAll(async () => {
     await a?.close();
     await b?.close();
+    for (const close of closers) close();
     await Promise.all(clients.map((c) => c.quit()));
     await db?.close();
   });

@@ -1,6 +1,7 @@
 // A TCP proxy a test can cut and restore, to play a database (or Redis) going away and coming
 // back without touching the real server: `pause()` drops every open connection and refuses new
-// ones, `resume()` lets them through again.
+// ones, `resume()` lets them through again. `freeze()` plays a hung server or a silent network:
+// connections stay open and accepted, but no byte moves either way until `thaw()`.
 
 import net from "node:net";
 
@@ -10,12 +11,15 @@ export type TcpProxy = {
   url(url: string): string;
   pause(): void;
   resume(): void;
+  freeze(): void;
+  thaw(): void;
   close(): Promise<void>;
 };
 
 export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
   const sockets = new Set<net.Socket>();
   let paused = false;
+  let frozen = false;
 
   const track = (socket: net.Socket) => {
     sockets.add(socket);
@@ -32,6 +36,10 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     }
     const upstream = net.connect(target.port, target.host);
     track(upstream);
+    if (frozen) {
+      client.pause();
+      upstream.pause();
+    }
     client.pipe(upstream);
     upstream.pipe(client);
     client.on("close", () => upstream.destroy());
@@ -60,6 +68,14 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     },
     resume() {
       paused = false;
+    },
+    freeze() {
+      frozen = true;
+      for (const socket of sockets) socket.pause();
+    },
+    thaw() {
+      frozen = false;
+      for (const socket of sockets) socket.resume();
     },
     async close() {
       paused = true;
