@@ -6,6 +6,7 @@ ENV NODE_ENV=production
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund
 COPY src ./src
+COPY console ./console
 COPY config ./config
 COPY bundles ./bundles
 COPY tsconfig.json ./

@@ -1,6 +1,7 @@
 # Residency — one command runs it, one tests it.
 #   make run    start the service in the foreground (embedded PGlite + in-process cache by default)
 #   make test   the whole gate: Rego fmt/check/test+coverage, bundle freshness, types, lint, vitest
+#               (with the console's tests in headless Chromium)
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -10,7 +11,7 @@ include mk/tools.mk
 
 NODE_STAMP := node_modules/.installed
 
-.PHONY: help deps run test typecheck lint vitest bench bench-eval bench-http bench-audit bench-reload crash-test clean
+.PHONY: help deps chromium run test typecheck lint vitest bench bench-eval bench-http bench-audit bench-reload crash-test clean
 
 help:
 	@echo "make run         start the service (PORT, HOST, DATABASE_URL, REDIS_URL, ... see README)"
@@ -27,6 +28,10 @@ $(NODE_STAMP): package-lock.json
 
 deps: $(NODE_STAMP)
 
+# The console's browser tests drive the system Chromium (Debian's package; no browser download).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || apt-get install -y chromium || (apt-get update && apt-get install -y chromium)
+
 run: deps
 	node --import tsx src/main.ts
 
@@ -36,10 +41,10 @@ typecheck: deps
 lint: deps
 	npx biome check .
 
-vitest: deps s3-server
+vitest: deps chromium s3-server
 	npx vitest run
 
-test: deps opa-test bundle-check ops-test typecheck lint vitest
+test: deps chromium opa-test bundle-check ops-test typecheck lint vitest
 
 bench: deps bench-eval bench-http bench-audit bench-reload
 

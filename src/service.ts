@@ -177,7 +177,11 @@ export async function createService(o: ServiceOptions) {
     overrides,
     regions,
     keys,
-    audit: createAuditReader(db, { publicKey: checkpointSigner?.publicKey ?? null, jobs: verifyJobs }),
+    audit: createAuditReader(db, {
+      publicKey: checkpointSigner?.publicKey ?? null,
+      jobs: verifyJobs,
+      clock,
+    }),
     catalog: () => bundles.engine.current()?.reference.providers.catalog ?? null,
     health: async () => {
       const checks: Record<string, { ok: boolean; degraded?: boolean; detail?: unknown }> = {};

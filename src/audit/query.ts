@@ -35,6 +35,10 @@ export type AuditFilters = {
   allowed?: boolean | null;
   /** Exact record type, e.g. `decision.access`. */
   type?: string | null;
+  /** Decision records: payload.decision.reason_code, e.g. `DENY_NO_TRANSFER_MECHANISM`. */
+  code?: string | null;
+  /** One record: its event_id (= decision_id for decisions). */
+  event_id?: string | null;
 };
 
 export type AuditQuery = AuditFilters & {
@@ -98,6 +102,8 @@ export function compileFilters(filters: AuditFilters, params: unknown[]): string
     add((p) => `payload->'decision'->>'allowed' = ${p}`, String(filters.allowed));
   }
   if (filters.type) add((p) => `type = ${p}`, filters.type);
+  if (filters.code) add((p) => `payload->'decision'->>'reason_code' = ${p}`, filters.code);
+  if (filters.event_id) add((p) => `event_id = ${p}`, filters.event_id);
   return where;
 }
 

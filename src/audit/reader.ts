@@ -2,6 +2,7 @@ import type { KeyObject } from "node:crypto";
 import type { Db } from "../store/db.ts";
 import { exportAuditLogs } from "./export.ts";
 import { queryAuditLogs } from "./query.ts";
+import { summarizeDecisions } from "./summary.ts";
 import type { AuditReader } from "./types.ts";
 import { verifyChain, verifyFromCheckpoint } from "./verify.ts";
 import { createVerifyJobs, type VerifyJobs } from "./verify-job.ts";
@@ -9,8 +10,9 @@ import { createVerifyJobs, type VerifyJobs } from "./verify-job.ts";
 /** The audit room's read side bound to a store, in the shape the HTTP routes ask for. */
 export function createAuditReader(
   db: Db,
-  options: { publicKey?: KeyObject | null; jobs?: VerifyJobs } = {},
+  options: { publicKey?: KeyObject | null; jobs?: VerifyJobs; clock?: () => Date } = {},
 ): AuditReader {
+  const clock = options.clock ?? (() => new Date());
   const publicKey = options.publicKey ?? null;
   const jobs = options.jobs ?? createVerifyJobs({ db, publicKey });
   return {
@@ -19,5 +21,6 @@ export function createAuditReader(
     startVerifyJob: () => jobs.start(),
     verifyJob: (id) => jobs.get(id),
     export: (format, filters) => exportAuditLogs(db, { format, filters }),
+    summary: ({ hours, tenant_ids }) => summarizeDecisions(db, { hours, tenant_ids, now: clock() }),
   };
 }

@@ -1,4 +1,5 @@
 import type { Queryable } from "../store/db.ts";
+import type { AuditSummary } from "./summary.ts";
 
 // What the rest of the service hands to the audit room, and what the room promises back.
 
@@ -66,6 +67,8 @@ export type AuditFilters = {
   operation_type?: string;
   allowed?: boolean;
   type?: string;
+  code?: string;
+  event_id?: string;
 };
 
 export type AuditReader = {
@@ -83,4 +86,6 @@ export type AuditReader = {
   startVerifyJob(): { job_id: string; state: string };
   verifyJob(jobId: string): { job_id: string; state: string } | null;
   export(format: "jsonl" | "csv", filters: AuditFilters): AsyncIterable<string>;
+  /** Decisions per hour by outcome and top deny codes over the last `hours` (the console's overview). */
+  summary(options: { hours: number; tenant_ids: string[] | null }): Promise<AuditSummary>;
 };

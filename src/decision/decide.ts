@@ -206,12 +206,15 @@ export function createDecide(deps: DecideDeps) {
         decision: {
           allowed: decision.allowed,
           reason_code: decision.reason.code,
+          reason: decision.reason,
           target_region: decision.target_region,
           override_id: decision.override_id,
           failover: decision.failover,
           flags: decision.flags,
           legal_regions: decision.legal_regions,
           permitted_regions: decision.permitted_regions,
+          // Why each region was removed: what an auditor reads first on a deny.
+          eliminated: decision.eliminated,
           ...extra,
         },
       },

@@ -17,6 +17,7 @@ import { requestIdOf, sendError } from "./envelope.ts";
 import { createFastRouter, type FastRoute } from "./fast-routes.ts";
 import { auditRoutes } from "./routes/audit.ts";
 import { catalogRoutes } from "./routes/catalog.ts";
+import { consoleRoutes } from "./routes/console.ts";
 import { type HealthReport, healthRoutes } from "./routes/health.ts";
 import { keyRoutes } from "./routes/keys.ts";
 import { overrideRoutes } from "./routes/overrides.ts";
@@ -160,6 +161,8 @@ export function createApp(deps: AppDeps): App {
     if (m.json) app.use(m.path, keepMount, json, m.router);
     else app.use(m.path, keepMount, m.router);
   }
+  // The compliance console: static files, not an API route (so not in the route table).
+  app.use("/console", consoleRoutes());
   app.use((req: Request) => {
     throw new AppError("NOT_FOUND", `no route for ${req.method} ${req.path}`);
   });

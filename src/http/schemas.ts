@@ -209,6 +209,11 @@ export const auditQuery = z.strictObject({
     .string()
     .regex(/^[a-z_.]{1,64}$/)
     .optional(),
+  code: z
+    .string()
+    .regex(/^[A-Z][A-Z0-9_]{0,63}$/)
+    .optional(),
+  event_id: id.optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   cursor: z.string().max(200).optional(),
 });
@@ -220,6 +225,10 @@ export const exportQuery = auditQuery.omit({ cursor: true, limit: true }).extend
 export const verifyQuery = z.object({
   /** `checkpoint`: from the newest good checkpoint instead of the start of the chain. */
   from: z.enum(["checkpoint"]).optional(),
+});
+
+export const summaryQuery = z.strictObject({
+  hours: z.coerce.number().int().min(1).max(168).default(24),
 });
 
 export const ifMatchHeader = z

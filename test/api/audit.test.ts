@@ -95,6 +95,65 @@ describe("audit API", () => {
     expect(lines.every((r: { tenant_id: string }) => r.tenant_id === "aud-b")).toBe(true);
   });
 
+  it("finds one decision by its id and decisions by reason code; the record says why each region went", async () => {
+    const one = await auditor.get(`/api/v1/audit/access-logs?event_id=${decisionIds[4]}`);
+    expect(one.body.items).toHaveLength(1);
+    expect(one.body.items[0].event_id).toBe(decisionIds[4]);
+    expect(one.body.items[0].payload.decision).toMatchObject({
+      allowed: false,
+      reason_code: "DENY_NO_TRANSFER_MECHANISM",
+      reason: { code: "DENY_NO_TRANSFER_MECHANISM", framework: "gdpr" },
+      eliminated: { "us-west": "gdpr:no_transfer_mechanism" },
+    });
+    const byCode = await auditor.get("/api/v1/audit/access-logs?code=DENY_NO_TRANSFER_MECHANISM&limit=1000");
+    expect(byCode.body.items.map((r: { event_id: string }) => r.event_id).sort()).toEqual(
+      [4, 8, 12, 16, 24].map((i) => decisionIds[i]).sort(),
+    );
+    expect((await auditor.get("/api/v1/audit/access-logs?code=not-a-code")).status).toBe(400);
+    // Out of scope reads as absent.
+    const scoped = api(t.handler, await t.keyFor(["auditor"], ["aud-b"]));
+    expect((await scoped.get(`/api/v1/audit/access-logs?event_id=${decisionIds[4]}`)).body.items).toEqual([]);
+  });
+
+  it("summarises decisions per hour by outcome and the top deny codes, within the key's scope", async () => {
+    const res = await auditor.get("/api/v1/audit/summary");
+    expect(res.status).toBe(200);
+    expect(res.body.hours).toHaveLength(24);
+    const total = (body: { hours: Array<{ allowed: number; denied: number }> }) =>
+      body.hours.reduce((n, h) => n + h.allowed + h.denied, 0);
+    expect(total(res.body)).toBe(25);
+    const denied = (await auditor.get("/api/v1/audit/access-logs?allowed=false&limit=1000")).body.items
+      .length;
+    expect(res.body.hours.reduce((n: number, h: { denied: number }) => n + h.denied, 0)).toBe(denied);
+    expect(res.body.top_deny_codes).toContainEqual({ code: "DENY_NO_TRANSFER_MECHANISM", count: 5 });
+    expect(Date.parse(res.body.to) - Date.parse(res.body.from)).toBe(24 * 3_600_000);
+
+    const scoped = await api(t.handler, await t.keyFor(["auditor"], ["aud-b"])).get(
+      "/api/v1/audit/summary?hours=2",
+    );
+    expect(scoped.body.hours).toHaveLength(2);
+    expect(total(scoped.body)).toBe(5);
+    expect(scoped.body.top_deny_codes.map((c: { code: string }) => c.code)).not.toContain(
+      "DENY_NO_TRANSFER_MECHANISM",
+    );
+    expect((await auditor.get("/api/v1/audit/summary?hours=0")).status).toBe(400);
+    expect((await svc.get("/api/v1/audit/summary")).status).toBe(403);
+  });
+
+  it("a key reads who it is (the console's sign-in), never its secret", async () => {
+    const key = await t.keyFor(["auditor", "approver"], ["aud-a"], "console-user");
+    const res = await api(t.handler, key).get("/api/v1/keys/self");
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({
+      key_id: expect.stringMatching(/^key_/),
+      principal: "console-user",
+      roles: ["auditor", "approver"],
+      tenant_ids: ["aud-a"],
+    });
+    expect(JSON.stringify(res.body)).not.toContain(key);
+    expect((await api(t.handler, "wrong-key-0123456789abcdef").get("/api/v1/keys/self")).status).toBe(401);
+  });
+
   it("exports JSON lines and CSV with every decision", async () => {
     const jsonl = await auditor.get("/api/v1/audit/export?format=jsonl&type=decision.access");
     expect(jsonl.status).toBe(200);

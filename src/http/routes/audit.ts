@@ -7,7 +7,7 @@ import { AppError } from "../../errors.ts";
 import type { Authenticate } from "../auth.ts";
 import { requireTenant, requireUnscoped } from "../auth.ts";
 import { guard, parse } from "../express-kit.ts";
-import { auditQuery, exportQuery, id, verifyQuery } from "../schemas.ts";
+import { auditQuery, exportQuery, id, summaryQuery, verifyQuery } from "../schemas.ts";
 
 export function auditRoutes(deps: { authenticate: Authenticate; audit: AuditReader }): Router {
   const r = Router();
@@ -50,6 +50,11 @@ export function auditRoutes(deps: { authenticate: Authenticate; audit: AuditRead
     const job = deps.audit.verifyJob(String(req.params.job_id));
     if (!job) throw new AppError("NOT_FOUND", "no such verify job on this instance");
     res.json(job);
+  });
+
+  r.get("/summary", auditors, async (req, res) => {
+    const { hours } = parse(summaryQuery, req.query, "query");
+    res.json(await deps.audit.summary({ hours, tenant_ids: res.locals.principal.tenant_ids }));
   });
 
   r.get("/export", auditors, async (req, res) => {

@@ -9,6 +9,12 @@ export function keyRoutes(deps: { authenticate: Authenticate; keys: KeyAdmin }):
   const r = Router();
   const admin = guard(deps.authenticate, ["admin"]);
 
+  // Who this key is: the console signs in with it and shows only what the roles allow.
+  r.get("/self", guard(deps.authenticate, "any"), (_req, res) => {
+    const { key_id, principal, roles, tenant_ids } = callerOf(res).principal;
+    res.json({ key_id, principal, roles, tenant_ids });
+  });
+
   r.get("/", admin, async (req, res) => {
     requireUnscoped(res.locals.principal, "listing API keys");
     const q = parse(keysListQuery, req.query, "query");
