@@ -10,5 +10,8 @@ export default defineConfig({
     pool: "forks",
     fileParallelism: true,
     maxWorkers: 2,
+    // Also when vitest is run by hand: the AWS SDK must never probe instance metadata (.ci/run sets
+    // it too, for the child processes some suites start).
+    env: { AWS_EC2_METADATA_DISABLED: "true" },
   },
 });

@@ -45,7 +45,14 @@ export function spawnService(
   stdio: "inherit" | "quiet" = "inherit",
 ): ChildProcess {
   const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
-    env: { ...process.env, ...env },
+    // Nothing off loopback: fake signing keys unless real ones are set, never an instance-metadata probe.
+    env: {
+      AWS_ACCESS_KEY_ID: "AKIATESTTESTTESTTEST",
+      AWS_SECRET_ACCESS_KEY: "test-secret-key-for-signing-only",
+      ...process.env,
+      AWS_EC2_METADATA_DISABLED: "true",
+      ...env,
+    },
     stdio: stdio === "inherit" ? "inherit" : ["ignore", "ignore", "pipe"],
   });
   child.stderr?.on("data", () => {}); // keep the pipe drained

@@ -2,6 +2,7 @@ import { auditEvent } from "../audit/events.ts";
 import type { AuditAppender } from "../audit/types.ts";
 import { BOOTSTRAP_KEY_ID, hashKey, type KeysRepo } from "../context/keys-repo.ts";
 import type { Caller } from "../decision/types.ts";
+import { canonicalPrincipal } from "../domain/principal.ts";
 import type { Role } from "../domain/vocabulary.ts";
 import { AppError } from "../errors.ts";
 import type { Queryable } from "../store/db.ts";
@@ -51,7 +52,7 @@ export function createKeyAdmin(deps: {
       caller: Caller,
     ) {
       const created = await deps.repo.create({
-        principal: body.principal,
+        principal: canonicalPrincipal(body.principal),
         roles: body.roles,
         tenantIds: body.tenant_ids ?? null,
         createdBy: caller.principal.principal,

@@ -7,6 +7,7 @@ import {
   overrideStatus,
 } from "../context/overrides-repo.ts";
 import type { Caller } from "../decision/types.ts";
+import { canonicalPrincipal } from "../domain/principal.ts";
 import type { AccessOperation, RegionCode } from "../domain/vocabulary.ts";
 import { AppError, toError } from "../errors.ts";
 
@@ -141,7 +142,7 @@ export function createOverrideAdmin(deps: OverrideAdminDeps) {
       if (caller.principal.tenant_ids && !caller.principal.tenant_ids.includes(existing.tenant_id)) {
         throw new AppError("NOT_FOUND", `override ${id} not found`); // out of scope reads as missing
       }
-      if (existing.requested_by === caller.principal.principal) {
+      if (canonicalPrincipal(existing.requested_by) === canonicalPrincipal(caller.principal.principal)) {
         throw new AppError("FORBIDDEN", "the requester of an override cannot approve it");
       }
       const actor = caller.principal.principal;

@@ -90,6 +90,19 @@ function csvLine(item: AuditItem): string {
   return `${fields.join(",")}\r\n`;
 }
 
+// A cell a spreadsheet would read as a formula (= + - @, or a tab or CR before one) is written with
+// a leading apostrophe, quoted: principal names and revisions are caller-chosen text, and an export
+// opened in Excel must not run `=HYPERLINK(…)`. The JSONL export stays byte-exact with the chain;
+// to recompute a hash from CSV, drop that one apostrophe.
+// (Text that already starts with apostrophes before one gets another, so the mapping stays reversible.)
+const FORMULA_START = /^'*[=+\-@\t\r]/;
+
 export function csvField(text: string): string {
+  if (FORMULA_START.test(text)) return `"'${text.replaceAll('"', '""')}"`;
   return text === "" || /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+/** The text a CSV cell stands for: the neutralising apostrophe of `csvField` removed. */
+export function csvCellText(cell: string): string {
+  return cell.startsWith("'") && FORMULA_START.test(cell.slice(1)) ? cell.slice(1) : cell;
 }

@@ -147,9 +147,23 @@ export function decodeCursor(cursor: string): number {
 // A date-time without an offset would be read in the server's time zone: refuse the ambiguity.
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/;
 
+// Postgres timestamps cover 4713 BC to 294276 AD but refuse year 0 as written; JavaScript rolls
+// 2026-02-30 over into March. Years 0001–9999 and real calendar days only: anything else is a 400,
+// never a 500 from the store or a silently different instant.
+const FIRST_INSTANT = Date.parse("0001-01-01T00:00:00Z");
+
+function isCalendarDate(value: string): boolean {
+  const year = Number(value.slice(0, 4));
+  const month = Number(value.slice(5, 7));
+  const day = Number(value.slice(8, 10));
+  const probe = new Date(Date.UTC(2000, month - 1, day));
+  probe.setUTCFullYear(year);
+  return year >= 1 && probe.getUTCMonth() === month - 1 && probe.getUTCDate() === day;
+}
+
 function parseInstant(value: string, field: string): string {
-  const time = ISO_INSTANT.test(value) ? Date.parse(value) : Number.NaN;
-  if (Number.isNaN(time)) {
+  const time = ISO_INSTANT.test(value) && isCalendarDate(value) ? Date.parse(value) : Number.NaN;
+  if (Number.isNaN(time) || time < FIRST_INSTANT) {
     throw new AppError("VALIDATION_FAILED", `${field} must be an ISO 8601 date or date-time with offset`, {
       details: { field },
     });

@@ -47,8 +47,11 @@ export function createContextLoader(deps: {
   const clock = deps.clock ?? (() => new Date());
   const invalidator = createInvalidator(deps.cache, deps.onInvalidateError);
   // A store outage must read as "cannot decide" (503), never as "no policy" (a deny that looks final).
+  // (An unreachable store keeps the decision routes' own code, SPEC §6.)
   const unavailable = (err: unknown) =>
-    isAppError(err) ? err : new AppError("POLICY_UNAVAILABLE", "policy store unavailable", { cause: err });
+    isAppError(err) && err.code !== "STORE_UNAVAILABLE"
+      ? err
+      : new AppError("POLICY_UNAVAILABLE", "policy store unavailable", { cause: err });
 
   async function tenantContext(tenantId: string, learnerId: string | null): Promise<TenantContext> {
     const key = learnerId ?? "";

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { InTx } from "../audit/types.ts";
 import { decodeCursor, type Page, pageOf } from "../domain/page.ts";
+import { canonicalPrincipal } from "../domain/principal.ts";
 import type { AccessOperation, RegionCode } from "../domain/vocabulary.ts";
 import { AppError } from "../errors.ts";
 import type { Db, Queryable } from "../store/db.ts";
@@ -67,7 +68,11 @@ function toRecord(row: Row): OverrideRecord {
 export function overrideStatus(o: OverrideRecord, requiredApprovals: number, now: Date): OverrideStatus {
   if (o.revoked_at) return "revoked";
   if (now.getTime() >= Date.parse(o.expires_at)) return "expired";
-  const approvers = new Set(o.approvals.map((a) => a.principal).filter((p) => p !== o.requested_by));
+  // Compared in canonical form: keys made before names were canonicalised must not count twice.
+  const requester = canonicalPrincipal(o.requested_by);
+  const approvers = new Set(
+    o.approvals.map((a) => canonicalPrincipal(a.principal)).filter((p) => p !== requester),
+  );
   return approvers.size >= requiredApprovals ? "active" : "pending";
 }
 

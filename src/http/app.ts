@@ -14,7 +14,7 @@ import type { Metrics } from "../observability/metrics.ts";
 import type { Authenticate } from "./auth.ts";
 import { MAX_BODY_BYTES } from "./body.ts";
 import { requestIdOf, sendError } from "./envelope.ts";
-import { createFastRouter, type FastRoute } from "./fast-routes.ts";
+import { createFastRouter, type FastRoute, type RouteObserver } from "./fast-routes.ts";
 import { auditRoutes } from "./routes/audit.ts";
 import { catalogRoutes } from "./routes/catalog.ts";
 import { consoleRoutes } from "./routes/console.ts";
@@ -58,11 +58,28 @@ export type App = { handler: RequestListener; express: express.Express; routes: 
  * everything else through Express. Tests pass their own dependencies; main.ts passes real ones.
  */
 export function createApp(deps: AppDeps): App {
-  const observe = (route: string, status: number, seconds: number, err?: AppError) => {
+  const observe: RouteObserver = (route, status, seconds, { req, requestId, err }) => {
     deps.metrics.httpRequests.inc({ route, status: String(status) });
     deps.metrics.httpDuration.observe({ route }, seconds);
     if (err) deps.metrics.httpErrors.inc({ route, code: err.code });
     if (status >= 500) deps.logger.error({ route, status, err: err?.cause ?? err }, "request failed");
+    if (status === 401 || status === 403) {
+      // Someone trying keys or roles leaves a trace: counted, and logged with the request id and
+      // where it came from — never the key (the Authorization header is not logged at all).
+      deps.metrics.authFailures.inc({ route, status: String(status) });
+      deps.logger.warn(
+        {
+          request_id: requestId,
+          route,
+          method: req.method,
+          status,
+          code: err?.code,
+          reason: err?.message,
+          remote_address: req.socket?.remoteAddress,
+        },
+        "request refused: authentication or authorisation failed",
+      );
+    }
   };
 
   const tenantFromHeader = (
@@ -142,12 +159,12 @@ export function createApp(deps: AppDeps): App {
     res.setHeader("x-request-id", requestId);
     const start = process.hrtime.bigint();
     res.on("finish", () => {
-      observe(
-        routeOf(req, res),
-        res.statusCode,
-        Number(process.hrtime.bigint() - start) / 1e9,
-        res.locals.appError,
-      );
+      const err = res.locals.appError as AppError | undefined;
+      observe(routeOf(req, res), res.statusCode, Number(process.hrtime.bigint() - start) / 1e9, {
+        req,
+        requestId,
+        ...(err ? { err } : {}),
+      });
     });
     next();
   });
@@ -168,8 +185,7 @@ export function createApp(deps: AppDeps): App {
   });
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     const appError = sendError(res, err, res.locals.requestId as string);
-    res.locals.appError = appError;
-    if (appError.status >= 500) deps.logger.error({ err: appError.cause ?? err }, appError.message);
+    res.locals.appError = appError; // logged and counted once, on finish
   });
 
   const handler: RequestListener = (req: IncomingMessage, res: ServerResponse) => {

@@ -29,7 +29,12 @@ export type FastRoute<S extends z.ZodType> = {
   ) => Promise<unknown>;
 };
 
-export type RouteObserver = (route: string, status: number, seconds: number, err?: AppError) => void;
+export type RouteObserver = (
+  route: string,
+  status: number,
+  seconds: number,
+  context: { req: IncomingMessage; requestId: string; err?: AppError },
+) => void;
 
 export function createFastRouter(deps: {
   authenticate: Authenticate;
@@ -76,10 +81,10 @@ export function createFastRouter(deps: {
       const tenantId = tenants[0] ?? "";
       const result = await route.handle(parsed.data, { principal, requestId, tenantId });
       sendJson(res, 200, result, requestId);
-      deps.observe?.(route.path, 200, seconds());
+      deps.observe?.(route.path, 200, seconds(), { req, requestId });
     } catch (err) {
       const appError = sendError(res, err, requestId);
-      deps.observe?.(route.path, appError.status, seconds(), appError);
+      deps.observe?.(route.path, appError.status, seconds(), { req, requestId, err: appError });
     }
   }
 }

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { AccessRequest, InferenceRequest, PresignRequest } from "../decision/requests.ts";
+import { canonicalPrincipal, PRINCIPAL_REFUSED } from "../domain/principal.ts";
 import {
   ACCESS_OPERATIONS,
   DATA_CLASSIFICATIONS,
@@ -148,6 +149,8 @@ export const presignRequestSchema = z.strictObject({
 export type PresignRequestBody = PresignRequest;
 presignRequestSchema satisfies z.ZodType<PresignRequest, unknown>;
 
+export const MIN_OVERRIDE_HOURS = 1 / 60;
+
 export const overrideRequestSchema = z.strictObject({
   tenant_id: id,
   learner_ids: z.array(id).min(1).max(1000).optional(),
@@ -155,7 +158,12 @@ export const overrideRequestSchema = z.strictObject({
   operations: z.array(z.enum(ACCESS_OPERATIONS)).min(1).max(ACCESS_OPERATIONS.length).optional(),
   reason: text(2000),
   ticket: text(256),
-  duration_hours: z.number().positive().finite().default(4),
+  // At least one minute: a shorter window (1e-300 h, say) would be created already expired.
+  duration_hours: z
+    .number()
+    .finite()
+    .min(MIN_OVERRIDE_HOURS, "must be at least 1/60 (one minute)")
+    .default(4),
 });
 
 export const revokeRequestSchema = z.strictObject({ reason: text(2000).optional() });
@@ -166,7 +174,12 @@ export const healthUpdateSchema = z.strictObject({
 });
 
 export const keyCreateSchema = z.strictObject({
-  principal: text(128),
+  // Stored as canonicalPrincipal(name) (admin/keys.ts): one person, one approver.
+  principal: text(128)
+    .refine((p) => !PRINCIPAL_REFUSED.test(p), {
+      message: "must not contain control or format characters",
+    })
+    .refine((p) => canonicalPrincipal(p) !== "", { message: "must not be empty" }),
   roles: z.array(z.enum(ROLES)).min(1).max(ROLES.length),
   tenant_ids: z.array(id).min(1).max(1000).nullish(),
 });

@@ -85,6 +85,12 @@ export function createMetrics(registry: Registry) {
       labelNames: ["revision"] as const,
       registers,
     }),
+    authFailures: new Counter({
+      name: "residency_auth_failures_total",
+      help: "Requests refused for a missing or invalid key (401) or a role or scope it lacks (403), by route",
+      labelNames: ["route", "status"] as const,
+      registers,
+    }),
     activeOverrides: new Gauge({
       name: "residency_active_overrides",
       help: "Break-glass overrides currently active",

@@ -1,4 +1,5 @@
 import pg from "pg";
+import { AppError } from "../errors.ts";
 import type { Db, QueryResult, Row } from "./db.ts";
 
 export type PostgresOptions = {
@@ -18,6 +19,46 @@ const types = {
       ? (v: string) => Number(v)
       : pg.types.getTypeParser(oid, format as "text")) as typeof pg.types.getTypeParser,
 };
+
+// Failures that say "the server cannot be reached now", not "this statement is wrong": socket
+// errors, pg's own connect/read timeouts and dropped connections, and the SQLSTATEs of a server
+// that is shutting down, starting or full. They become one typed error, 503 STORE_UNAVAILABLE,
+// so an admin write in an outage is a retryable 503 rather than a 500 (decisions keep their own
+// codes: the context loader and the audit log wrap what reaches them).
+const SOCKET_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ECONNABORTED",
+  "ETIMEDOUT",
+  "EPIPE",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+]);
+const UNREACHABLE_SQLSTATES = new Set(["57P01", "57P02", "57P03", "53300"]);
+const UNREACHABLE_MESSAGES =
+  /^(Connection terminated|timeout exceeded when trying to connect|Query read timeout|Client has encountered a connection error|Client was closed|Connection ended)/;
+
+export function isUnreachable(err: unknown): boolean {
+  for (let e = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const { code, message, errors } = e as { code?: unknown; message?: unknown; errors?: unknown };
+    if (typeof code === "string" && (SOCKET_CODES.has(code) || UNREACHABLE_SQLSTATES.has(code))) return true;
+    if (typeof code === "string" && code.startsWith("08")) return true; // connection exception class
+    if (typeof message === "string" && UNREACHABLE_MESSAGES.test(message)) return true;
+    // A host with several addresses fails with an AggregateError of socket errors.
+    if (Array.isArray(errors) && errors.length > 0 && errors.every(isUnreachable)) return true;
+  }
+  return false;
+}
+
+function typed(err: unknown): unknown {
+  return isUnreachable(err)
+    ? new AppError("STORE_UNAVAILABLE", "the store (Postgres) is unreachable", {
+        cause: err,
+      })
+    : err;
+}
 
 export async function createPostgresDb(options: PostgresOptions): Promise<Db> {
   const pool = new pg.Pool({
@@ -50,39 +91,24 @@ export async function createPostgresDb(options: PostgresOptions): Promise<Db> {
   return {
     kind: "postgres",
     async query<T extends Row = Row>(sql: string, params: readonly unknown[] = []) {
-      return toResult<T>(await pool.query(sql, params as unknown[]));
+      try {
+        return toResult<T>(await pool.query(sql, params as unknown[]));
+      } catch (err) {
+        throw typed(err);
+      }
     },
     async exec(sql: string) {
-      await pool.query(sql);
+      try {
+        await pool.query(sql);
+      } catch (err) {
+        throw typed(err);
+      }
     },
     async transaction<T>(fn: (tx: { query: Db["query"] }) => Promise<T>): Promise<T> {
-      const client = await pool.connect();
-      let broken = false;
-      // A checked-out client has no pool listener: without ours, a connection dropped mid-
-      // transaction would surface as an uncaught 'error' event and end the process.
-      const onClientError = () => {
-        broken = true;
-      };
-      client.on("error", onClientError);
       try {
-        await client.query("BEGIN");
-        const value = await fn({
-          async query<R extends Row = Row>(sql: string, params: readonly unknown[] = []) {
-            return toResult<R>(await client.query(sql, params as unknown[]));
-          },
-        });
-        await client.query("COMMIT");
-        return value;
+        return await inTransaction(fn);
       } catch (err) {
-        try {
-          await client.query("ROLLBACK");
-        } catch {
-          broken = true; // connection is gone; do not return it to the pool
-        }
-        throw err;
-      } finally {
-        client.removeListener("error", onClientError);
-        client.release(broken);
+        throw typed(err);
       }
     },
     async close() {
@@ -91,4 +117,35 @@ export async function createPostgresDb(options: PostgresOptions): Promise<Db> {
       await pool.end();
     },
   };
+
+  async function inTransaction<T>(fn: (tx: { query: Db["query"] }) => Promise<T>): Promise<T> {
+    const client = await pool.connect();
+    let broken = false;
+    // A checked-out client has no pool listener: without ours, a connection dropped mid-
+    // transaction would surface as an uncaught 'error' event and end the process.
+    const onClientError = () => {
+      broken = true;
+    };
+    client.on("error", onClientError);
+    try {
+      await client.query("BEGIN");
+      const value = await fn({
+        async query<R extends Row = Row>(sql: string, params: readonly unknown[] = []) {
+          return toResult<R>(await client.query(sql, params as unknown[]));
+        },
+      });
+      await client.query("COMMIT");
+      return value;
+    } catch (err) {
+      try {
+        await client.query("ROLLBACK");
+      } catch {
+        broken = true; // connection is gone; do not return it to the pool
+      }
+      throw err;
+    } finally {
+      client.removeListener("error", onClientError);
+      client.release(broken);
+    }
+  }
 }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chainHash, GENESIS_HASH } from "../../src/audit/canonical.ts";
-import { CSV_COLUMNS, csvField, exportAuditLogs } from "../../src/audit/export.ts";
+import { CSV_COLUMNS, csvCellText, csvField, exportAuditLogs } from "../../src/audit/export.ts";
 import type { AuditItem } from "../../src/audit/query.ts";
 import type { AuditEventInput } from "../../src/audit/types.ts";
 import type { Db } from "../../src/store/db.ts";
@@ -9,14 +9,17 @@ import { appendAll, decisionEvent, decisionEvents } from "./fixtures.ts";
 
 const COUNT = 5000;
 const AWKWARD_ACTOR = 'svc, "quoted"\nsecond line\r\nthird';
+const FORMULA_ACTOR = '=HYPERLINK("http://evil.example","open me")';
 
 // seq = i + 1. Every 100th record carries an actor that needs every kind of CSV quoting, the next
-// one an empty-string actor (distinct from NULL), and every 7th has no learner.
+// one an empty-string actor (distinct from NULL), the one after a spreadsheet formula, and every
+// 7th has no learner.
 const seeds: AuditEventInput[] = Array.from({ length: COUNT }, (_, i) =>
   decisionEvent({
     tenant_id: `t${i % 5}`,
     learner_id: i % 7 === 0 ? null : `l${i % 11}`,
-    actor: i % 100 === 0 ? AWKWARD_ACTOR : i % 100 === 1 ? "" : "svc-gradebook",
+    actor:
+      i % 100 === 0 ? AWKWARD_ACTOR : i % 100 === 1 ? "" : i % 100 === 2 ? FORMULA_ACTOR : "svc-gradebook",
     payload: { request: { operation_type: "read", note: 'a,"b"\n' }, decision: { allowed: i % 3 !== 0 } },
   }),
 );
@@ -79,8 +82,25 @@ describe("csvField", () => {
     ["line\nbreak", '"line\nbreak"'],
     ["carriage\rreturn", '"carriage\rreturn"'],
     ["", '""'],
+    ['=HYPERLINK("http://x","y")', '"\'=HYPERLINK(""http://x"",""y"")"'],
+    ["+1", '"\'+1"'],
+    ["-2+3", '"\'-2+3"'],
+    ["@SUM(A1)", '"\'@SUM(A1)"'],
+    ["\t=1", '"\'\t=1"'],
+    ["\r=1", '"\'\r=1"'],
+    ["a=b", "a=b"],
+    ["'quoted", "'quoted"],
+    ["'=1", `"''=1"`],
   ])("quotes %j as %j", (text, expected) => {
     expect(csvField(text)).toBe(expected);
+  });
+
+  it("csvCellText gives back the text of a neutralised cell and leaves others alone", () => {
+    for (const text of ["=1+1", "-x", "@a", "+b", "\tc", "\rd", "plain", "'=already", "'x", ""]) {
+      const cell = csvField(text);
+      const unquoted = cell.startsWith('"') ? cell.slice(1, -1).replaceAll('""', '"') : cell;
+      expect(csvCellText(unquoted)).toBe(text);
+    }
   });
 });
 
@@ -108,6 +128,7 @@ describe.each(testBackends())("exportAuditLogs on $name", (backend) => {
       prev = item.hash;
     }
     expect(JSON.parse(lines[0]!)).toMatchObject({ actor: AWKWARD_ACTOR, learner_id: null });
+    expect(JSON.parse(lines[2]!)).toMatchObject({ actor: FORMULA_ACTOR }); // JSONL: byte-exact, as hashed
   });
 
   it(`streams ${COUNT} records as RFC 4180 CSV with a header and JSON payloads`, async () => {
@@ -123,11 +144,15 @@ describe.each(testBackends())("exportAuditLogs on $name", (backend) => {
       expect(row).toHaveLength(CSV_COLUMNS.length);
       const seed = seeds[i]!;
       expect(row[column("seq")]).toBe(String(i + 1));
-      expect(row[column("actor")]).toBe(seed.actor);
+      // A formula is neutralised (a leading apostrophe); every other value is as stored.
+      expect(row[column("actor")]).toBe(seed.actor === FORMULA_ACTOR ? `'${FORMULA_ACTOR}` : seed.actor);
       expect(row[column("learner_id")]).toBe(seed.learner_id);
       expect(JSON.parse(row[column("payload")]!)).toEqual(seed.payload);
       // The columns are enough to recompute the hash.
-      const field = (name: (typeof CSV_COLUMNS)[number]) => row[column(name)] ?? null;
+      const field = (name: (typeof CSV_COLUMNS)[number]) => {
+        const cell = row[column(name)];
+        return cell === null || cell === undefined ? null : csvCellText(cell);
+      };
       const record = {
         seq: Number(field("seq")),
         event_id: field("event_id")!,

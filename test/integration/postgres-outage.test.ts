@@ -77,4 +77,44 @@ describe.skipIf(!postgres)("Postgres outage while serving", () => {
     const auditor = api(t.handler, await t.keyFor(["auditor"]));
     expect((await auditor.get("/api/v1/audit/verify")).body).toMatchObject({ ok: true });
   });
+
+  it("admin writes answer 503 STORE_UNAVAILABLE during the outage, never 500, and work again after", {
+    timeout: 60_000,
+  }, async () => {
+    const admin = api(t.handler, ADMIN_KEY);
+    const operator = api(t.handler, await t.keyFor(["operator"]));
+    const requester = api(t.handler, await t.keyFor(["policy_admin"]));
+    expect((await operator.get("/api/v1/regions")).status).toBe(200); // keys authenticated and cached
+    const policy = { tenant_id: "outage-admin", primary_region: "eu-west", compliance_frameworks: ["gdpr"] };
+
+    proxy.pause();
+    const writes = [
+      await admin.post("/api/v1/policies", policy),
+      await admin.post("/api/v1/keys", { principal: "during-outage", roles: ["service"] }),
+      await operator.put("/api/v1/regions/eu-west/health", { status: "degraded", reason: "outage test" }),
+      await requester.post("/api/v1/emergency/override", {
+        tenant_id: "outage-admin",
+        target_region: "us-east",
+        reason: "outage test",
+        ticket: "INC-1",
+      }),
+    ];
+    proxy.resume();
+    for (const res of writes) {
+      expect(res.status).toBe(503);
+      expect(res.body.error).toMatchObject({
+        code: "STORE_UNAVAILABLE",
+        request_id: res.headers["x-request-id"],
+      });
+    }
+    await expect
+      .poll(async () => (await admin.post("/api/v1/policies", policy)).status, {
+        timeout: 20_000,
+        interval: 250,
+      })
+      .toBe(201);
+    // Nothing of the refused writes was stored.
+    const keys = await db.query("SELECT count(*)::int AS n FROM api_keys WHERE principal = 'during-outage'");
+    expect(keys.rows[0]!.n).toBe(0);
+  });
 });

@@ -10,7 +10,15 @@ import { freePort, waitForHttp } from "../../scripts/lib/local-server.ts";
 
 function start(env: Record<string, string>) {
   const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
+    // Nothing off loopback: fake signing keys and no instance-metadata probe (the SDK's default chain).
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME: process.env.HOME ?? "",
+      AWS_EC2_METADATA_DISABLED: "true",
+      AWS_ACCESS_KEY_ID: "AKIATESTTESTTESTTEST",
+      AWS_SECRET_ACCESS_KEY: "test-secret-key-for-signing-only",
+      ...env,
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stdout = "";

@@ -9,7 +9,7 @@ import { createMemoryCache, type TenantCache } from "../../src/context/cache.ts"
 import type { Role } from "../../src/domain/vocabulary.ts";
 import { loadInfrastructure } from "../../src/endpoints/infrastructure.ts";
 import { createPresigner } from "../../src/endpoints/presigner.ts";
-import { createLogger } from "../../src/observability/logger.ts";
+import { createLogger, type Logger } from "../../src/observability/logger.ts";
 import { createService, type Service, type ServiceOptions } from "../../src/service.ts";
 import type { Db } from "../../src/store/db.ts";
 import { type TestDb, testBackends } from "./databases.ts";
@@ -51,6 +51,8 @@ export async function startTestService(
     /** An S3-compatible server for every region (path-style URLs), with its credentials. */
     s3?: { endpoint: string; accessKeyId: string; secretAccessKey: string };
     auditCheckpoints?: ServiceOptions["auditCheckpoints"];
+    /** Silent unless a test reads the log lines. */
+    logger?: Logger;
   } = {},
 ): Promise<TestService> {
   const owned: TestDb | null = options.db ? null : await primaryBackend().create();
@@ -64,7 +66,7 @@ export async function startTestService(
     cache: options.cache ?? createMemoryCache(),
     redis: options.redis ?? null,
     redisPrefix: options.redisPrefix ?? "residency-test:",
-    logger: createLogger("silent"),
+    logger: options.logger ?? createLogger("silent"),
     registry: new Registry(),
     infrastructure,
     presigner: createPresigner({
