@@ -52,7 +52,11 @@ const envSchema = z.object({
   BUNDLE_POLL_INTERVAL_MS: int(200, 3_600_000).default(5_000),
   DECISION_MEMO_ENTRIES: int(0, 1_000_000).default(50_000),
   INFRASTRUCTURE_CONFIG: z.string().min(1).optional(),
-  OVERRIDE_MAX_HOURS: z.coerce.number().positive().max(72, "must be at most 72 (SPEC §4.4)").default(24),
+  OVERRIDE_MAX_HOURS: z.coerce
+    .number()
+    .min(1 / 60, "must be at least 1/60 (the shortest override, one minute)")
+    .max(72, "must be at most 72 (SPEC §4.4)")
+    .default(24),
   OVERRIDE_REQUIRED_APPROVALS: int(1, 10).default(2),
   OVERRIDE_WEBHOOK_URL: url(/^https?$/).optional(),
   OVERRIDE_WEBHOOK_SECRET: z.string().min(16, "must be at least 16 characters").optional(),
@@ -66,6 +70,8 @@ const envSchema = z.object({
   AUDIT_CHECKPOINT_SECONDS: int(1, 86_400).default(60),
   // An Ed25519 private key (PKCS#8 PEM), or the path of a file holding one; unset ⇒ unsigned checkpoints.
   AUDIT_SIGNING_KEY: z.string().min(1).optional(),
+  HTTP_REQUEST_TIMEOUT_MS: int(1_000, 600_000).default(30_000),
+  HTTP_HEADERS_TIMEOUT_MS: int(500, 600_000).default(10_000),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   RESIDENCY_BOOTSTRAP_ADMIN_KEY: z
     .string()
@@ -94,6 +100,9 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError(String(issue.path[0] ?? "environment"), issue.message);
   }
   const config = parsed.data;
+  if (config.HTTP_HEADERS_TIMEOUT_MS > config.HTTP_REQUEST_TIMEOUT_MS) {
+    throw new ConfigError("HTTP_HEADERS_TIMEOUT_MS", "must be at most HTTP_REQUEST_TIMEOUT_MS");
+  }
   if (config.OVERRIDE_WEBHOOK_URL && !config.OVERRIDE_WEBHOOK_SECRET) {
     throw new ConfigError(
       "OVERRIDE_WEBHOOK_SECRET",

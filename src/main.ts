@@ -1,5 +1,4 @@
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
-import { createServer } from "node:http";
 import { Redis } from "ioredis";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { createWebhookNotifier } from "./admin/webhook.ts";
@@ -11,6 +10,7 @@ import { createStoreGenerations } from "./context/generations.ts";
 import { loadInfrastructure } from "./endpoints/infrastructure.ts";
 import { createPresigner } from "./endpoints/presigner.ts";
 import { toError } from "./errors.ts";
+import { createHttpServer } from "./http/server.ts";
 import { createLogger } from "./observability/logger.ts";
 import { createService } from "./service.ts";
 import type { Db } from "./store/db.ts";
@@ -159,9 +159,10 @@ async function main() {
     );
   }
 
-  const server = createServer({ keepAliveTimeout: 65_000 }, app.handler);
-  server.requestTimeout = 30_000;
-  server.headersTimeout = 10_000;
+  const server = createHttpServer(app.handler, {
+    requestTimeoutMs: config.HTTP_REQUEST_TIMEOUT_MS,
+    headersTimeoutMs: config.HTTP_HEADERS_TIMEOUT_MS,
+  });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(config.PORT, config.HOST, () => resolve());

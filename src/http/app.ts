@@ -12,7 +12,6 @@ import { AppError } from "../errors.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import type { Authenticate } from "./auth.ts";
-import { MAX_BODY_BYTES } from "./body.ts";
 import { requestIdOf, sendError } from "./envelope.ts";
 import { createFastRouter, type FastRoute, type RouteObserver } from "./fast-routes.ts";
 import { auditRoutes } from "./routes/audit.ts";
@@ -148,7 +147,6 @@ export function createApp(deps: AppDeps): App {
 
   const handleFast = createFastRouter({ authenticate: deps.authenticate, routes: fastRoutes, observe });
 
-  const json = express.json({ limit: MAX_BODY_BYTES, strict: true });
   const mounts = expressMounts(deps);
   const app = express();
   app.disable("x-powered-by");
@@ -173,10 +171,11 @@ export function createApp(deps: AppDeps): App {
     // handler answers, only the route's own path is left ("/", "/active"): keep the mount.
     const keepMount = (_req: Request, res: Response, next: NextFunction) => {
       res.locals.mount = m.path === "/" ? "" : m.path;
+      // JSON mounts read the body in `guard`, once the key and role are checked (express-kit.ts).
+      res.locals.jsonBody = m.json;
       next();
     };
-    if (m.json) app.use(m.path, keepMount, json, m.router);
-    else app.use(m.path, keepMount, m.router);
+    app.use(m.path, keepMount, m.router);
   }
   // The compliance console: static files, not an API route (so not in the route table).
   app.use("/console", consoleRoutes());

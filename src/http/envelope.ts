@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { AppError, isAppError } from "../errors.ts";
+import { hasBody } from "./body.ts";
 
 // The SPEC §6 error envelope and the one JSON writer both the bare node:http routes and the
 // Express routes use, so every answer looks the same whichever path served it.
@@ -20,6 +21,9 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, req
     "content-length": Buffer.byteLength(payload),
     "x-request-id": requestId,
     "cache-control": "no-store",
+    // Answered before the body was read (401, 413, 415…): close the connection once the answer is
+    // out rather than read on through whatever the client still sends.
+    ...(res.req && hasBody(res.req) && !res.req.complete ? { connection: "close" } : {}),
   });
   res.end(payload);
 }

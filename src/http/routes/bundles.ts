@@ -1,9 +1,9 @@
-import express, { type NextFunction, type Request, type Response, Router } from "express";
+import { type NextFunction, type Request, type Response, Router } from "express";
 import { z } from "zod";
 import type { Actor, BundleService } from "../../bundles/bundle-service.ts";
 import { AppError } from "../../errors.ts";
 import { type Authenticate, requireUnscoped } from "../auth.ts";
-import { callerOf, guard, parse } from "../express-kit.ts";
+import { callerOf, guard, parse, rawBody } from "../express-kit.ts";
 
 // SPEC §6 bundle endpoints. The upload body is the raw .tar.gz. A refused bundle answers 422
 // POLICY_VIOLATION with `details: {code: "BUNDLE_SIGNATURE_INVALID" | ..., reason, sha256,
@@ -48,8 +48,9 @@ export function bundleRoutes(deps: { authenticate: Authenticate; bundles: Bundle
   const anyKey = guard(deps.authenticate, "any");
   const publisher = guard(deps.authenticate, ["bundle_publisher"]);
   // Authenticated before a byte of a (possibly 32 MB) body is read.
-  // inflate: false — a Content-Encoding: gzip upload would otherwise reach the loader as a bare tar.
-  const raw = express.raw({ type: () => true, limit: MAX_BUNDLE_BYTES, inflate: false });
+  // Read as bytes whatever Content-Encoding says: a gzip-encoded upload must not reach the loader
+  // as a bare tar. 413 as soon as the limit is crossed.
+  const raw = rawBody(MAX_BUNDLE_BYTES);
 
   r.get("/active", anyKey, (_req, res) => {
     const active = deps.bundles.active();
