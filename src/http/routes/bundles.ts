@@ -26,7 +26,15 @@ const putQuery = z.object({
 
 const listQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).default(50) });
 
-const refParam = z.string().min(1).max(256);
+// A revision or sha256 is looked up in Postgres, which refuses NUL and lone surrogates in text:
+// such a reference is a 400 here, not a store error (found by test/api/fuzz.test.ts).
+const refParam = z
+  .string()
+  .min(1)
+  .max(256)
+  .refine((s) => s.isWellFormed() && !/\p{Cc}/u.test(s), {
+    message: "must be text without control characters",
+  });
 
 function actorOf(res: Response): Actor {
   const caller = callerOf(res);
