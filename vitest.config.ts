@@ -13,5 +13,7 @@ export default defineConfig({
     // Also when vitest is run by hand: the AWS SDK must never probe instance metadata (.ci/run sets
     // it too, for the child processes some suites start).
     env: { AWS_EC2_METADATA_DISABLED: "true" },
+    // …and any connection off loopback fails the test that opened it.
+    setupFiles: ["test/support/loopback-only.ts"],
   },
 });
