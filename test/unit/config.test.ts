@@ -10,6 +10,8 @@ describe("configuration (SPEC §9)", () => {
       HOST: "127.0.0.1",
       RESIDENCY_DATA_DIR: "./data",
       OVERRIDE_MAX_HOURS: 24,
+      HTTP_REQUEST_TIMEOUT_MS: 30_000,
+      HTTP_HEADERS_TIMEOUT_MS: 10_000,
     });
     expect(c.DATABASE_URL).toBeUndefined();
     expect(c.REDIS_URL).toBeUndefined();
@@ -24,6 +26,9 @@ describe("configuration (SPEC §9)", () => {
     [{ LOG_LEVEL: "loud" }, "LOG_LEVEL"],
     [{ RESIDENCY_BOOTSTRAP_ADMIN_KEY: "short" }, "RESIDENCY_BOOTSTRAP_ADMIN_KEY"],
     [{ OVERRIDE_WEBHOOK_URL: "https://hooks.example/x" }, "OVERRIDE_WEBHOOK_SECRET"],
+    [{ OVERRIDE_MAX_HOURS: "0.001" }, "OVERRIDE_MAX_HOURS"],
+    [{ HTTP_REQUEST_TIMEOUT_MS: "10" }, "HTTP_REQUEST_TIMEOUT_MS"],
+    [{ HTTP_REQUEST_TIMEOUT_MS: "5000", HTTP_HEADERS_TIMEOUT_MS: "6000" }, "HTTP_HEADERS_TIMEOUT_MS"],
   ])("%o stops start-up naming %s", (env, variable) => {
     expect(() => parseConfig(env)).toThrow(ConfigError);
     try {
