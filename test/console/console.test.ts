@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -301,13 +301,20 @@ describe("the compliance console", () => {
     expect(await rows.first().textContent()).toContain("DENY_NOT_IN_TENANT_ALLOWED");
   });
 
-  it("an approver approves a pending override, a second approver activates it, and it shows active", async () => {
+  it("an approver approves a pending override, a second approver activates it and sees it active, then revokes it", async () => {
     const row = (page: Page) => page.locator(`tr[data-override="${overrideId}"]`);
     const first = await signIn(keys.approver1);
     await open(first, "Overrides");
     await row(first).getByRole("button", { name: "Approve" }).click();
     await first.getByText(`Override ${overrideId} is pending (1 of 2 approvals).`).waitFor();
     expect(await row(first).textContent()).toContain("appr-bob");
+    // The service, not the page, decides: a second approval by the same principal is refused, and said so.
+    await row(first).getByRole("button", { name: "Approve" }).click();
+    await first
+      .getByRole("alert")
+      .filter({ hasText: `CONFLICT: appr-bob has already approved ${overrideId}` })
+      .waitFor();
+    expect(browser.takeProblems().map((p) => p.text)).toEqual([expect.stringContaining("409")]);
 
     const second = await signIn(keys.approver2);
     await open(second, "Overrides");
@@ -321,6 +328,15 @@ describe("the compliance console", () => {
     await browser.screenshot(second, "overrides-active");
     const listed = await api(t.handler, keys.approver1).get("/api/v1/emergency/overrides?status=active");
     expect(listed.body.items.map((o: { override_id: string }) => o.override_id)).toContain(overrideId);
+
+    // Revoke is immediate: the row shows it revoked, with nothing left to approve or revoke.
+    await row(second).getByRole("button", { name: "Revoke" }).click();
+    await second.getByText(`Override ${overrideId} is revoked.`).waitFor();
+    await expect.poll(() => row(second).locator(".badge").textContent()).toBe("revoked");
+    expect(await row(second).getByRole("button").count()).toBe(0);
+    expect(
+      (await api(t.handler, keys.approver1).get(`/api/v1/emergency/override/${overrideId}`)).body.status,
+    ).toBe("revoked");
   });
 
   it("policies: the effective policy with each field's source, and two versions side by side", async () => {
@@ -373,6 +389,57 @@ describe("the compliance console", () => {
     );
     await browser.screenshot(page, "bundles-dry-run");
     expect((await admin().get("/api/v1/bundles/active")).body.revision).not.toBe("rev-console-no-ca");
+  });
+
+  it("a publisher rolls back to an earlier bundle from the history", async () => {
+    const original = (await admin().get("/api/v1/bundles/active")).body;
+    const pushed = await putBundle(t.handler, keys.publisher, buildBundle("rev-console-next"));
+    expect(pushed.status).toBe(201);
+    const page = await signIn(keys.publisher);
+    await open(page, "Bundles");
+    const active = page.getByRole("region", { name: "Active bundle" });
+    await expect.poll(() => active.textContent()).toContain("rev-console-next");
+    await page.getByRole("button", { name: `Roll back to ${original.revision}` }).click();
+    await page.getByText(`Revision ${original.revision} is active.`).waitFor();
+    await expect.poll(() => active.textContent()).toContain(original.revision);
+    expect((await admin().get("/api/v1/bundles/active")).body.sha256).toBe(original.sha256);
+  });
+
+  it("an auditor exports the trail as JSON lines and CSV, fetched with the key in a header", async () => {
+    const page = await signIn(keys.auditor);
+    await open(page, "Audit");
+    const [jsonl] = await Promise.all([
+      page.waitForEvent("download"),
+      page.getByRole("button", { name: "Export JSONL" }).click(),
+    ]);
+    expect(jsonl.suggestedFilename()).toBe("audit.jsonl");
+    const lines = readFileSync((await jsonl.path())!, "utf8")
+      .trim()
+      .split("\n");
+    const fromApi = (await api(t.handler, keys.auditor).get("/api/v1/audit/export?format=jsonl")).text;
+    expect(lines.length).toBe(fromApi.trim().split("\n").length);
+    expect(lines.map((l) => JSON.parse(l).event_id)).toContain(deniedId);
+    const [csv] = await Promise.all([
+      page.waitForEvent("download"),
+      page.getByRole("button", { name: "Export CSV" }).click(),
+    ]);
+    expect(readFileSync((await csv.path())!, "utf8").split("\n")[0]).toMatch(/^seq,event_id,type,/);
+  });
+
+  it("a key revoked mid-session sends the page back to sign-in with the reason", async () => {
+    const key = await t.keyFor(["auditor"], undefined, "aud-leaving");
+    const page = await signIn(key);
+    const listed = await admin().get("/api/v1/keys?limit=1000");
+    const keyId = listed.body.items.find((k: { principal: string }) => k.principal === "aud-leaving").key_id;
+    expect((await admin().delete(`/api/v1/keys/${keyId}`)).status).toBe(200);
+    await page.getByRole("navigation").getByRole("link", { name: "Decisions" }).click();
+    await page.getByText("The service no longer accepts this API key. Sign in again.").waitFor();
+    await page.getByLabel("API key").waitFor();
+    expect(await page.evaluate("Object.values(sessionStorage)")).toEqual([]);
+    // The refused request is logged by the browser itself: the 401s this test caused, nothing else.
+    const problems = browser.takeProblems();
+    expect(problems.length).toBeGreaterThan(0);
+    expect(problems.every((p) => p.text.includes("401"))).toBe(true);
   });
 
   it("an operator changes a region's health with a reason", async () => {

@@ -4,7 +4,7 @@ import { act, explain, hasRole } from "../ui.js";
 // The active bundle, its history with rollback (bundle_publisher), and a dry run of a candidate
 // file: how many recent decisions it would change, and from which code to which.
 
-export async function bundlesScreen(main, { api, me }) {
+export async function bundlesScreen(main, { api, me, link }) {
   const publisher = hasRole(me, ["bundle_publisher"]);
   const outcome = h("div.outcome");
   const history = h("section", h("h2", "History"));
@@ -93,7 +93,7 @@ export async function bundlesScreen(main, { api, me }) {
                 limit: limit.value,
                 examples: 20,
               });
-              mount(report, dryRunReport(r));
+              mount(report, dryRunReport(r, link));
               return null;
             });
           },
@@ -112,7 +112,7 @@ export async function bundlesScreen(main, { api, me }) {
   await load();
 }
 
-function dryRunReport(r) {
+function dryRunReport(r, link) {
   return h(
     "div",
     h(
@@ -135,7 +135,7 @@ function dryRunReport(r) {
           r.examples.map((e) =>
             h(
               "tr",
-              h("td", code(e.event_id.slice(0, 8))),
+              h("td", link(`decisions/${encodeURIComponent(e.event_id)}`, code(e.event_id.slice(0, 8)))),
               h("td", e.tenant_id ?? "—"),
               h("td", outcomeOf(e.before)),
               h("td", outcomeOf(e.after)),
