@@ -1,6 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { InTx } from "../audit/types.ts";
 import { decodeCursor, type Page, pageOf } from "../domain/page.ts";
+import { canonicalPrincipal } from "../domain/principal.ts";
 import type { Role } from "../domain/vocabulary.ts";
 import type { Db } from "../store/db.ts";
 
@@ -103,7 +104,13 @@ export function createKeysRepo(db: Db) {
       // comparison is constant-time all the same.
       const match = timingSafeEqual(Buffer.from(presented, "hex"), Buffer.from(row.secret_hash, "hex"));
       if (!match || row.revoked_at) return null;
-      return { key_id: row.key_id, principal: row.principal, roles: row.roles, tenant_ids: row.tenant_ids };
+      // Canonical even for a key stored before names were: what it does is recorded under one name.
+      return {
+        key_id: row.key_id,
+        principal: canonicalPrincipal(row.principal),
+        roles: row.roles,
+        tenant_ids: row.tenant_ids,
+      };
     },
 
     async revoke(keyId: string, now: Date, onWritten?: InTx<string>): Promise<boolean> {

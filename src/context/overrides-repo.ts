@@ -48,9 +48,12 @@ const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
 const SELECT = `SELECT o.*, (SELECT coalesce(json_agg(json_build_object('principal', a.principal, 'at', a.approved_at) ORDER BY a.approved_at), '[]'::json)
    FROM override_approvals a WHERE a.override_id = o.override_id) AS approvals FROM overrides o`;
 
+// Names in canonical form (domain/principal.ts): approvals recorded before names were canonical
+// must not count one person twice — here, in the bundle's input, or in the status shown.
 function toRecord(row: Row): OverrideRecord {
   return {
     ...row,
+    requested_by: canonicalPrincipal(row.requested_by),
     use_count: Number(row.use_count),
     created_at: iso(row.created_at)!,
     expires_at: iso(row.expires_at)!,
@@ -58,7 +61,7 @@ function toRecord(row: Row): OverrideRecord {
     revoked_at: iso(row.revoked_at),
     last_used_at: iso(row.last_used_at),
     approvals: (row.approvals ?? []).map((a) => ({
-      principal: a.principal,
+      principal: canonicalPrincipal(a.principal),
       at: new Date(a.at).toISOString(),
     })),
   };

@@ -111,6 +111,52 @@ describe("edge cases a user relies on", () => {
     expect((await bob.get(`/api/v1/emergency/override/${id}`)).body.status).toBe("pending");
   });
 
+  it("names stored before they were canonical still count once, in the status and in decisions", async () => {
+    const requester = api(t.handler, await t.keyFor(["service"], undefined, "ops-legacy"));
+    const svc = api(t.handler, await t.keyFor(["service"]));
+    const decide = () =>
+      svc.post("/api/v1/access/resolve", {
+        tenant_id: "edge",
+        operation_type: "read",
+        resource_type: "document",
+        resource_id: "d-1",
+        requested_region: "apac-east",
+      });
+    // A key created with a mixed-case name before names were canonical, and its lower-case twin.
+    const legacy = api(t.handler, await t.keyFor(["approver"], undefined, "erin-legacy"));
+    await t.db.query("UPDATE api_keys SET principal = 'Erin' WHERE principal = 'erin-legacy'");
+    const twin = api(t.handler, await t.keyFor(["approver"], undefined, "erin"));
+    const first = await requester.post("/api/v1/emergency/override", {
+      tenant_id: "edge",
+      target_region: "apac-east",
+      reason: "incident",
+      ticket: "INC-9",
+    });
+    expect((await legacy.post(`/api/v1/emergency/override/${first.body.override_id}/approve`)).status).toBe(
+      200,
+    );
+    expect((await twin.post(`/api/v1/emergency/override/${first.body.override_id}/approve`)).status).toBe(
+      409,
+    );
+
+    // Approvals written under two spellings before this change.
+    const second = await requester.post("/api/v1/emergency/override", {
+      tenant_id: "edge",
+      target_region: "apac-east",
+      reason: "incident",
+      ticket: "INC-10",
+    });
+    const id = second.body.override_id as string;
+    await t.db.query(
+      "INSERT INTO override_approvals (override_id, principal, approved_at) VALUES ($1, 'Frank', now()), ($1, 'FRANK ', now())",
+      [id],
+    );
+    const shown = await legacy.get(`/api/v1/emergency/override/${id}`);
+    expect(shown.body.status).toBe("pending");
+    expect(shown.body.approvals.map((a: { principal: string }) => a.principal)).toEqual(["frank", "frank"]);
+    expect((await decide()).body.reason.code).not.toBe("ALLOW_BREAK_GLASS");
+  });
+
   it("an override shorter than one minute is refused; one minute is accepted", async () => {
     const requester = api(t.handler, await t.keyFor(["service"]));
     const ask = (duration_hours: unknown) =>
