@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import type { RequestListener } from "node:http";
 import { Redis } from "ioredis";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { createWebhookNotifier } from "./admin/webhook.ts";
@@ -9,17 +10,20 @@ import { cacheRedisOptions, createRedisCache, subscriberRedisOptions } from "./c
 import { createStoreGenerations } from "./context/generations.ts";
 import { loadInfrastructure } from "./endpoints/infrastructure.ts";
 import { createPresigner } from "./endpoints/presigner.ts";
-import { toError } from "./errors.ts";
+import { AppError, toError } from "./errors.ts";
+import { requestIdOf, sendError, sendJson } from "./http/envelope.ts";
 import { createHttpServer } from "./http/server.ts";
 import { createLogger } from "./observability/logger.ts";
 import { createService } from "./service.ts";
+import { lockDataDir } from "./store/data-dir-lock.ts";
 import type { Db } from "./store/db.ts";
 import { createPgliteDb } from "./store/db-pglite.ts";
 import { createPostgresDb } from "./store/db-postgres.ts";
 import { migrate } from "./store/migrate.ts";
 
-// The only place that reads the environment and builds clients. Start-up order: config → store →
-// cache → audit → bundle → HTTP; shutdown in reverse, draining the audit queue last.
+// The only place that reads the environment and builds clients. Start-up order: config → data
+// directory lock and port (answering 503 meanwhile) → store → cache → audit → bundle → keys →
+// service handler; shutdown in reverse, draining the audit queue last.
 
 async function main() {
   let config: ReturnType<typeof parseConfig>;
@@ -50,6 +54,41 @@ async function main() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
 
+  // The data directory's lock, then the port, before anything is migrated or created: a second
+  // start on the same directory or port refuses at once and changes nothing (no migration, no key).
+  let dataDirLock: { release(): void } | null = null;
+  if (!config.DATABASE_URL) {
+    if (!existsSync(config.RESIDENCY_DATA_DIR)) mkdirSync(config.RESIDENCY_DATA_DIR, { recursive: true });
+    try {
+      dataDirLock = lockDataDir(config.RESIDENCY_DATA_DIR, { port: config.PORT });
+    } catch (err) {
+      process.stderr.write(`residency: failed to start: ${toError(err).message}\n`);
+      process.exit(1);
+    }
+    process.on("exit", () => dataDirLock?.release());
+  }
+  // Until the service is wired, every request but liveness answers 503 (readiness: not ready).
+  let handler: RequestListener = (req, res) => {
+    if (req.url === "/health/live") sendJson(res, 200, { status: "ok" }, requestIdOf(req));
+    else if (req.url === "/health/ready") sendJson(res, 503, { status: "starting" }, requestIdOf(req));
+    else sendError(res, new AppError("STORE_UNAVAILABLE", "starting: not ready yet"), requestIdOf(req));
+  };
+  const server = createHttpServer((req, res) => handler(req, res), {
+    requestTimeoutMs: config.HTTP_REQUEST_TIMEOUT_MS,
+    headersTimeoutMs: config.HTTP_HEADERS_TIMEOUT_MS,
+  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(config.PORT, config.HOST, () => resolve());
+    });
+  } catch (err) {
+    process.stderr.write(
+      `residency: failed to start: cannot listen on ${config.HOST}:${config.PORT}: ${toError(err).message}\n`,
+    );
+    process.exit(1);
+  }
+
   let db: Db;
   if (config.DATABASE_URL) {
     db = await createPostgresDb({
@@ -58,8 +97,12 @@ async function main() {
       onError: (err) => logger.warn({ err }, "postgres connection error"),
     });
   } else {
-    if (!existsSync(config.RESIDENCY_DATA_DIR)) mkdirSync(config.RESIDENCY_DATA_DIR, { recursive: true });
     db = await createPgliteDb(config.RESIDENCY_DATA_DIR);
+    // Said once, at start: what the embedded default does and does not promise (README, "Embedded store").
+    logger.warn(
+      { dataDir: config.RESIDENCY_DATA_DIR },
+      "embedded store (PGlite): a commit survives this process crashing, not the machine crashing or losing power (PGlite never fsyncs); set DATABASE_URL for durable storage",
+    );
   }
   const applied = await migrate(db);
   logger.info({ store: db.kind, applied }, "store ready");
@@ -159,14 +202,7 @@ async function main() {
     );
   }
 
-  const server = createHttpServer(app.handler, {
-    requestTimeoutMs: config.HTTP_REQUEST_TIMEOUT_MS,
-    headersTimeoutMs: config.HTTP_HEADERS_TIMEOUT_MS,
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(config.PORT, config.HOST, () => resolve());
-  });
+  handler = app.handler;
   const address = server.address();
   logger.info(
     {
@@ -204,6 +240,7 @@ async function main() {
     generations.close();
     if (redis) await redis.quit().catch(() => undefined);
     await db.close();
+    dataDirLock?.release();
     logger.info("stopped");
     process.exit(0);
   };

@@ -159,7 +159,7 @@ describe.skipIf(!postgres || !redisServerAvailable())(
       return out;
     }
 
-    function expectRefused(name: string, w: Watched, from = "the commit") {
+    function expectRefused(name: string, w: Watched, from: string) {
       figures.push(
         `${name.padEnd(44)} override refused after ${String(w.overrideMs ?? "never").padStart(5)} ms, key after ${String(w.keyMs ?? "never").padStart(5)} ms (from ${from}); decisions answered ${w.answered}, failed ${w.failed}`,
       );
@@ -206,23 +206,25 @@ describe.skipIf(!postgres || !redisServerAvailable())(
       const g = await grant();
       redisProxy.pause();
       try {
+        const writing = Date.now();
         await revoke(g);
-        expectRefused("cut before write", await watch(b, g, Date.now()));
+        expectRefused("cut before write", await watch(b, g, writing), "the write's start");
       } finally {
         redisProxy.resume();
       }
       await sleep(1_000);
-      expectRefused("  …and after reconnecting", await watch(b, g, Date.now()));
+      expectRefused("  …and after reconnecting", await watch(b, g, Date.now(), 1_000), "reconnect + 1 s");
     });
 
     it("Redis cut during the write", { timeout: 30_000 }, async () => {
       const g = await grant();
+      const started = Date.now();
       const writing = revoke(g);
       await sleep(2);
       redisProxy.pause();
       try {
         await writing;
-        expectRefused("cut during write", await watch(b, g, Date.now()));
+        expectRefused("cut during write", await watch(b, g, started), "the write's start");
       } finally {
         redisProxy.resume();
       }
@@ -232,9 +234,9 @@ describe.skipIf(!postgres || !redisServerAvailable())(
       const g = await grant();
       await revoke(g);
       const committed = Date.now();
-      redisProxy.pause();
+      redisProxy.pause(); // the announcement may or may not have gone out
       try {
-        expectRefused("cut after write", await watch(b, g, committed));
+        expectRefused("cut after write", await watch(b, g, committed), "the write's answer");
       } finally {
         redisProxy.resume();
       }
