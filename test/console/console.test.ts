@@ -41,6 +41,8 @@ describe("the compliance console", () => {
   const admin = () => api(t.handler, ADMIN_KEY);
   const HOUR = 3_600_000;
   let hoursBack = 5;
+  /** The service's clock (see beforeAll). */
+  let serviceNow: () => number;
 
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), "residency-console-"));
@@ -50,7 +52,8 @@ describe("the compliance console", () => {
     // Pinned 10 minutes into an hour (it still runs): an hour boundary never falls inside the suite.
     const start = Date.now();
     const base = Math.floor(start / HOUR) * HOUR + 10 * 60_000;
-    t = await startTestService({ clock: () => new Date(base + (Date.now() - start) - hoursBack * HOUR) });
+    serviceNow = () => base + (Date.now() - start) - hoursBack * HOUR;
+    t = await startTestService({ clock: () => new Date(serviceNow()) });
     const key = (roles: Role[], principal: string, tenants?: string[]) => t.keyFor(roles, tenants, principal);
     Object.assign(keys, {
       auditor: await key(["auditor"], "aud-alice"),
@@ -251,6 +254,13 @@ describe("the compliance console", () => {
     await expect
       .poll(() => codes.locator("tbody tr").allTextContents())
       .toEqual(["DENY_NOT_IN_TENANT_ALLOWED3", "DENY_NO_TRANSFER_MECHANISM1"]);
+    // A deny code opens the search for it.
+    await codes.getByRole("link", { name: "DENY_NO_TRANSFER_MECHANISM" }).click();
+    await page.getByRole("heading", { level: 1, name: "Decisions" }).waitFor();
+    expect(await page.getByLabel("Reason code").inputValue()).toBe("DENY_NO_TRANSFER_MECHANISM");
+    const rows = page.getByRole("table", { name: "Decisions" }).locator("tbody tr");
+    await expect.poll(() => rows.count()).toBe(1);
+    expect(await rows.first().getByRole("link").getAttribute("aria-label")).toBe(`Decision ${deniedId}`);
   });
 
   it("a denied decision's page (a deep link) names the code and each eliminated region's reason", async () => {
@@ -271,6 +281,19 @@ describe("the compliance console", () => {
     expect(facts).toMatch(/Policy\s*pol_\w+ version 1/);
     expect(facts).toContain(`Bundle revision${(await admin().get("/api/v1/bundles/active")).body.revision}`);
     await browser.screenshot(page, "decision-denied");
+
+    // An inference decision's page names the provider it was routed to.
+    const inference = await api(t.handler, keys.service)
+      .post("/api/v1/inference/route", { model_type: "claude-3-haiku", operation_type: "inference" })
+      .set("x-tenant-id", "acme-edu");
+    expect(inference.status).toBe(200);
+    await page.goto(`${origin}/console/decisions/${inference.body.decision_id}`);
+    await page
+      .getByRole("heading", { level: 1, name: inference.body.allowed ? /^Allowed/ : "Denied" })
+      .waitFor();
+    const inferenceFacts = await page.getByRole("region", { name: "Answer" }).textContent();
+    expect(inferenceFacts).toContain(`Provider${inference.body.provider ?? "—"}`);
+    expect(inferenceFacts).toContain(`Reason ${inference.body.reason.code}`);
 
     // The same decision is found by searching on its code, and opens from the results.
     await open(page, "Decisions");
@@ -299,6 +322,11 @@ describe("the compliance console", () => {
     await page.getByRole("button", { name: "Search" }).click();
     await expect.poll(() => rows.count()).toBe(3);
     expect(await rows.first().textContent()).toContain("DENY_NOT_IN_TENANT_ALLOWED");
+    // A time range (UTC): from four hours back leaves out the one denied five hours back.
+    const fourHoursBack = new Date(serviceNow() - 4 * HOUR).toISOString().slice(0, 19);
+    await page.getByLabel("From (UTC)").fill(fourHoursBack);
+    await page.getByRole("button", { name: "Search" }).click();
+    await expect.poll(() => rows.count()).toBe(2);
   });
 
   it("an approver approves a pending override, a second approver activates it and sees it active, then revokes it", async () => {
@@ -459,6 +487,16 @@ describe("the compliance console", () => {
   it("a key scoped to one tenant sees only that tenant's decisions", async () => {
     const page = await signIn(keys.scopedAuditor);
     await page.getByText("tenants acme-edu").waitFor();
+    // The overview counts this tenant's decisions only.
+    const scoped = (await api(t.handler, keys.scopedAuditor).get("/api/v1/audit/summary")).body;
+    const all = (await api(t.handler, keys.auditor).get("/api/v1/audit/summary")).body;
+    const count = (b: { hours: Array<{ allowed: number; denied: number }> }) =>
+      b.hours.reduce((n, h) => n + h.allowed + h.denied, 0);
+    expect(count(scoped)).toBeLessThan(count(all));
+    await page.getByText(`Last 24 hours: ${count(scoped)} decisions`).waitFor();
+    expect(await page.getByRole("table", { name: "Top deny codes" }).textContent()).not.toContain(
+      "DENY_NO_TRANSFER_MECHANISM",
+    );
     await open(page, "Decisions");
     await page.getByLabel("Record type").selectOption("");
     await page.getByRole("button", { name: "Search" }).click();

@@ -46,7 +46,9 @@ export async function decisionScreen(main, { api, me, params, link }) {
         fact("Learner", record.learner_id ?? "—"),
         fact(
           "Operation",
-          `${request.operation_type ?? "?"} ${request.resource_type ?? ""} ${request.resource_id ?? ""}`,
+          [request.operation_type, request.resource_type ?? request.model_type, request.resource_id]
+            .filter(Boolean)
+            .join(" ") || "—",
         ),
         fact("Requested region", request.requested_region ?? "—"),
         fact(
@@ -63,6 +65,13 @@ export async function decisionScreen(main, { api, me, params, link }) {
             : "none",
         ),
         fact("Failover", decision.failover ? "yes" : "no"),
+        decision.provider !== undefined
+          ? [
+              fact("Provider", decision.provider ?? "—"),
+              fact("Model", decision.model ?? "—"),
+              fact("Provider region", decision.provider_region ?? "—"),
+            ]
+          : null,
         fact("Actor", record.actor ?? "—"),
         fact("Audit seq", String(record.seq)),
       ),
