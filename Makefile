@@ -11,13 +11,14 @@ include mk/tools.mk
 
 NODE_STAMP := node_modules/.installed
 
-.PHONY: help deps chromium run test typecheck lint vitest bench bench-eval bench-http bench-audit bench-reload crash-test clean
+.PHONY: help deps chromium run test docs docs-check typecheck lint vitest bench bench-eval bench-http bench-audit bench-reload crash-test clean
 
 help:
 	@echo "make run         start the service (PORT, HOST, DATABASE_URL, REDIS_URL, ... see README)"
 	@echo "make test        everything CI runs"
 	@echo "make opa-test    Rego: opa fmt, opa check --strict, opa test --coverage (>= 95%)"
 	@echo "make bundle      rebuild bundles/residency.tar.gz from rego/"
+	@echo "make docs        regenerate docs/api.md and docs/reason-codes.md"
 	@echo "make bench       benchmarks (policy evaluation, HTTP, audit group commit)"
 	@echo "make ops-test    promtool: Prometheus config and alert rules (installs promtool when missing)"
 
@@ -44,7 +45,17 @@ lint: deps
 vitest: deps chromium s3-server
 	npx vitest run
 
-test: deps chromium opa-test bundle-check ops-test typecheck lint vitest
+test: deps chromium opa-test bundle-check ops-test docs-check typecheck lint vitest
+
+# docs/api.md (from the OpenAPI document) and docs/reason-codes.md (from the Rego METADATA) are
+# generated and committed; make test fails when either is stale.
+docs: deps opa
+	node --import tsx scripts/api-docs.ts docs/api.md
+	node scripts/reason-codes.mjs "$(OPA)" $(REGO_DIR) docs/reason-codes.md
+
+docs-check: deps opa
+	node --import tsx scripts/api-docs.ts --check docs/api.md
+	node scripts/reason-codes.mjs --check "$(OPA)" $(REGO_DIR) docs/reason-codes.md
 
 bench: deps bench-eval bench-http bench-audit bench-reload
 

@@ -19,6 +19,7 @@ import { catalogRoutes } from "./routes/catalog.ts";
 import { consoleRoutes } from "./routes/console.ts";
 import { type HealthReport, healthRoutes } from "./routes/health.ts";
 import { keyRoutes } from "./routes/keys.ts";
+import { openApiRoutes } from "./routes/openapi.ts";
 import { overrideRoutes } from "./routes/overrides.ts";
 import { policyRoutes } from "./routes/policies.ts";
 import { regionRoutes } from "./routes/regions.ts";
@@ -203,6 +204,7 @@ function expressMounts(deps: AppDeps): Mount[] {
       router: healthRoutes({ health: deps.health, registry: deps.metrics.registry }),
       json: false,
     },
+    { path: "/", router: openApiRoutes(), json: false },
     { path: "/api/v1/policies", router: policyRoutes(deps), json: true },
     { path: "/api/v1/emergency", router: overrideRoutes(deps), json: true },
     { path: "/api/v1/regions", router: regionRoutes(deps), json: true },

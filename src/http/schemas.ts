@@ -84,38 +84,45 @@ export const policyDocumentSchema = z
     if (learner && doc.override_permitted !== null && doc.override_permitted !== undefined) {
       ctx.addIssue({ code: "custom", path: ["override_permitted"], message: "tenant-level only" });
     }
-  });
+  })
+  .meta({ id: "PolicyDocument" });
 
-export const accessRequestSchema = z.strictObject({
-  tenant_id: id,
-  learner_id: id.optional(),
-  operation_type: z.enum(ACCESS_OPERATIONS),
-  resource_type: text(64),
-  resource_id: text(512),
-  requested_region: region.optional(),
-  purpose: text(64).optional(),
-  override_id: id.optional(),
-  data_locations: regionList.optional(),
-});
+export const accessRequestSchema = z
+  .strictObject({
+    tenant_id: id,
+    learner_id: id.optional(),
+    operation_type: z.enum(ACCESS_OPERATIONS),
+    resource_type: text(64),
+    resource_id: text(512),
+    requested_region: region.optional(),
+    purpose: text(64).optional(),
+    override_id: id.optional(),
+    data_locations: regionList.optional(),
+  })
+  .meta({ id: "AccessRequest" });
 export type { AccessRequest };
 
 // The wire schema must produce exactly what the use case accepts.
 accessRequestSchema satisfies z.ZodType<AccessRequest>;
 
-export const inferenceRequestSchema = z.strictObject({
-  tenant_id: id.optional(),
-  model_type: text(128),
-  learner_id: id.optional(),
-  operation_type: z.enum(INFERENCE_OPERATIONS),
-  purpose: text(64).optional(),
-  data_classification: z.enum(DATA_CLASSIFICATIONS).optional(),
-  requested_region: region.optional(),
-});
+export const inferenceRequestSchema = z
+  .strictObject({
+    tenant_id: id.optional(),
+    model_type: text(128),
+    learner_id: id.optional(),
+    operation_type: z.enum(INFERENCE_OPERATIONS),
+    purpose: text(64).optional(),
+    data_classification: z.enum(DATA_CLASSIFICATIONS).optional(),
+    requested_region: region.optional(),
+  })
+  .meta({ id: "InferenceRequest" });
 export const MAX_BATCH = 100;
 
-export const accessBatchSchema = z.strictObject({
-  requests: z.array(accessRequestSchema).min(1).max(MAX_BATCH),
-});
+export const accessBatchSchema = z
+  .strictObject({
+    requests: z.array(accessRequestSchema).min(1).max(MAX_BATCH),
+  })
+  .meta({ id: "AccessBatchRequest" });
 export type AccessBatch = z.output<typeof accessBatchSchema>;
 
 // tenant_id may come from X-Tenant-ID instead of the body; the route fills it in.
@@ -135,54 +142,62 @@ const objectKey = z
   })
   .refine((k) => !/\p{Cc}/u.test(k) && k.isWellFormed(), { message: "must not contain control characters" });
 
-export const presignRequestSchema = z.strictObject({
-  tenant_id: id,
-  learner_id: id.optional(),
-  operation: z.enum(["read", "write"]),
-  key: objectKey,
-  expires_in: z.number().int().min(1).max(900).default(300),
-  requested_region: region.optional(),
-  resource_type: text(64).optional(),
-  purpose: text(64).optional(),
-  override_id: id.optional(),
-});
+export const presignRequestSchema = z
+  .strictObject({
+    tenant_id: id,
+    learner_id: id.optional(),
+    operation: z.enum(["read", "write"]),
+    key: objectKey,
+    expires_in: z.number().int().min(1).max(900).default(300),
+    requested_region: region.optional(),
+    resource_type: text(64).optional(),
+    purpose: text(64).optional(),
+    override_id: id.optional(),
+  })
+  .meta({ id: "PresignRequest" });
 export type PresignRequestBody = PresignRequest;
 presignRequestSchema satisfies z.ZodType<PresignRequest, unknown>;
 
 export const MIN_OVERRIDE_HOURS = 1 / 60;
 
-export const overrideRequestSchema = z.strictObject({
-  tenant_id: id,
-  learner_ids: z.array(id).min(1).max(1000).optional(),
-  target_region: region,
-  operations: z.array(z.enum(ACCESS_OPERATIONS)).min(1).max(ACCESS_OPERATIONS.length).optional(),
-  reason: text(2000),
-  ticket: text(256),
-  // At least one minute: a shorter window (1e-300 h, say) would be created already expired.
-  duration_hours: z
-    .number()
-    .finite()
-    .min(MIN_OVERRIDE_HOURS, "must be at least 1/60 (one minute)")
-    .default(4),
-});
+export const overrideRequestSchema = z
+  .strictObject({
+    tenant_id: id,
+    learner_ids: z.array(id).min(1).max(1000).optional(),
+    target_region: region,
+    operations: z.array(z.enum(ACCESS_OPERATIONS)).min(1).max(ACCESS_OPERATIONS.length).optional(),
+    reason: text(2000),
+    ticket: text(256),
+    // At least one minute: a shorter window (1e-300 h, say) would be created already expired.
+    duration_hours: z
+      .number()
+      .finite()
+      .min(MIN_OVERRIDE_HOURS, "must be at least 1/60 (one minute)")
+      .default(4),
+  })
+  .meta({ id: "OverrideRequest" });
 
 export const revokeRequestSchema = z.strictObject({ reason: text(2000).optional() });
 
-export const healthUpdateSchema = z.strictObject({
-  status: z.enum(REGION_HEALTH),
-  reason: z.string().max(500).refine(storable, { message: "must be well-formed text" }).optional(),
-});
+export const healthUpdateSchema = z
+  .strictObject({
+    status: z.enum(REGION_HEALTH),
+    reason: z.string().max(500).refine(storable, { message: "must be well-formed text" }).optional(),
+  })
+  .meta({ id: "RegionHealthUpdate" });
 
-export const keyCreateSchema = z.strictObject({
-  // Stored as canonicalPrincipal(name) (admin/keys.ts): one person, one approver.
-  principal: text(128)
-    .refine((p) => !PRINCIPAL_REFUSED.test(p), {
-      message: "must not contain control or format characters",
-    })
-    .refine((p) => canonicalPrincipal(p) !== "", { message: "must not be empty" }),
-  roles: z.array(z.enum(ROLES)).min(1).max(ROLES.length),
-  tenant_ids: z.array(id).min(1).max(1000).nullish(),
-});
+export const keyCreateSchema = z
+  .strictObject({
+    // Stored as canonicalPrincipal(name) (admin/keys.ts): one person, one approver.
+    principal: text(128)
+      .refine((p) => !PRINCIPAL_REFUSED.test(p), {
+        message: "must not contain control or format characters",
+      })
+      .refine((p) => canonicalPrincipal(p) !== "", { message: "must not be empty" }),
+    roles: z.array(z.enum(ROLES)).min(1).max(ROLES.length),
+    tenant_ids: z.array(id).min(1).max(1000).nullish(),
+  })
+  .meta({ id: "KeyCreate" });
 
 const boolString = z.enum(["true", "false"]).transform((v) => v === "true");
 
@@ -243,6 +258,31 @@ export const verifyQuery = z.object({
 export const summaryQuery = z.strictObject({
   hours: z.coerce.number().int().min(1).max(168).default(24),
 });
+
+export const keyIdParam = z.string().regex(/^key_[a-z0-9_]{1,64}$/);
+
+const flag = z
+  .enum(["true", "false", "1", "0"])
+  .optional()
+  .transform((v) => v === "true" || v === "1");
+
+export const bundlePutQuery = z.object({
+  dry_run: flag,
+  limit: z.coerce.number().int().min(1).max(10_000).default(1_000),
+  examples: z.coerce.number().int().min(0).max(100).default(20),
+});
+
+export const bundleListQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).default(50) });
+
+// A revision or sha256 is looked up in Postgres, which refuses NUL and lone surrogates in text:
+// such a reference is a 400 here, not a store error (found by test/api/fuzz.test.ts).
+export const bundleRefParam = z
+  .string()
+  .min(1)
+  .max(256)
+  .refine((s) => s.isWellFormed() && !/\p{Cc}/u.test(s), {
+    message: "must be text without control characters",
+  });
 
 export const ifMatchHeader = z
   .string()

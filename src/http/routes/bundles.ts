@@ -1,9 +1,9 @@
 import { type NextFunction, type Request, type Response, Router } from "express";
-import { z } from "zod";
 import type { Actor, BundleService } from "../../bundles/bundle-service.ts";
 import { AppError } from "../../errors.ts";
 import { type Authenticate, requireUnscoped } from "../auth.ts";
 import { callerOf, guard, parse, rawBody } from "../express-kit.ts";
+import { bundleListQuery, bundlePutQuery, bundleRefParam } from "../schemas.ts";
 
 // SPEC §6 bundle endpoints. The upload body is the raw .tar.gz. A refused bundle answers 422
 // POLICY_VIOLATION with `details: {code: "BUNDLE_SIGNATURE_INVALID" | ..., reason, sha256,
@@ -12,29 +12,6 @@ import { callerOf, guard, parse, rawBody } from "../express-kit.ts";
 export const MAX_BUNDLE_BYTES = 32 * 1024 * 1024;
 
 const BUNDLE_TYPES = /^application\/(gzip|x-gzip|octet-stream|x-tar|x-gtar|x-compressed-tar)\s*(;|$)/i;
-
-const flag = z
-  .enum(["true", "false", "1", "0"])
-  .optional()
-  .transform((v) => v === "true" || v === "1");
-
-const putQuery = z.object({
-  dry_run: flag,
-  limit: z.coerce.number().int().min(1).max(10_000).default(1_000),
-  examples: z.coerce.number().int().min(0).max(100).default(20),
-});
-
-const listQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).default(50) });
-
-// A revision or sha256 is looked up in Postgres, which refuses NUL and lone surrogates in text:
-// such a reference is a 400 here, not a store error (found by test/api/fuzz.test.ts).
-const refParam = z
-  .string()
-  .min(1)
-  .max(256)
-  .refine((s) => s.isWellFormed() && !/\p{Cc}/u.test(s), {
-    message: "must be text without control characters",
-  });
 
 function actorOf(res: Response): Actor {
   const caller = callerOf(res);
@@ -67,7 +44,7 @@ export function bundleRoutes(deps: { authenticate: Authenticate; bundles: Bundle
   });
 
   r.get("/", anyKey, async (req, res) => {
-    const { limit } = parse(listQuery, req.query, "query");
+    const { limit } = parse(bundleListQuery, req.query, "query");
     res.json(await deps.bundles.history(limit));
   });
 
@@ -78,7 +55,7 @@ export function bundleRoutes(deps: { authenticate: Authenticate; bundles: Bundle
   };
 
   r.put("/", publisher, unscoped, bundleBody, raw, async (req, res) => {
-    const query = parse(putQuery, req.query, "query");
+    const query = parse(bundlePutQuery, req.query, "query");
     const body = req.body as unknown;
     if (!Buffer.isBuffer(body) || body.length === 0) {
       throw new AppError("VALIDATION_FAILED", "the request body must be the bundle .tar.gz; it is empty");
@@ -93,7 +70,7 @@ export function bundleRoutes(deps: { authenticate: Authenticate; bundles: Bundle
   });
 
   r.post("/:revision/activate", publisher, unscoped, async (req, res) => {
-    const ref = parse(refParam, req.params.revision, "revision");
+    const ref = parse(bundleRefParam, req.params.revision, "revision");
     const result = await deps.bundles.activate(ref, actorOf(res));
     res.json(result);
   });

@@ -1,9 +1,8 @@
 import { Router } from "express";
-import { z } from "zod";
 import type { KeyAdmin } from "../../admin/keys.ts";
 import { type Authenticate, requireUnscoped } from "../auth.ts";
 import { callerOf, guard, parse } from "../express-kit.ts";
-import { keyCreateSchema, keysListQuery } from "../schemas.ts";
+import { keyCreateSchema, keyIdParam, keysListQuery } from "../schemas.ts";
 
 export function keyRoutes(deps: { authenticate: Authenticate; keys: KeyAdmin }): Router {
   const r = Router();
@@ -33,7 +32,7 @@ export function keyRoutes(deps: { authenticate: Authenticate; keys: KeyAdmin }):
 
   r.delete("/:id", admin, async (req, res) => {
     requireUnscoped(res.locals.principal, "managing API keys");
-    const keyId = parse(z.string().regex(/^key_[a-z0-9_]{1,64}$/), req.params.id, "key id");
+    const keyId = parse(keyIdParam, req.params.id, "key id");
     res.json(await deps.keys.revoke(keyId, callerOf(res)));
   });
 
