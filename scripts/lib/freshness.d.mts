@@ -1,0 +1,1 @@
+export function writeOrCheck(file: string, text: string, options: { check: boolean; fix: string }): void;
