@@ -110,7 +110,7 @@ lines.push("");
 for (const [key, op] of entries) {
   const [method, path] = key.split(" ") as [string, string];
   const d = (doc.paths as Record<string, Record<string, DocOperation>>)[path]![method.toLowerCase()]!;
-  lines.push(`### ${method} \`${path}\``, "", cell(op.summary) + ".", "");
+  lines.push(`### ${method} \`${path}\``, "", `${cell(op.summary)}.`, "");
   if (op.description) lines.push(op.description, "");
   lines.push(`Roles: ${rolesText(op.roles)}.${op.scope ? ` Tenant-scoped keys: ${op.scope}.` : ""}`, "");
   const params = (d.parameters ?? []).filter((p) => p.name !== "x-request-id");

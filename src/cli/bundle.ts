@@ -6,7 +6,7 @@ import { parseSigningKey, SIGNATURES_FILE, signBundle } from "../bundles/signatu
 import { readTarGz } from "../bundles/tar.ts";
 import { sha256Hex } from "../engine/evaluator.ts";
 import { findOpa, opaBuild, regoRevision } from "./build.ts";
-import type { Client } from "./client.ts";
+import type { CliClient as Client } from "./client.ts";
 import { CliError, type Io, kilobytes, seconds, short, step, table } from "./output.ts";
 
 // `residency bundle build|sign|push|status|diff|rollback` — what a compliance engineer runs.
@@ -178,14 +178,17 @@ export async function push(io: Io, client: Client, flags: Flags): Promise<void> 
   const res = await step(
     io,
     `uploading ${file} (${revision ?? "?"}, ${kilobytes(bytes.length)}) to ${client.base}; verifying and activating`,
-    () => client.putBundle<PublishResult>("/api/v1/bundles", bytes),
+    () =>
+      client.run(
+        client.api.PUT("/api/v1/bundles", { body: new Uint8Array(bytes) }),
+      ) as Promise<PublishResult>,
   );
   if (flags.json) {
-    io.stdout.write(`${JSON.stringify(res.body, null, 2)}\n`);
+    io.stdout.write(`${JSON.stringify(res, null, 2)}\n`);
     return;
   }
-  printActivation(io, res.body, "activated", "previously");
-  printSummary(io, res.body);
+  printActivation(io, res, "activated", "previously");
+  printSummary(io, res);
 }
 
 export async function diff(io: Io, client: Client, flags: Flags): Promise<void> {
@@ -199,12 +202,14 @@ export async function diff(io: Io, client: Client, flags: Flags): Promise<void> 
     io,
     `replaying the last ${limit} decisions through ${revision ?? file} (dry run)`,
     () =>
-      client.putBundle<DryRunReport>(
-        `/api/v1/bundles?dry_run=true&limit=${limit}&examples=${examples}`,
-        bytes,
-      ),
+      client.run(
+        client.api.PUT("/api/v1/bundles", {
+          query: { dry_run: "true", limit, examples },
+          body: new Uint8Array(bytes),
+        }),
+      ) as Promise<DryRunReport>,
   );
-  const r = res.body;
+  const r = res;
   if (flags.json) {
     io.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
     return;
@@ -246,24 +251,24 @@ export async function diff(io: Io, client: Client, flags: Flags): Promise<void> 
 
 export async function status(io: Io, client: Client, flags: Flags): Promise<void> {
   const [active, history] = await Promise.all([
-    client.get<BundleSummary>("/api/v1/bundles/active").catch((err: unknown) => {
+    (client.run(client.api.GET("/api/v1/bundles/active")) as Promise<BundleSummary>).catch((err: unknown) => {
       if (err instanceof CliError && err.message.startsWith("POLICY_UNAVAILABLE")) return null;
       throw err;
     }),
-    client.get<BundleHistory>("/api/v1/bundles?limit=10"),
+    client.run(client.api.GET("/api/v1/bundles", { query: { limit: 10 } })) as Promise<BundleHistory>,
   ]);
   if (flags.json) {
-    io.stdout.write(`${JSON.stringify({ active: active?.body ?? null, ...history.body }, null, 2)}\n`);
+    io.stdout.write(`${JSON.stringify({ active: active ?? null, ...history }, null, 2)}\n`);
     return;
   }
   io.stdout.write(`${client.base}\n`);
   if (active) {
     io.stdout.write("active bundle\n");
-    printSummary(io, active.body);
+    printSummary(io, active);
   } else {
     io.stdout.write("no bundle is active: the service answers 503 POLICY_UNAVAILABLE until one is\n");
   }
-  const activations = history.body.activations;
+  const activations = history.activations;
   if (activations.length > 0) {
     io.stdout.write("\nrecent activations\n");
     io.stdout.write(
@@ -285,12 +290,17 @@ export async function status(io: Io, client: Client, flags: Flags): Promise<void
 export async function rollback(io: Io, client: Client, positionals: string[], flags: Flags): Promise<void> {
   const revision = positionals[0];
   if (!revision) throw new CliError("rollback needs a revision (see: residency bundle status)", 2);
-  const res = await step(io, `activating ${revision}`, () =>
-    client.post<PublishResult>(`/api/v1/bundles/${encodeURIComponent(revision)}/activate`),
+  const res = await step(
+    io,
+    `activating ${revision}`,
+    () =>
+      client.run(
+        client.api.POST("/api/v1/bundles/{revision}/activate", { params: { revision } }),
+      ) as Promise<PublishResult>,
   );
   if (flags.json) {
-    io.stdout.write(`${JSON.stringify(res.body, null, 2)}\n`);
+    io.stdout.write(`${JSON.stringify(res, null, 2)}\n`);
     return;
   }
-  printActivation(io, res.body, "now serving", "was");
+  printActivation(io, res, "now serving", "was");
 }

@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import * as bundle from "./bundle.ts";
-import { createClient } from "./client.ts";
+import { createCliClient } from "./client.ts";
 import { CliError, type Io } from "./output.ts";
 
 // `residency` — the command-line entry (bin/residency.mjs). `run` returns the exit code instead of
@@ -68,7 +68,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     return 2;
   }
   const client = () =>
-    createClient({
+    createCliClient({
       url: flags.url ?? io.env.RESIDENCY_URL ?? "http://127.0.0.1:8080",
       apiKey: flags["api-key"] ?? io.env.RESIDENCY_API_KEY ?? null,
     });

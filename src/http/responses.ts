@@ -131,7 +131,7 @@ export const inferenceDecisionSchema = z
     route: z.string().nullable(),
     provider_region: region.nullable(),
     destinations: z.array(region).nullable(),
-    fallback_used: z.boolean(),
+    fallback_used: z.boolean().nullable(),
     rejected_candidates: z.array(
       z.looseObject({ provider: z.string(), region: z.string(), code: z.string() }),
     ),

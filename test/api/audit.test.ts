@@ -1,6 +1,5 @@
-import type request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Api, api } from "../support/http.ts";
+import { type Api, type ApiResponse, api } from "../support/http.ts";
 import { ADMIN_KEY, startTestService, type TestService } from "../support/service.ts";
 
 // What an auditor does through the API: find decisions, page through them, export them, and
@@ -42,7 +41,7 @@ describe("audit API", () => {
     const all: Array<{ event_id: string; seq: number }> = [];
     let cursor: string | null = null;
     do {
-      const page: request.Response = await auditor.get(
+      const page: ApiResponse = await auditor.get(
         `/api/v1/audit/access-logs/aud-a?type=decision.access&limit=7${cursor ? `&cursor=${cursor}` : ""}`,
       );
       expect(page.status).toBe(200);

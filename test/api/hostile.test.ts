@@ -1,6 +1,6 @@
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Api, api } from "../support/http.ts";
+import { type Api, type ApiResponse, api } from "../support/http.ts";
 import { ADMIN_KEY, startTestService, type TestService } from "../support/service.ts";
 
 // Whatever arrives, the answer is a 4xx envelope: never a 500, never a crash, never a decision
@@ -28,7 +28,11 @@ describe("hostile input", () => {
   const raw = (path: string, body: string, type = "application/json", key = serviceKey) =>
     request(t.handler).post(path).set("authorization", `Bearer ${key}`).set("content-type", type).send(body);
 
-  const expectEnvelope = (res: request.Response, status: number, code: string) => {
+  const expectEnvelope = (
+    res: Pick<ApiResponse, "status" | "body" | "headers">,
+    status: number,
+    code: string,
+  ) => {
     expect(res.status).toBe(status);
     expect(res.body.error.code).toBe(code);
     expect(typeof res.body.error.message).toBe("string");

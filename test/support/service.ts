@@ -3,8 +3,8 @@
 
 import type { Redis } from "ioredis";
 import { Registry } from "prom-client";
-import request from "supertest";
 import type { OverrideNotifier } from "../../src/admin/overrides.ts";
+import { orThrow } from "../../src/client/client.ts";
 import { createMemoryCache, type TenantCache } from "../../src/context/cache.ts";
 import type { Role } from "../../src/domain/vocabulary.ts";
 import { loadInfrastructure } from "../../src/endpoints/infrastructure.ts";
@@ -13,6 +13,7 @@ import { createLogger, type Logger } from "../../src/observability/logger.ts";
 import { createService, type Service, type ServiceOptions } from "../../src/service.ts";
 import type { Db } from "../../src/store/db.ts";
 import { type TestDb, testBackends } from "./databases.ts";
+import { clientFor, stopServing } from "./http.ts";
 
 export const ADMIN_KEY = "test-admin-key-0123456789abcdefghij";
 export const BUNDLE_PATH = "bundles/residency.tar.gz";
@@ -96,19 +97,20 @@ export async function startTestService(
     handler,
     db,
     async keyFor(roles, tenantIds, principal) {
-      const res = await request(handler)
-        .post("/api/v1/keys")
-        .set("authorization", `Bearer ${ADMIN_KEY}`)
-        .send({
-          principal: principal ?? `test-${roles.join("-")}-${++n}`,
-          roles,
-          ...(tenantIds ? { tenant_ids: tenantIds } : {}),
-        });
-      if (res.status !== 201)
-        throw new Error(`key creation failed: ${res.status} ${JSON.stringify(res.body)}`);
-      return res.body.key as string;
+      const admin = await clientFor(handler, ADMIN_KEY);
+      const created = orThrow(
+        await admin.POST("/api/v1/keys", {
+          body: {
+            principal: principal ?? `test-${roles.join("-")}-${++n}`,
+            roles,
+            ...(tenantIds ? { tenant_ids: tenantIds } : {}),
+          },
+        }),
+      );
+      return created.key;
     },
     async close() {
+      await stopServing(handler);
       await service.close();
       if (owned) await owned.close();
     },
