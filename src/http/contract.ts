@@ -25,6 +25,7 @@ import {
   presignResponseSchema,
   regionPageSchema,
   regionSchema,
+  verifyJobSchema,
 } from "./responses.ts";
 import {
   accessBatchSchema,
@@ -49,6 +50,7 @@ import {
   presignRequestSchema,
   region,
   revokeRequestSchema,
+  verifyQuery,
 } from "./schemas.ts";
 
 // Every route the service answers (SPEC §6), in one table: who may call it, what it takes, what it
@@ -68,7 +70,7 @@ export type Operation = {
   headers?: z.ZodObject;
   /** A JSON body, or a raw one of this media type. */
   body?: z.ZodType | { raw: string };
-  status: 200 | 201;
+  status: 200 | 201 | 202;
   /** JSON (a zod schema) or a text body of this media type. */
   response: z.ZodType | { text: ReadonlyArray<string> };
   /** Error codes beyond what every route can answer (401/403 with a key, 400 with input). */
@@ -307,10 +309,25 @@ export const API = {
     response: auditPageSchema,
   },
   "GET /api/v1/audit/verify": {
-    summary: "Walk the hash chain (unscoped keys only)",
+    summary: "Walk the hash chain (unscoped keys only); from=checkpoint starts at the newest good checkpoint",
     roles: ["auditor"],
+    query: verifyQuery,
     status: 200,
     response: auditVerifySchema,
+  },
+  "POST /api/v1/audit/verify/jobs": {
+    summary: "Start the full chain walk as a job (202; the job already running is answered instead)",
+    roles: ["auditor"],
+    status: 202,
+    response: verifyJobSchema,
+  },
+  "GET /api/v1/audit/verify/jobs/{job_id}": {
+    summary: "A verify job's progress and outcome (jobs live on the instance that runs them)",
+    roles: ["auditor"],
+    params: z.strictObject({ job_id: z.string().min(1).max(128) }),
+    status: 200,
+    response: verifyJobSchema,
+    errors: ["NOT_FOUND"],
   },
   "GET /api/v1/audit/export": {
     summary: "Streamed export as JSON lines or CSV",

@@ -290,13 +290,28 @@ export const auditRecordSchema = z
 export const auditPageSchema = page(auditRecordSchema, "AuditPage");
 
 export const auditVerifySchema = z
-  .object({
+  .looseObject({
     ok: z.boolean(),
     checked: z.number().int(),
     head_seq: z.number().int().nullable(),
     first_broken_seq: z.number().int().nullable(),
   })
   .meta({ id: "AuditVerify" });
+
+export const verifyJobSchema = z
+  .looseObject({
+    job_id: z.string(),
+    state: z.enum(["running", "succeeded", "failed"]),
+    started_at: instant.optional(),
+    finished_at: instant.nullable().optional(),
+    head_seq: z.number().int().optional(),
+    checked: z.number().int().optional(),
+    percent: z.number().optional(),
+    ok: z.boolean().nullable().optional(),
+    first_broken_seq: z.number().int().nullable().optional(),
+    error: z.string().nullable().optional(),
+  })
+  .meta({ id: "AuditVerifyJob" });
 
 export const bundleSummarySchema = z
   .looseObject({
