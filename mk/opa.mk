@@ -53,6 +53,8 @@ bundle: opa
 		--capabilities $(OPA_CAPABILITIES) --revision "$$revision" \
 		--ignore '*_test.rego' -o $(REGO_BUNDLE) $(REGO_DIR) && \
 	echo "built $(REGO_BUNDLE) ($$revision)"
+	@# Would the service accept it? Loaded in opa-wasm, self-checked, entrypoints listed (offline).
+	node bin/residency.mjs bundle check --file $(REGO_BUNDLE)
 
 # Fail when the committed bundle does not match $(REGO_DIR) or lacks an entrypoint.
 bundle-check:

@@ -24,6 +24,7 @@ import type { Presigner } from "./endpoints/presigner.ts";
 import { toError } from "./errors.ts";
 import { type App, createApp } from "./http/app.ts";
 import { bundleRoutes } from "./http/routes/bundles.ts";
+import { createStateLog } from "./observability/access-log.ts";
 import type { Logger } from "./observability/logger.ts";
 import { createMetrics } from "./observability/metrics.ts";
 import type { Db } from "./store/db.ts";
@@ -167,6 +168,7 @@ export async function createService(o: ServiceOptions) {
   });
   const keys = createKeyAdmin({ repo: keysRepo, audit, forgetKey: auth.forgetKey, ...withClock });
 
+  const reportReadiness = createStateLog(logger);
   const app: App = createApp({
     logger,
     metrics,
@@ -190,12 +192,13 @@ export async function createService(o: ServiceOptions) {
         ok: bundle !== null,
         detail: bundle ? { revision: bundle.revision } : "no bundle active",
       };
+      let storeError: Error | null = null;
       try {
         await db.query("SELECT 1");
         checks.store = { ok: true, detail: db.kind };
       } catch (err) {
         // The probe is unauthenticated: say what is wrong, not where the database lives.
-        logger.warn({ err: toError(err) }, "readiness: store unreachable");
+        storeError = toError(err);
         checks.store = { ok: false, detail: `${db.kind} unreachable` };
       }
       // Redis is a cache: without it decisions come from the in-process layer and Postgres, so it
@@ -209,6 +212,12 @@ export async function createService(o: ServiceOptions) {
       // What the probe saw is also a gauge, so alerts need no probe logs (deploy/alerts.yml).
       for (const [check, c] of Object.entries(checks)) {
         metrics.healthChecks.set({ check }, c.ok && c.degraded !== true ? 1 : 0);
+        // Probes come every few seconds: a failing check is logged when it starts and when it ends.
+        reportReadiness(
+          check,
+          c.ok,
+          check === "store" && storeError ? { err: storeError } : { detail: c.detail },
+        );
       }
       return { ready: Object.values(checks).every((c) => c.ok), checks };
     },

@@ -172,7 +172,10 @@ function printActivation(io: Io, b: PublishResult, verb: string, before: string)
 }
 
 export async function push(io: Io, client: Client, flags: Flags): Promise<void> {
-  if (flags["dry-run"]) return diff(io, client, flags);
+  if (flags["dry-run"]) {
+    await diff(io, client, flags);
+    return;
+  }
   const file = str(flags, "file") ?? DEFAULT_BUNDLE;
   const { bytes, revision } = await readBundle(io, file);
   const res = await step(
@@ -191,7 +194,8 @@ export async function push(io: Io, client: Client, flags: Flags): Promise<void> 
   printSummary(io, res);
 }
 
-export async function diff(io: Io, client: Client, flags: Flags): Promise<void> {
+/** Prints the dry run and hands back its report (the caller decides what a change means). */
+export async function diff(io: Io, client: Client, flags: Flags): Promise<DryRunReport> {
   const file = str(flags, "file") ?? DEFAULT_BUNDLE;
   const limit = str(flags, "limit") ?? "1000";
   const examples = str(flags, "examples") ?? "10";
@@ -212,7 +216,7 @@ export async function diff(io: Io, client: Client, flags: Flags): Promise<void> 
   const r = res;
   if (flags.json) {
     io.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
-    return;
+    return r;
   }
   io.stdout.write(
     `dry run: ${r.candidate.revision} (sha256 ${short(r.candidate.sha256)}) against ${r.active_revision ?? "the recorded decisions"}: ` +
@@ -247,6 +251,7 @@ export async function diff(io: Io, client: Client, flags: Flags): Promise<void> 
   }
   for (const e of r.error_examples) io.stdout.write(`  error ${e.event_id} (${e.type}): ${e.message}\n`);
   if (r.changed === 0 && r.errors === 0) io.stdout.write("no decision would change\n");
+  return r;
 }
 
 export async function status(io: Io, client: Client, flags: Flags): Promise<void> {

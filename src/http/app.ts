@@ -9,6 +9,7 @@ import type { Decide } from "../decision/decide.ts";
 import type { createPresign } from "../decision/presign.ts";
 import type { CatalogEntry } from "../domain/policy-contract.ts";
 import { AppError } from "../errors.ts";
+import { createAccessLog } from "../observability/access-log.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import type { Authenticate } from "./auth.ts";
@@ -62,7 +63,14 @@ export function createApp(deps: AppDeps): App {
     deps.metrics.httpRequests.inc({ route, status: String(status) });
     deps.metrics.httpDuration.observe({ route }, seconds);
     if (err) deps.metrics.httpErrors.inc({ route, code: err.code });
-    if (status >= 500) deps.logger.error({ route, status, err: err?.cause ?? err }, "request failed");
+    // The envelope names the request id and hides the cause; this line holds the cause under that id.
+    // (A not-ready probe answers 503 without an error: its state log says why, once.)
+    if (err && status >= 500) {
+      deps.logger.error(
+        { request_id: requestId, route, status, code: err.code, err: err.cause ?? err },
+        err.message,
+      );
+    }
     if (status === 401 || status === 403) {
       // Someone trying keys or roles leaves a trace: counted, and logged with the request id and
       // where it came from — never the key (the Authorization header is not logged at all).
@@ -188,7 +196,18 @@ export function createApp(deps: AppDeps): App {
     res.locals.appError = appError; // logged and counted once, on finish
   });
 
+  const fastPaths = new Set(fastRoutes.map((r) => r.path));
+  const accessLog = createAccessLog({
+    logger: deps.logger,
+    requestIdOf,
+    routeOf: (req, res) => {
+      const path = (req.url ?? "").split("?")[0]!;
+      return req.method === "POST" && fastPaths.has(path) ? path : routeOf(req as Request, res as Response);
+    },
+  });
+
   const handler: RequestListener = (req: IncomingMessage, res: ServerResponse) => {
+    accessLog(req, res);
     if (!handleFast(req, res)) app(req, res);
   };
   return { handler, express: app, routes: () => routeTable(fastRoutes, mounts) };
@@ -239,6 +258,6 @@ function routeTable(fast: ReadonlyArray<{ path: string }>, mounts: Mount[]): Rou
 /** The metrics label: the route template (mount + route path), never the raw URL. */
 function routeOf(req: Request, res: Response): string {
   if (!req.route?.path) return "unmatched";
-  const mount = typeof res.locals.mount === "string" ? res.locals.mount : req.baseUrl;
+  const mount = typeof res.locals?.mount === "string" ? res.locals.mount : req.baseUrl;
   return `${mount}${req.route.path === "/" && mount !== "" ? "" : req.route.path}`;
 }

@@ -8,10 +8,18 @@ import { hasBody } from "./body.ts";
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-/** Accept the caller's X-Request-ID when it is sane, else mint one. */
+// One id per request, whoever asks first (the access log, the fast path, Express): a minted id must
+// be the same in the answer, the log lines and the audit record.
+const assigned = new WeakMap<IncomingMessage, string>();
+
+/** Accept the caller's X-Request-ID when it is sane, else mint one (once per request). */
 export function requestIdOf(req: IncomingMessage): string {
+  const known = assigned.get(req);
+  if (known) return known;
   const given = req.headers["x-request-id"];
-  return typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
+  const id = typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
+  assigned.set(req, id);
+  return id;
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, requestId: string): void {

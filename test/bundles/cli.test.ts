@@ -116,6 +116,71 @@ describe("the residency CLI", () => {
     const dry = await cli(["bundle", "push", "--dry-run", "--file", file, "--json"]);
     expect(JSON.parse(dry.stdout)).toMatchObject({ replayed: 4, changed: 3 });
     expect((await admin.get("/api/v1/bundles/active")).body.revision).toBe("rev-cli-b");
+
+    // --fail-on-change: CI can gate on it (exit 3); the active bundle itself changes nothing (0).
+    const gated = await cli(["bundle", "diff", "--file", file, "--fail-on-change"]);
+    expect(gated.code).toBe(3);
+    expect(gated.stderr).toContain("3 decisions would change, 0 could not be replayed (--fail-on-change)");
+    const same = await cli(["bundle", "diff", "--file", join(work, "b.tar.gz"), "--fail-on-change"]);
+    expect(same.stdout).toContain("no decision would change");
+    expect(same.code).toBe(0);
+  });
+
+  it("help per command, --version, and `bundle` alone lists its commands", async () => {
+    const v = await cli(["--version"]);
+    expect(v).toMatchObject({
+      code: 0,
+      stdout: `residency ${JSON.parse(readFileSync("package.json", "utf8")).version}\n`,
+    });
+    const alone = await cli(["bundle"]);
+    expect(alone.code).toBe(2);
+    for (const c of ["build", "check", "sign", "push", "diff", "status", "rollback"]) {
+      expect(alone.stderr).toMatch(new RegExp(`^  ${c}\\b`, "m"));
+    }
+    expect(alone.stderr).not.toContain("unknown command");
+    const push = await cli(["bundle", "push", "--help"]);
+    expect(push.code).toBe(0);
+    expect(push.stdout).toMatch(/^usage: residency bundle push \[options\]/);
+    expect(push.stdout).toContain("--dry-run");
+    expect(push.stdout).not.toContain("--fail-on-change"); // diff's, not push's
+    const diff = await cli(["help", "bundle", "diff"]);
+    expect(diff.stdout).toMatch(/^usage: residency bundle diff/);
+    expect(diff.stdout).toContain("--fail-on-change");
+    const unknown = await cli(["bundle", "frobnicate"]);
+    expect(unknown.stderr).toContain('unknown bundle command "frobnicate"; the commands are:');
+  });
+
+  it("--url: host:port is understood as http, a URL it cannot use is refused clearly", async () => {
+    const bare = await cli(["bundle", "status", "--url", url.replace("http://", "")]);
+    expect(bare.code).toBe(0);
+    expect(bare.stdout).toContain("active bundle");
+    const ftp = await cli(["bundle", "status", "--url", "ftp://127.0.0.1:21"]);
+    expect(ftp).toMatchObject({ code: 2 });
+    expect(ftp.stderr).toContain('--url / RESIDENCY_URL: unsupported scheme "ftp:"');
+    const junk = await cli(["bundle", "status"], { RESIDENCY_URL: "http://" });
+    expect(junk.code).toBe(2);
+    expect(junk.stderr).toContain("not a URL");
+  });
+
+  it("bundle check: offline, loads the bundle in opa-wasm, runs the self-check, lists entrypoints", async () => {
+    const ok = await cli(["bundle", "check", "--url", "http://127.0.0.1:1"]); // no service needed
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain(`${FILE_BUNDLE}: ${fileRevision()}`);
+    expect(ok.stdout).toContain("entrypoints: inference/route, residency/decision, residency/validate");
+    expect(ok.stdout).toContain("self-check: passed");
+    const json = JSON.parse((await cli(["bundle", "check", "--json"])).stdout);
+    expect(json).toMatchObject({ revision: fileRevision(), self_check: { ok: true, failures: [] } });
+
+    const partial = join(work, "partial.tar.gz");
+    writeFileSync(partial, buildBundle("rev-cli-partial", { entrypoints: ["residency/decision"] }));
+    const refused = await cli(["bundle", "check", "--file", partial]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("would be refused: BUNDLE_ENTRYPOINT_MISSING");
+    const corrupt = join(work, "corrupt.tar.gz");
+    writeFileSync(corrupt, "not a bundle");
+    expect((await cli(["bundle", "check", "-f", corrupt])).stderr).toContain(
+      "would be refused: BUNDLE_CORRUPT",
+    );
   });
 
   it("rollback serves a stored revision again", async () => {
