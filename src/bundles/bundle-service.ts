@@ -4,6 +4,7 @@ import { hostname } from "node:os";
 import type { Redis } from "ioredis";
 import { auditEvent } from "../audit/events.ts";
 import type { AuditAppender } from "../audit/types.ts";
+import { decodeCursor, pageOf } from "../domain/page.ts";
 import { type BundleSource, createPolicyEngine, type PolicyEngine } from "../engine/engine.ts";
 import { BundleError, type LoadedBundle, sha256Hex } from "../engine/evaluator.ts";
 import { AppError, isAppError, toError } from "../errors.ts";
@@ -76,6 +77,8 @@ export type BundleHistory = {
     uploaded_at: string;
     active: boolean;
   }>;
+  /** Pass back as `cursor` for older bundles; null when `items` holds the rest. */
+  next_cursor: string | null;
   activations: Array<{
     generation: number;
     revision: string;
@@ -92,7 +95,7 @@ export type Actor = { principal: string; requestId: string | null };
 export type BundleService = {
   engine: PolicyEngine;
   active(): BundleSummary | null;
-  history(limit?: number): Promise<BundleHistory>;
+  history(limit?: number, cursor?: string): Promise<BundleHistory>;
   /** Verify, store, activate cluster-wide. Throws AppError POLICY_VIOLATION for a refused bundle. */
   publish(
     bytes: Buffer,
@@ -523,16 +526,19 @@ export async function createBundleService(deps: BundleServiceDeps): Promise<Bund
     return report;
   }
 
-  async function history(limit = 50): Promise<BundleHistory> {
-    const [items, activations, active] = await Promise.all([
-      store.list(limit),
+  async function history(limit = 50, cursor?: string): Promise<BundleHistory> {
+    const after = cursor ? decodeCursor(cursor, ["string", "string"]) : null;
+    const [rows, activations, active] = await Promise.all([
+      store.list(limit, after ? { uploadedAt: String(after[0]), sha256: String(after[1]) } : undefined),
       store.activations(limit),
       store.active(),
     ]).catch((err) => {
       throw new AppError("STORE_UNAVAILABLE", "the bundle store (Postgres) is unavailable", { cause: err });
     });
+    const page = pageOf(rows, limit, (b) => [b.uploaded_at.toISOString(), b.sha256]);
     return {
-      items: items.map((b) => ({
+      next_cursor: page.next_cursor,
+      items: page.items.map((b) => ({
         revision: b.revision,
         sha256: b.sha256,
         size_bytes: b.size_bytes,

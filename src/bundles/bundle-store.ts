@@ -126,10 +126,16 @@ export function createBundleStore(db: Db) {
       return r.rows[0] ? toBundle(r.rows[0]) : null;
     },
 
-    async list(limit: number): Promise<StoredBundle[]> {
-      const r = await db.query(`SELECT ${SUMMARY_COLUMNS} FROM bundles ORDER BY uploaded_at DESC LIMIT $1`, [
-        limit,
-      ]);
+    /** Newest first, `limit + 1` rows read (the extra one says whether a next page exists). */
+    async list(limit: number, after?: { uploadedAt: string; sha256: string }): Promise<StoredBundle[]> {
+      // Milliseconds: the cursor carries a JavaScript date, the column may hold microseconds.
+      const at = "date_trunc('milliseconds', uploaded_at)";
+      const r = await db.query(
+        `SELECT ${SUMMARY_COLUMNS} FROM bundles
+         ${after ? `WHERE (${at}, sha256) < ($2::timestamptz, $3)` : ""}
+         ORDER BY ${at} DESC, sha256 DESC LIMIT $1`,
+        after ? [limit + 1, after.uploadedAt, after.sha256] : [limit + 1],
+      );
       return r.rows.map(toBundle);
     },
 

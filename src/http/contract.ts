@@ -4,6 +4,7 @@ import {
   accessBatchResponseSchema,
   accessDecisionSchema,
   auditPageSchema,
+  auditSummarySchema,
   auditVerifySchema,
   bundleHistorySchema,
   bundlePublishedSchema,
@@ -16,6 +17,7 @@ import {
   inferenceDecisionSchema,
   keyPageSchema,
   keyRevokedSchema,
+  keySelfSchema,
   openApiDocumentSchema,
   overridePageSchema,
   overrideSchema,
@@ -50,6 +52,7 @@ import {
   presignRequestSchema,
   region,
   revokeRequestSchema,
+  summaryQuery,
   verifyQuery,
 } from "./schemas.ts";
 
@@ -329,6 +332,14 @@ export const API = {
     response: verifyJobSchema,
     errors: ["NOT_FOUND"],
   },
+  "GET /api/v1/audit/summary": {
+    summary: "Decisions per hour by outcome and the top deny codes (the console's overview)",
+    roles: ["auditor"],
+    query: summaryQuery,
+    status: 200,
+    response: auditSummarySchema,
+    scope: "counted over the key's tenants only",
+  },
   "GET /api/v1/audit/export": {
     summary: "Streamed export as JSON lines or CSV",
     roles: ["auditor"],
@@ -344,7 +355,7 @@ export const API = {
     errors: ["POLICY_UNAVAILABLE"],
   },
   "GET /api/v1/bundles": {
-    summary: "Stored bundles and recent activations",
+    summary: "Stored bundles (newest first, with next_cursor) and the recent activations",
     roles: "any",
     query: bundleListQuery,
     status: 200,
@@ -369,6 +380,12 @@ export const API = {
     status: 200,
     response: bundlePublishedSchema,
     errors: ["NOT_FOUND", "POLICY_VIOLATION", "STORE_UNAVAILABLE"],
+  },
+  "GET /api/v1/keys/self": {
+    summary: "Who this key is: id, principal, roles, tenant scope — never the secret",
+    roles: "any",
+    status: 200,
+    response: keySelfSchema,
   },
   "GET /api/v1/keys": {
     summary: "API keys: ids, principals, roles, scopes, created/revoked — never the secret",

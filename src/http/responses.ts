@@ -266,6 +266,24 @@ export const keySummarySchema = z
 
 export const keyPageSchema = page(keySummarySchema, "KeyPage");
 
+export const keySelfSchema = z
+  .object({
+    key_id: z.string(),
+    principal: z.string(),
+    roles: z.array(z.string()),
+    tenant_ids: z.array(z.string()).nullable(),
+  })
+  .meta({ id: "KeySelf" });
+
+export const auditSummarySchema = z
+  .looseObject({
+    from: instant,
+    to: instant,
+    hours: z.array(z.object({ hour: instant, allowed: z.number().int(), denied: z.number().int() })),
+    top_deny_codes: z.array(z.object({ code: z.string(), count: z.number().int() })),
+  })
+  .meta({ id: "AuditSummary" });
+
 export const keyRevokedSchema = z
   .object({ key_id: z.string(), revoked: z.literal(true) })
   .meta({ id: "KeyRevoked" });
@@ -351,6 +369,7 @@ export const bundleHistorySchema = z
         active: z.boolean(),
       }),
     ),
+    next_cursor: z.string().nullable(),
     activations: z.array(
       z.looseObject({ generation: z.number().int(), revision: z.string(), activated_at: instant }),
     ),

@@ -272,7 +272,10 @@ export const bundlePutQuery = z.object({
   examples: z.coerce.number().int().min(0).max(100).default(20),
 });
 
-export const bundleListQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).default(50) });
+export const bundleListQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  cursor: z.string().min(1).max(1024).optional(),
+});
 
 // A revision or sha256 is looked up in Postgres, which refuses NUL and lone surrogates in text:
 // such a reference is a 400 here, not a store error (found by test/api/fuzz.test.ts).

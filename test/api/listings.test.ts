@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Api, api } from "../support/http.ts";
+import { buildBundle, putBundle } from "../bundles/support.ts";
+import { type Api, type ApiResponse, api } from "../support/http.ts";
 import { ADMIN_KEY, startTestService, type TestService } from "../support/service.ts";
 
 // Every listing answers {items, next_cursor} (SPEC §6): a page never stops silently at `limit`, a
@@ -128,6 +129,33 @@ describe("listings", () => {
     expect((await auditor.get("/api/v1/keys")).status).toBe(403);
     const scopedAdmin = api(t.handler, await t.keyFor(["admin"], ["list-t"]));
     expect((await scopedAdmin.get("/api/v1/keys")).status).toBe(403);
+  });
+
+  it("bundles: stored bundles page newest first; activations alongside", async () => {
+    for (const rev of ["rev-list-1", "rev-list-2"]) {
+      const res = await putBundle(t.handler, ADMIN_KEY, buildBundle(rev));
+      expect(res.status).toBe(201);
+    }
+    const whole = await admin.get("/api/v1/bundles?limit=500");
+    expect(whole.body.next_cursor).toBeNull();
+    const revisions = whole.body.items.map((b: { revision: string }) => b.revision);
+    expect(revisions.slice(0, 2)).toEqual(["rev-list-2", "rev-list-1"]);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const page: ApiResponse = await admin.get(
+        `/api/v1/bundles?limit=1${cursor ? `&cursor=${cursor}` : ""}`,
+      );
+      expect(page.status).toBe(200);
+      expect(page.body.items.length).toBeLessThanOrEqual(1);
+      seen.push(...page.body.items.map((b: { revision: string }) => b.revision));
+      cursor = page.body.next_cursor;
+      pages++;
+    } while (cursor);
+    expect(seen).toEqual(revisions);
+    expect(pages).toBe(revisions.length);
+    expect((await admin.get("/api/v1/bundles?cursor=nope")).status).toBe(400);
   });
 
   it("complete listings still say so: regions, catalog, versions", async () => {

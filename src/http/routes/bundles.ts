@@ -44,8 +44,8 @@ export function bundleRoutes(deps: { authenticate: Authenticate; bundles: Bundle
   });
 
   r.get("/", anyKey, async (req, res) => {
-    const { limit } = parse(bundleListQuery, req.query, "query");
-    res.json(await deps.bundles.history(limit));
+    const { limit, cursor } = parse(bundleListQuery, req.query, "query");
+    res.json(await deps.bundles.history(limit, cursor));
   });
 
   // Bundles are every tenant's rules, and a dry run replays every tenant's decisions: unscoped only.
