@@ -29,7 +29,7 @@ const envSchema = z.object({
     .regex(/^[A-Za-z0-9:_-]{1,64}$/)
     .default("residency:"),
   CACHE_MAX_STALENESS_MS: int(200, 5_000).default(1_000),
-  REDIS_TIMEOUT_MS: int(10, 250).default(100),
+  REDIS_TIMEOUT_MS: int(10, 120).default(100),
   BUNDLE_PATH: z.string().min(1).default("bundles/residency.tar.gz"),
   BUNDLE_VERIFICATION_KEY: z.string().min(1).optional(),
   BUNDLE_VERIFICATION_ALG: z

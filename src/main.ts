@@ -120,19 +120,27 @@ async function main() {
   if (config.REDIS_URL) {
     // A cache, not a dependency: start whether or not Redis is there (cacheRedisOptions).
     redis = new Redis(config.REDIS_URL, cacheRedisOptions(config.REDIS_TIMEOUT_MS));
-    redis.on("error", (err) => logger.warn({ err }, "redis error"));
+    redis.on(
+      "error",
+      throttled((err, suppressed) => logger.warn({ err, suppressed }, "redis error")),
+    );
     await redis
       .connect()
       .catch((err) => logger.warn({ err }, "redis unreachable at start; continuing without it"));
     const subscriber = redis.duplicate(subscriberRedisOptions);
-    subscriber.on("error", (err) => logger.warn({ err }, "redis subscriber error"));
+    subscriber.on(
+      "error",
+      throttled((err, suppressed) => logger.warn({ err, suppressed }, "redis subscriber error")),
+    );
     cache = await createRedisCache({
       redis,
       subscriber,
       generations,
       prefix: config.REDIS_PREFIX,
       timeoutMs: config.REDIS_TIMEOUT_MS,
-      onError: (err) => logger.warn({ err }, "redis cache error; falling through to Postgres"),
+      onError: throttled((err, suppressed) =>
+        logger.warn({ err, suppressed }, "redis cache error; falling through to Postgres"),
+      ),
     });
   } else {
     cache = createMemoryCache({ generations });
@@ -248,6 +256,22 @@ async function main() {
   process.on("SIGINT", () => void shutdown("SIGINT"));
   // Last line of defence: a bug in one request must not take the others down with it.
   process.on("unhandledRejection", (err) => logger.error({ err }, "unhandled rejection"));
+}
+
+/** One line per `everyMs` for a failure that repeats (a Redis that is away is retried every 100–500 ms). */
+function throttled(log: (err: Error, suppressed: number) => void, everyMs = 10_000) {
+  let last = Number.NEGATIVE_INFINITY;
+  let suppressed = 0;
+  return (err: Error) => {
+    const now = Date.now();
+    if (now - last < everyMs) {
+      suppressed++;
+      return;
+    }
+    last = now;
+    log(err, suppressed);
+    suppressed = 0;
+  };
 }
 
 main().catch((err) => {

@@ -11,7 +11,7 @@ import type { Db } from "../store/db.ts";
 // What is never done: vouch for a cache when Postgres has not confirmed the generations within
 // `maxStalenessMs` — `current()` then answers null and callers read the store (which, being
 // unreachable, answers 503: a grant is never served from a cache beyond the bound).
-// See docs/decisions/0007-cache-freshness-from-postgres.md.
+// See docs/decisions/0009-cache-freshness-from-postgres.md.
 
 export type Generations = {
   /** The scope's generation, or null when it cannot be vouched for: use and fill no cache then. */

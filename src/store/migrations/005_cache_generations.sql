@@ -1,4 +1,4 @@
--- Cache freshness lives in Postgres, next to the data it describes (docs/decisions/0007).
+-- Cache freshness lives in Postgres, next to the data it describes (docs/decisions/0009).
 -- Every write that can change a cached value bumps its scope's generation in the same
 -- transaction, by trigger, so no code path can commit a change and forget to say so, and no
 -- Redis state (cut, restarted, restored from an old snapshot) can make an old value current again.
