@@ -47,11 +47,34 @@ export async function act(button, status, action) {
   }
 }
 
+/**
+ * Every item of a listing, following next_cursor up to `maxPages` pages of 1000; `truncated` says
+ * when more were left (a listing never ends silently short).
+ */
+export async function allPages(api, path, query = {}, maxPages = 10) {
+  const items = [];
+  let cursor;
+  for (let page = 0; page < maxPages; page++) {
+    const r = await api.get(path, { ...query, limit: 1000, cursor });
+    items.push(...r.items);
+    cursor = r.next_cursor;
+    if (!cursor) return { items, truncated: false };
+  }
+  return { items, truncated: true };
+}
+
+/** A notice that a listing was cut short, or nothing. */
+export function truncatedNotice(listing) {
+  return listing.truncated
+    ? notice(`Showing the first ${listing.items.length}; narrow the filter to see the rest.`, "error")
+    : null;
+}
+
 /** Tenants this key may pick: its scope, or (unscoped) those with a policy, when it may list them. */
 export async function tenantsFor(api, me) {
   if (me.tenant_ids) return [...me.tenant_ids];
   if (!hasRole(me, ["policy_admin", "auditor"])) return null;
-  const { items } = await api.get("/api/v1/policies", { limit: 1000 });
+  const { items } = await allPages(api, "/api/v1/policies");
   return [...new Set(items.map((p) => p.tenant_id))].sort();
 }
 

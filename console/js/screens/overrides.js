@@ -1,5 +1,14 @@
 import { badge, code, field, h, mount, notice, table, time } from "../dom.js";
-import { act, explain, hasRole, refuseUnless, tenantControl, tenantsFor } from "../ui.js";
+import {
+  act,
+  allPages,
+  explain,
+  hasRole,
+  refuseUnless,
+  tenantControl,
+  tenantsFor,
+  truncatedNotice,
+} from "../ui.js";
 
 // Break-glass overrides (GET /api/v1/emergency/overrides) by status; approvers approve and revoke.
 
@@ -22,13 +31,15 @@ export async function overridesScreen(main, { api, me }) {
 
   async function load() {
     try {
-      const { items } = await api.get("/api/v1/emergency/overrides", {
+      const listing = await allPages(api, "/api/v1/emergency/overrides", {
         tenant_id: tenant.value.trim(),
         status: status.value,
       });
+      const { items } = listing;
       const shown = initial.id ? items.filter((o) => o.override_id === initial.id) : items;
       mount(
         list,
+        truncatedNotice(listing),
         shown.length === 0
           ? notice("No overrides match.")
           : table(

@@ -1,5 +1,13 @@
 import { badge, code, field, h, mount, notice, table, time } from "../dom.js";
-import { explain, hasRole, refuseUnless, tenantControl, tenantsFor } from "../ui.js";
+import {
+  allPages,
+  explain,
+  hasRole,
+  refuseUnless,
+  tenantControl,
+  tenantsFor,
+  truncatedNotice,
+} from "../ui.js";
 
 // A tenant's policy and its learners' (GET /api/v1/policies), the effective policy with each
 // field's source (GET /api/v1/policies/effective), and a policy's versions side by side.
@@ -31,13 +39,15 @@ export async function policiesScreen(main, { api, me }) {
       return;
     }
     try {
-      const { items } = await api.get("/api/v1/policies", { tenant_id: tenantId });
+      const found = await allPages(api, "/api/v1/policies", { tenant_id: tenantId });
+      const { items } = found;
       items.sort((a, b) =>
         a.learner_id === null ? -1 : b.learner_id === null ? 1 : a.learner_id.localeCompare(b.learner_id),
       );
       mount(
         listing,
         h("h2", `Policies of ${tenantId}`),
+        truncatedNotice(found),
         items.length === 0
           ? notice("This tenant has no active policy.")
           : table(
