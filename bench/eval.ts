@@ -9,8 +9,8 @@
 
 import { readFileSync } from "node:fs";
 import { seededRandom } from "../scripts/lib/seeded-random.ts";
+import { loadBundle } from "../src/bundles/candidate.ts";
 import { seal } from "../src/domain/sealed.ts";
-import { loadBundle } from "../src/engine/evaluator.ts";
 
 type GoldenCase = { name: string; entrypoint: string; input: Record<string, unknown> };
 

@@ -9,8 +9,8 @@
 import { readFileSync } from "node:fs";
 import type autocannon from "autocannon";
 import { loadPost, startLocalService } from "../scripts/lib/local-server.ts";
-import { readTarGz } from "../src/bundles/tar.ts";
-import { writeTarGz } from "../src/bundles/tar-write.ts";
+import { revisionOf as manifestRevision } from "../src/bundles/bundle-facts.ts";
+import { readTarGz, writeTarGz } from "../src/bundles/tar.ts";
 
 const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
@@ -19,18 +19,17 @@ const ADMIN = "bench-admin-key-0123456789abcdefghij";
 const BUNDLE = process.env.BUNDLE_PATH ?? "bundles/residency.tar.gz";
 
 /** The same bundle under another revision: a different sha256, so every PUT is a real swap. */
-function withRevision(bytes: Buffer, revision: string): Buffer {
-  const files = readTarGz(bytes);
+async function withRevision(bytes: Buffer, revision: string): Promise<Buffer> {
+  const files = await readTarGz(bytes);
   const manifest = JSON.parse(files.get(".manifest")!.toString("utf8")) as { revision: string };
   files.set(".manifest", Buffer.from(JSON.stringify({ ...manifest, revision }), "utf8"));
   return writeTarGz(files);
 }
 
 const original = readFileSync(BUNDLE);
-const revisionA = (JSON.parse(readTarGz(original).get(".manifest")!.toString("utf8")) as { revision: string })
-  .revision;
+const revisionA = (await manifestRevision(original))!;
 const revisionB = `${revisionA}-bench-b`;
-const bundles = [withRevision(original, revisionB), original];
+const bundles = [await withRevision(original, revisionB), original];
 
 const service = await startLocalService(ADMIN, { REDIS_PREFIX: `residency-bench-${process.pid}:` });
 const { base, admin: call } = service;

@@ -7,7 +7,6 @@ OPA ?= $(shell command -v opa 2>/dev/null || echo $(shell go env GOPATH)/bin/opa
 REGO_DIR ?= rego
 GOLDEN_DIR ?= golden
 REGO_BUNDLE ?= bundles/residency.tar.gz
-OPA_ENTRYPOINTS ?= residency/decision residency/validate inference/route
 OPA_CAPABILITIES ?= mk/opa-wasm-capabilities.json
 REGO_COVERAGE_MIN ?= 95
 REGO_METADATA_DIRS ?= $(REGO_DIR)
@@ -45,18 +44,15 @@ opa-test: opa
 opa-capabilities: opa
 	node scripts/wasm-capabilities.mjs "$(OPA)" $(OPA_CAPABILITIES)
 
-# Build the wasm bundle, revision stamped from the content of $(REGO_DIR).
+# Build the wasm bundle with the CLI (`residency bundle build`): opa build for the contract's
+# entrypoints (src/domain/policy-contract.ts), revision stamped from the content of $(REGO_DIR)
+# (src/bundles/bundle-facts.ts) — one implementation of both, shared with the service.
 bundle: opa
-	@mkdir -p $(dir $(REGO_BUNDLE))
-	@revision="$$(scripts/rego-revision.sh $(REGO_DIR))" && \
-	"$(OPA)" build -t wasm $(addprefix -e ,$(OPA_ENTRYPOINTS)) \
-		--capabilities $(OPA_CAPABILITIES) --revision "$$revision" \
-		--ignore '*_test.rego' -o $(REGO_BUNDLE) $(REGO_DIR) && \
-	echo "built $(REGO_BUNDLE) ($$revision)"
+	node --import tsx src/cli/residency.ts bundle build --rego $(REGO_DIR) --out $(REGO_BUNDLE) \
+		--capabilities $(OPA_CAPABILITIES) --opa "$(OPA)"
 	@# Would the service accept it? Loaded in opa-wasm, self-checked, entrypoints listed (offline).
 	node bin/residency.mjs bundle check --file $(REGO_BUNDLE)
 
 # Fail when the committed bundle does not match $(REGO_DIR) or lacks an entrypoint.
 bundle-check:
-	@revision="$$(scripts/rego-revision.sh $(REGO_DIR))" && \
-	node scripts/bundle-check.mjs $(REGO_BUNDLE) "$$revision" $(OPA_ENTRYPOINTS)
+	@node --import tsx scripts/bundle-check.ts $(REGO_BUNDLE) $(REGO_DIR)

@@ -10,6 +10,7 @@ import type { CheckpointSigner } from "./audit/checkpoint.ts";
 import { createAuditReader } from "./audit/reader.ts";
 import { createVerifyJobs } from "./audit/verify-job.ts";
 import { createBundleService } from "./bundles/bundle-service.ts";
+import type { LoadedBundle } from "./bundles/candidate.ts";
 import { createCachedAuthenticate } from "./context/auth-cache.ts";
 import type { TenantCache } from "./context/cache.ts";
 import { createContextLoader } from "./context/context-loader.ts";
@@ -21,6 +22,7 @@ import { createDecide } from "./decision/decide.ts";
 import { createPresign } from "./decision/presign.ts";
 import type { InfrastructureMap } from "./endpoints/infrastructure.ts";
 import type { Presigner } from "./endpoints/presigner.ts";
+import { createPolicyEngine } from "./engine/index.ts";
 import { toError } from "./errors.ts";
 import { type App, createApp } from "./http/app.ts";
 import { bundleRoutes } from "./http/routes/bundles.ts";
@@ -109,9 +111,16 @@ export async function createService(o: ServiceOptions) {
     onInvalidateError: (err) => logger.warn({ err }, "key cache invalidation failed; retrying"),
   });
 
+  const auditReader = createAuditReader(db, {
+    publicKey: checkpointSigner?.publicKey ?? null,
+    jobs: verifyJobs,
+  });
+  const engine = createPolicyEngine<LoadedBundle>();
   const bundles = await createBundleService({
+    engine,
     db,
     audit,
+    records: auditReader,
     logger,
     metrics,
     bundlePath: o.bundlePath,
@@ -127,7 +136,7 @@ export async function createService(o: ServiceOptions) {
 
   const decide = createDecide({
     context,
-    engine: bundles.engine,
+    engine: engine,
     infrastructure: (code) => o.infrastructure[code],
     audit,
     recordOverrideUse: (id, at) => overridesRepo.recordUse(id, at),
@@ -146,21 +155,21 @@ export async function createService(o: ServiceOptions) {
     ...(o.notify ? { notify: o.notify } : {}),
     requiredApprovals: o.requiredApprovals,
     maxHours: o.overrideMaxHours,
-    bundleRevision: () => bundles.engine.current()?.revision ?? null,
+    bundleRevision: () => engine.current()?.revision ?? null,
     ...withClock,
     onActiveCount: (n) => metrics.activeOverrides.set(n),
     onBackgroundError: (err) => logger.warn({ err }, "override gauge refresh failed"),
   });
   const policies = createPolicyAdmin({
     repo: policiesRepo,
-    engine: bundles.engine,
+    engine: engine,
     audit,
     invalidateTenant: context.invalidateTenant,
     ...withClock,
   });
   const regions = createRegionAdmin({
     repo: regionsRepo,
-    engine: bundles.engine,
+    engine: engine,
     infrastructure: o.infrastructure,
     audit,
     invalidateRegions: context.invalidateRegions,
@@ -179,15 +188,11 @@ export async function createService(o: ServiceOptions) {
     overrides,
     regions,
     keys,
-    audit: createAuditReader(db, {
-      publicKey: checkpointSigner?.publicKey ?? null,
-      jobs: verifyJobs,
-      clock,
-    }),
-    catalog: () => bundles.engine.current()?.reference.providers.catalog ?? null,
+    audit: auditReader,
+    catalog: () => engine.current()?.reference.providers.catalog ?? null,
     health: async () => {
       const checks: Record<string, { ok: boolean; degraded?: boolean; detail?: unknown }> = {};
-      const bundle = bundles.engine.current();
+      const bundle = engine.current();
       checks.bundle = {
         ok: bundle !== null,
         detail: bundle ? { revision: bundle.revision } : "no bundle active",

@@ -1,11 +1,12 @@
 import { auditEvent } from "../audit/events.ts";
 import type { AuditAppender } from "../audit/types.ts";
+import type { LoadedBundle } from "../bundles/candidate.ts";
 import type { PoliciesRepo } from "../context/policies-repo.ts";
 import type { Caller } from "../decision/types.ts";
 import { mergePolicies } from "../domain/effective-policy.ts";
 import type { PolicyDocument, StoredPolicy } from "../domain/policy.ts";
 import type { ValidateResult, Violation } from "../domain/policy-contract.ts";
-import type { PolicyEngine } from "../engine/engine.ts";
+import type { PolicyEngine } from "../engine/index.ts";
 import { AppError, toError } from "../errors.ts";
 import type { Queryable } from "../store/db.ts";
 
@@ -37,7 +38,7 @@ export function policyView(p: StoredPolicy): PolicyView {
 
 export type PolicyAdminDeps = {
   repo: PoliciesRepo;
-  engine: Pick<PolicyEngine, "current">;
+  engine: Pick<PolicyEngine<LoadedBundle>, "current">;
   audit: AuditAppender;
   invalidateTenant: (tenantId: string) => Promise<void>;
   clock?: () => Date;

@@ -1,10 +1,11 @@
 import { auditEvent } from "../audit/events.ts";
 import type { AuditAppender } from "../audit/types.ts";
+import type { LoadedBundle } from "../bundles/candidate.ts";
 import type { HealthRecord, RegionsRepo } from "../context/regions-repo.ts";
 import type { Caller } from "../decision/types.ts";
 import { REGION_CODES, type RegionCode, type RegionHealth } from "../domain/vocabulary.ts";
 import type { InfrastructureMap } from "../endpoints/infrastructure.ts";
-import type { PolicyEngine } from "../engine/engine.ts";
+import type { PolicyEngine } from "../engine/index.ts";
 import { AppError } from "../errors.ts";
 
 export type RegionView = {
@@ -22,7 +23,7 @@ export type RegionView = {
 
 export function createRegionAdmin(deps: {
   repo: RegionsRepo;
-  engine: Pick<PolicyEngine, "current">;
+  engine: Pick<PolicyEngine<LoadedBundle>, "current">;
   infrastructure: InfrastructureMap;
   audit: AuditAppender;
   invalidateRegions: () => Promise<void>;

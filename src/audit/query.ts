@@ -6,7 +6,7 @@
 
 import { AppError } from "../errors.ts";
 import type { Db } from "../store/db.ts";
-import { type AuditRecord, RECORD_COLUMNS } from "./types.ts";
+import { type AuditRecord, type LatestRecord, RECORD_COLUMNS } from "./types.ts";
 
 /**
  * The payload of decision records (`decision.access`, `decision.inference`, `decision.presign`).
@@ -82,6 +82,24 @@ export async function queryAuditLogs(db: Pick<Db, "query">, query: AuditQuery): 
   const items = rows.slice(0, limit).map(toAuditItem);
   const last = items[items.length - 1];
   return { items, next_cursor: rows.length > limit && last ? encodeCursor(last.seq) : null };
+}
+
+/** The newest `limit` records of these types, newest first. */
+export async function latestRecords(
+  db: Pick<Db, "query">,
+  types: readonly string[],
+  limit: number,
+): Promise<LatestRecord[]> {
+  const { rows } = await db.query<Omit<LatestRecord, "occurred_at"> & { occurred_at: Date | string }>(
+    `SELECT event_id, type, occurred_at, tenant_id, learner_id, bundle_revision, payload
+       FROM audit_log WHERE type = ANY($1) ORDER BY seq DESC LIMIT $2`,
+    [[...types], limit],
+  );
+  return rows.map((row) => ({
+    ...row,
+    occurred_at: new Date(row.occurred_at).toISOString(),
+    payload: typeof row.payload === "string" ? JSON.parse(row.payload) : row.payload,
+  }));
 }
 
 /** SQL conditions for the filters; pushes their parameters onto `params`. */

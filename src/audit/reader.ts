@@ -1,7 +1,7 @@
 import type { KeyObject } from "node:crypto";
 import type { Db } from "../store/db.ts";
 import { exportAuditLogs } from "./export.ts";
-import { queryAuditLogs } from "./query.ts";
+import { latestRecords, queryAuditLogs } from "./query.ts";
 import { summarizeDecisions } from "./summary.ts";
 import type { AuditReader } from "./types.ts";
 import { verifyChain, verifyFromCheckpoint } from "./verify.ts";
@@ -22,5 +22,6 @@ export function createAuditReader(
     verifyJob: (id) => jobs.get(id),
     export: (format, filters) => exportAuditLogs(db, { format, filters }),
     summary: ({ hours, tenant_ids }) => summarizeDecisions(db, { hours, tenant_ids, now: clock() }),
+    latest: (types, limit) => latestRecords(db, types, limit),
   };
 }

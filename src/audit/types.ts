@@ -53,9 +53,6 @@ export type AuditAppender = {
   appendInTx(tx: Queryable, events: AuditEventInput[]): Promise<Array<{ seq: number; hash: string }>>;
 };
 
-/** A repository hook run inside the write's transaction, after the write, before COMMIT. */
-export type InTx<T> = (tx: Queryable, written: T) => Promise<unknown>;
-
 // The read side the HTTP routes use (bound to a store in reader.ts).
 export type AuditFilters = {
   /** The key's scope: null = all tenants. */
@@ -88,4 +85,12 @@ export type AuditReader = {
   export(format: "jsonl" | "csv", filters: AuditFilters): AsyncIterable<string>;
   /** Decisions per hour by outcome and top deny codes over the last `hours` (the console's overview). */
   summary(options: { hours: number; tenant_ids: string[] | null }): Promise<AuditSummary>;
+  /** The newest `limit` records of these types, newest first (what a dry run replays). */
+  latest(types: readonly string[], limit: number): Promise<LatestRecord[]>;
 };
+
+/** A record as `latest` returns it: what a replay needs, the time as an ISO string. */
+export type LatestRecord = Pick<
+  AuditRecord,
+  "event_id" | "type" | "tenant_id" | "learner_id" | "bundle_revision" | "payload"
+> & { occurred_at: string };

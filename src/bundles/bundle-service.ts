@@ -2,15 +2,16 @@ import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import type { Redis } from "ioredis";
-import { auditEvent } from "../audit/events.ts";
-import type { AuditAppender } from "../audit/types.ts";
+import { auditEvent } from "../audit/index.ts";
+import type { AuditAppender, AuditReader } from "../audit/types.ts";
 import { decodeCursor, pageOf } from "../domain/page.ts";
-import { type BundleSource, createPolicyEngine, type PolicyEngine } from "../engine/engine.ts";
-import { BundleError, type LoadedBundle, sha256Hex } from "../engine/evaluator.ts";
+import type { PolicyEngine } from "../engine/index.ts";
 import { AppError, isAppError, toError } from "../errors.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import type { Db, Queryable } from "../store/db.ts";
+import { asBundleError } from "./bundle-error.ts";
+import { revisionOf, sha256Hex } from "./bundle-facts.ts";
 import {
   type ActivationRecord,
   type ActiveRecord,
@@ -18,9 +19,9 @@ import {
   createBundleStore,
 } from "./bundle-store.ts";
 import { type BundleWatcher, watchBundleFile } from "./bundle-watcher.ts";
+import { type LoadedBundle, type LoadOptions, prepareBundle } from "./candidate.ts";
 import { type DryRunReport, replayDecisions } from "./dry-run.ts";
 import { createBundleVerifier, parseVerificationKey, SIGNATURES_FILE } from "./signature.ts";
-import { readTarGz } from "./tar.ts";
 
 // The bundle life cycle (SPEC §8) of one instance within a cluster.
 //
@@ -41,7 +42,11 @@ import { readTarGz } from "./tar.ts";
 // (see bundle-watcher.ts for how a half-written file is kept out).
 //
 // Every life-cycle step runs through one queue per instance, so a Redis message arriving during a
-// push cannot interleave with it.
+// push cannot interleave with it. Each candidate is prepared once (candidate.ts: parsed, verified,
+// instantiated, self-checked) and that very candidate is what the engine activates.
+
+/** How this instance came to serve a bundle. */
+export type BundleSource = "file" | "api" | "cluster" | "rollback" | "startup";
 
 export type BundleSummary = {
   revision: string;
@@ -93,7 +98,7 @@ export type BundleHistory = {
 export type Actor = { principal: string; requestId: string | null };
 
 export type BundleService = {
-  engine: PolicyEngine;
+  engine: PolicyEngine<LoadedBundle>;
   active(): BundleSummary | null;
   history(limit?: number, cursor?: string): Promise<BundleHistory>;
   /** Verify, store, activate cluster-wide. Throws AppError POLICY_VIOLATION for a refused bundle. */
@@ -111,8 +116,13 @@ export type BundleService = {
 };
 
 export type BundleServiceDeps = {
+  /** Where activated candidates serve from (created by the caller, read by decisions). */
+  engine: PolicyEngine<LoadedBundle>;
+  /** The bundle store's tables (migration 004). */
   db: Db;
   audit: AuditAppender;
+  /** Past decisions, for dry runs. */
+  records: Pick<AuditReader, "latest">;
   logger: Logger;
   metrics: Metrics;
   /** The watched bundle file; null for none. */
@@ -134,24 +144,6 @@ export type BundleServiceDeps = {
 
 const SYSTEM: Actor = { principal: "system", requestId: null };
 
-function peekRevision(bytes: Buffer): string | null {
-  try {
-    const manifest = readTarGz(bytes).get(".manifest");
-    const revision = manifest
-      ? (JSON.parse(manifest.toString("utf8")) as { revision?: unknown }).revision
-      : null;
-    return typeof revision === "string" ? revision : null;
-  } catch {
-    return null;
-  }
-}
-
-function asBundleError(err: unknown): BundleError {
-  return err instanceof BundleError
-    ? err
-    : new BundleError("BUNDLE_WASM_INVALID", toError(err).message, { cause: err });
-}
-
 function storeUnavailable(err: unknown): AppError {
   // An audit refusal inside the activation transaction keeps its own code (503 AUDIT_UNAVAILABLE).
   if (isAppError(err)) return err;
@@ -170,7 +162,8 @@ export async function createBundleService(deps: BundleServiceDeps): Promise<Bund
   const store: BundleStore = createBundleStore(deps.db);
   const instance = `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
   const channel = `${deps.redisPrefix}bundles`;
-  const engine = createPolicyEngine({
+  const { engine } = deps;
+  const loadOptions: LoadOptions = {
     ...(deps.verificationKey
       ? {
           verify: createBundleVerifier(
@@ -178,11 +171,15 @@ export async function createBundleService(deps: BundleServiceDeps): Promise<Bund
           ),
         }
       : {}),
-    load: {
-      memoEntries: deps.memoEntries,
-      onMemo: (entrypoint, hit) => metrics.decisionMemo.inc({ entrypoint, result: hit ? "hit" : "miss" }),
+    memoEntries: deps.memoEntries,
+    onMemo: (entrypoint, hit) => metrics.decisionMemo.inc({ entrypoint, result: hit ? "hit" : "miss" }),
+    onInstantiated: (revision, sha256) => {
+      metrics.bundlePrepared.inc();
+      logger.debug({ revision, sha256 }, "bundle instantiated");
     },
-  });
+  };
+  /** Parsed, verified, instantiated and self-checked: once per candidate. */
+  const prepare = (bytes: Buffer) => prepareBundle(bytes, loadOptions);
 
   /** The cluster's active record as last read or written by this instance. */
   let cluster: ActiveRecord | null = null;
@@ -268,7 +265,7 @@ export async function createBundleService(deps: BundleServiceDeps): Promise<Bund
   ): Promise<AppError> {
     const error = asBundleError(err);
     const sha256 = sha256Hex(bytes);
-    const revision = peekRevision(bytes);
+    const revision = await revisionOf(bytes);
     const serving = engine.current()?.revision ?? null;
     metrics.bundleLoads.inc({ outcome: context.dryRun ? "dry_run_rejected" : "rejected" });
     logger.error(
@@ -294,16 +291,15 @@ export async function createBundleService(deps: BundleServiceDeps): Promise<Bund
     });
   }
 
-  /** Swaps `bytes` in on this instance (re-verified by the engine) and audits it. */
+  /** Makes a prepared candidate serve on this instance and audits it. */
   async function swapIn(
-    bytes: Buffer,
+    bundle: LoadedBundle,
     source: BundleSource,
     actor: Actor,
     // "none" when the cluster activation was already recorded with the activation itself.
     audit: "loaded" | "none" = "loaded",
   ): Promise<LoadedBundle> {
-    const previous = engine.current();
-    const bundle = await engine.activate(bytes, source);
+    const previous = engine.activate(bundle);
     localSource = source;
     refused.delete(bundle.sha256);
     metrics.bundleLoads.inc({ outcome: "activated" });
@@ -363,16 +359,18 @@ export async function createBundleService(deps: BundleServiceDeps): Promise<Bund
         cluster = active;
         const current = engine.current();
         if (current?.sha256 === sha256) return unchanged(current);
+        let candidate: LoadedBundle;
         try {
-          return unchanged(await swapIn(bytes, options.source, options.actor));
+          candidate = await prepare(bytes);
         } catch (err) {
           throw await refuse(err, bytes, options);
         }
+        return unchanged(await swapIn(candidate, options.source, options.actor));
       }
 
       let candidate: LoadedBundle;
       try {
-        candidate = await engine.prepare(bytes);
+        candidate = await prepare(bytes);
       } catch (err) {
         throw await refuse(err, bytes, options);
       }
@@ -405,13 +403,7 @@ export async function createBundleService(deps: BundleServiceDeps): Promise<Bund
         });
       if (activation) cluster = activation;
       else cluster = await store.active().catch(() => cluster); // another instance was first
-      let bundle: LoadedBundle;
-      try {
-        bundle = await swapIn(bytes, options.source, options.actor, activation ? "none" : "loaded");
-      } catch (err) {
-        // Passed prepare() a moment ago, so this is not expected; the periodic check retries.
-        throw await refuse(err, bytes, options);
-      }
+      const bundle = await swapIn(candidate, options.source, options.actor, activation ? "none" : "loaded");
       if (!activation) return unchanged(bundle);
       await announce(activation);
       return { ...summaryOf(bundle), changed: true, previous_revision: activation.previous_revision };
@@ -434,8 +426,9 @@ export async function createBundleService(deps: BundleServiceDeps): Promise<Bund
       });
       if (!bytes) throw new AppError("NOT_FOUND", `bundle ${target.sha256} has no stored bytes`);
       // Re-verified: the verification key may have changed since it was uploaded.
+      let candidate: LoadedBundle;
       try {
-        await engine.prepare(bytes);
+        candidate = await prepare(bytes);
       } catch (err) {
         throw await refuse(err, bytes, { source: "rollback", actor });
       }
@@ -458,12 +451,7 @@ export async function createBundleService(deps: BundleServiceDeps): Promise<Bund
         });
       if (activation) cluster = activation;
       else cluster = await store.active().catch(() => cluster);
-      let bundle: LoadedBundle;
-      try {
-        bundle = await swapIn(bytes, "rollback", actor, activation ? "none" : "loaded");
-      } catch (err) {
-        throw await refuse(err, bytes, { source: "rollback", actor });
-      }
+      const bundle = await swapIn(candidate, "rollback", actor, activation ? "none" : "loaded");
       if (!activation) return unchanged(bundle);
       await announce(activation);
       return { ...summaryOf(bundle), changed: true, previous_revision: activation.previous_revision };
@@ -485,12 +473,15 @@ export async function createBundleService(deps: BundleServiceDeps): Promise<Bund
       if (engine.current()?.sha256 === target.sha256 || refused.has(target.sha256)) return;
       const bytes = await store.bytes(target.sha256).catch(() => null);
       if (!bytes) return;
+      let candidate: LoadedBundle;
       try {
-        await swapIn(bytes, startup ? "startup" : "cluster", SYSTEM);
+        candidate = await prepare(bytes);
       } catch (err) {
         refused.add(target.sha256);
         await refuse(err, bytes, { source: "cluster", actor: SYSTEM });
+        return;
       }
+      await swapIn(candidate, startup ? "startup" : "cluster", SYSTEM);
     });
   }
 
@@ -500,13 +491,13 @@ export async function createBundleService(deps: BundleServiceDeps): Promise<Bund
   ): Promise<DryRunReport> {
     let candidate: LoadedBundle;
     try {
-      candidate = await engine.prepare(bytes);
+      candidate = await prepare(bytes);
     } catch (err) {
       throw await refuse(err, bytes, { source: "dry_run", actor: options.actor, dryRun: true });
     }
     const active = engine.current();
     const report = await replayDecisions(
-      { db: deps.db, candidate, active },
+      { records: deps.records, candidate, active },
       { limit: options.limit, examples: options.examples },
     );
     await record(
@@ -590,7 +581,7 @@ export async function createBundleService(deps: BundleServiceDeps): Promise<Bund
     logger.error({ path: deps.bundlePath }, "no bundle could be activated at start-up");
   } else if (fileSha && serving.sha256 !== fileSha) {
     logger.warn(
-      { serving: serving.revision, file: peekRevision(fileBytes!), path: deps.bundlePath },
+      { serving: serving.revision, file: await revisionOf(fileBytes!), path: deps.bundlePath },
       "the bundle file differs from the cluster's active bundle (a rollback or a newer push); serving the cluster's",
     );
   }

@@ -1,5 +1,4 @@
-import type { InTx } from "../audit/types.ts";
-import type { Db, Queryable, Row } from "../store/db.ts";
+import type { Db, InTx, Queryable, Row } from "../store/db.ts";
 
 // Postgres persistence of bundles (migration 004): every published bundle's bytes, the single
 // active record all instances converge on, and the activation history. Same SQL on PGlite.

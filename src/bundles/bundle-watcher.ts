@@ -35,10 +35,10 @@ export type BundleWatcherOptions = {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function looksIncomplete(bytes: Buffer): boolean {
+async function looksIncomplete(bytes: Buffer): Promise<boolean> {
   if (bytes.length === 0) return true; // `cp` and `>` create the file before writing it
   try {
-    readTarGz(bytes);
+    await readTarGz(bytes);
     return false;
   } catch (err) {
     return /unexpected end|truncated|incomplete/i.test(toError(err).message);
@@ -87,7 +87,7 @@ export function watchBundleFile(o: BundleWatcherOptions): BundleWatcher {
         o.onError(toError(err), `cannot read ${o.path}`);
         return;
       }
-      if (!looksIncomplete(bytes)) break;
+      if (!(await looksIncomplete(bytes))) break;
       if (attempt < retries) await sleep(retryMs);
     }
     if (!bytes || closed) return;

@@ -1,7 +1,7 @@
+import type { AuditReader, LatestRecord } from "../audit/types.ts";
 import type { AccessResult, Entrypoint, InferenceResult } from "../domain/policy-contract.ts";
-import type { LoadedBundle } from "../engine/evaluator.ts";
+import type { Servable } from "../engine/index.ts";
 import { toError } from "../errors.ts";
-import type { Queryable } from "../store/db.ts";
 
 // Impact analysis: the last N audited decisions are replayed through a candidate bundle. A decision
 // record holds exactly what the bundle saw (`payload.evaluation` + `payload.request`, including
@@ -55,17 +55,10 @@ export type DryRunReport = {
   error_examples: Array<{ event_id: string; type: string; message: string }>;
 };
 
-type Evaluator = Pick<LoadedBundle, "revision" | "sha256" | "evaluate">;
+/** A past decision as the audit reader returns it (a Date is accepted for the time too). */
+export type AuditRow = Omit<LatestRecord, "occurred_at"> & { occurred_at: Date | string };
 
-export type AuditRow = {
-  event_id: string;
-  type: string;
-  occurred_at: Date | string;
-  tenant_id: string | null;
-  learner_id: string | null;
-  bundle_revision: string | null;
-  payload: unknown;
-};
+const iso = (v: Date | string) => new Date(v).toISOString();
 
 type DecisionPayload = {
   request?: unknown;
@@ -110,29 +103,23 @@ function same(a: Outcome, b: Outcome): boolean {
   );
 }
 
-const iso = (v: Date | string) => new Date(v).toISOString();
-
 /** The last `limit` audited decisions, newest first: what a dry run replays. */
-export async function replayableRows(db: Queryable, limit: number): Promise<AuditRow[]> {
-  const { rows } = await db.query<AuditRow>(
-    `SELECT event_id, type, occurred_at, tenant_id, learner_id, bundle_revision, payload
-       FROM audit_log WHERE type = ANY($1) ORDER BY seq DESC LIMIT $2`,
-    [Object.keys(REPLAYED_TYPES), limit],
-  );
-  return rows;
+export function replayableRows(records: Pick<AuditReader, "latest">, limit: number): Promise<AuditRow[]> {
+  // Past decisions come through the audit room's reader: this room never reads its table.
+  return records.latest(Object.keys(REPLAYED_TYPES), limit);
 }
 
 export async function replayDecisions(
-  deps: { db: Queryable; candidate: Evaluator; active: Evaluator | null },
+  deps: { records: Pick<AuditReader, "latest">; candidate: Servable; active: Servable | null },
   options: { limit: number; examples: number },
 ): Promise<DryRunReport> {
-  return replayRows(await replayableRows(deps.db, options.limit), deps, options);
+  return replayRows(await replayableRows(deps.records, options.limit), deps, options);
 }
 
 /** Replays `rows` (from replayableRows) through the candidate, against the active bundle. */
 export async function replayRows(
   rows: AuditRow[],
-  deps: { candidate: Evaluator; active: Evaluator | null },
+  deps: { candidate: Servable; active: Servable | null },
   options: { examples: number },
 ): Promise<DryRunReport> {
   const report: DryRunReport = {

@@ -6,7 +6,7 @@ import {
   REGION_CODES,
   type RegionCode,
 } from "../domain/vocabulary.ts";
-import type { LoadedBundle } from "../engine/evaluator.ts";
+import type { LoadedBundle } from "./candidate.ts";
 
 // Realistic inputs for a candidate bundle, beyond the fixed invariants of self-check.ts: a matrix
 // of tenants, learners, frameworks, primary regions and operations the service's vocabulary

@@ -1,5 +1,6 @@
 import { parentPort, workerData } from "node:worker_threads";
-import { BundleError, type LoadedBundle, loadBundle } from "../engine/evaluator.ts";
+import { BundleError } from "./bundle-error.ts";
+import { type LoadedBundle, loadBundle } from "./candidate.ts";
 import { replayRows } from "./dry-run.ts";
 import { matrixProbes, recordedProbes, runProbes } from "./probes.ts";
 import type { SandboxReply, SandboxRequest } from "./sandbox.ts";

@@ -2,7 +2,8 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
-import { BundleError, type BundleRejection, WASM_MEMORY_MB } from "../engine/evaluator.ts";
+import { WASM_MEMORY_MB } from "../engine/index.ts";
+import { BundleError, type BundleRejection } from "./bundle-error.ts";
 import type { AuditRow, DryRunReport } from "./dry-run.ts";
 
 // Candidate bundles run their code here before they may serve: the self-check and probes before an

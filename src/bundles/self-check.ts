@@ -1,6 +1,6 @@
 import type { AccessResult, Entrypoint, InferenceResult, ValidateResult } from "../domain/policy-contract.ts";
-import { reuseOf } from "../engine/decision-memo.ts";
-import type { LoadedBundle } from "../engine/evaluator.ts";
+import { reuseOf } from "../domain/policy-contract.ts";
+import type { Evaluator } from "../engine/index.ts";
 
 // Invariants any bundle must keep before it may serve: they hold whatever the rules say about
 // particular regions, so they never need editing when compliance engineers change the law tables.
@@ -35,7 +35,7 @@ const request = {
 /** Self-checks never read or fill the decision memo. */
 const FRESH = { fresh: true };
 
-export function selfCheck(bundle: LoadedBundle): string[] {
+export function selfCheck(bundle: Pick<Evaluator, "evaluate">): string[] {
   const failures: string[] = [];
   const check = (name: string, fn: () => boolean) => {
     try {

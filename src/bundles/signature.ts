@@ -7,9 +7,8 @@ import {
   X509Certificate,
 } from "node:crypto";
 import { CompactSign, compactVerify, decodeProtectedHeader, errors as joseErrors } from "jose";
-import { BundleError, type VerifyFiles } from "../engine/evaluator.ts";
-import { readTarGz, type TarFiles } from "./tar.ts";
-import { writeTarGz } from "./tar-write.ts";
+import { BundleError } from "./bundle-error.ts";
+import { readTarGz, type TarFiles, writeTarGz } from "./tar.ts";
 
 // OPA's bundle signing format, so bundles signed by `opa build --signing-key` / `opa sign` verify
 // here and bundles signed by `residency bundle sign` verify in OPA (`--verification-key`):
@@ -32,6 +31,9 @@ import { writeTarGz } from "./tar-write.ts";
 // `--alg`. The key decides which JWT algorithms are accepted, so an RSA key is never fed HS256.
 
 export const SIGNATURES_FILE = ".signatures.json";
+
+/** A check of a candidate's files before anything in them runs; throws BundleError. */
+export type VerifyFiles = (files: TarFiles) => Promise<void>;
 
 const STRUCTURED = new Set(["data.json", ".manifest", "signatures.json", ".signatures.json"]);
 const YAML_DATA = new Set(["data.yaml", "data.yml"]);
@@ -503,7 +505,7 @@ export async function signatureFile(
 
 /** A copy of the bundle with a fresh .signatures.json (placed before .manifest, as opa does). */
 export async function signBundle(bytes: Buffer, key: JwsKey, options: SignOptions = {}): Promise<Buffer> {
-  const files = readTarGz(bytes);
+  const files = await readTarGz(bytes);
   files.delete(SIGNATURES_FILE);
   const signatures = await signatureFile(files, key, options);
   const out: TarFiles = new Map();

@@ -1,7 +1,9 @@
-import { gunzipSync } from "node:zlib";
+import { gunzipSync, gzipSync } from "node:zlib";
+import { packTar, unpackTar } from "modern-tar";
 
-// A bundle is a small tar.gz read whole in memory: a few dozen lines of ustar parsing beat a
-// streaming dependency, and we never touch the filesystem with its contents.
+// A bundle is a small tar.gz read whole in memory; `modern-tar` reads and writes the tar, and we
+// never touch the filesystem with its contents. Entry names lose their leading "/" (opa writes
+// one) and may not climb out of the bundle's root.
 
 export type TarFiles = Map<string, Buffer>;
 
@@ -15,7 +17,7 @@ export type ArchiveLimits = { maxEntries: number; maxUnpackedBytes: number };
 
 export const ARCHIVE_LIMITS: ArchiveLimits = { maxEntries: 1_000, maxUnpackedBytes: 64 * 1024 * 1024 };
 
-/** Thrown for an archive over its limits (the loader reports it as BUNDLE_CORRUPT). */
+/** Thrown for an archive over its limits (the loader reports it as BUNDLE_TOO_LARGE). */
 export class ArchiveLimitError extends Error {
   constructor(message: string) {
     super(message);
@@ -23,7 +25,7 @@ export class ArchiveLimitError extends Error {
   }
 }
 
-export function readTarGz(gz: Buffer, limits: ArchiveLimits = ARCHIVE_LIMITS): TarFiles {
+export async function readTarGz(gz: Buffer, limits: ArchiveLimits = ARCHIVE_LIMITS): Promise<TarFiles> {
   let tar: Buffer;
   try {
     tar = gunzipSync(gz, { maxOutputLength: limits.maxUnpackedBytes });
@@ -38,79 +40,60 @@ export function readTarGz(gz: Buffer, limits: ArchiveLimits = ARCHIVE_LIMITS): T
   return readTar(tar, limits);
 }
 
-export function readTar(tar: Buffer, limits: ArchiveLimits = ARCHIVE_LIMITS): TarFiles {
+export async function readTar(tar: Uint8Array, limits: ArchiveLimits = ARCHIVE_LIMITS): Promise<TarFiles> {
+  let entries: Awaited<ReturnType<typeof unpackTar>>;
+  let count = 0;
+  try {
+    entries = await unpackTar(tar, {
+      // strict: a bad header checksum, a truncated body or a missing end-of-archive marker throws
+      strict: true,
+      // Called with each header before its body is copied; every entry counts (directories too).
+      filter: () => {
+        if (++count > limits.maxEntries) {
+          throw new ArchiveLimitError(
+            `bundle has more than ${limits.maxEntries} archive entries (the limit)`,
+          );
+        }
+        return true;
+      },
+    });
+  } catch (err) {
+    if (err instanceof ArchiveLimitError) throw err;
+    throw new Error(`bundle tar is unreadable: ${(err as Error).message}`);
+  }
   const files: TarFiles = new Map();
-  let offset = 0;
-  let entries = 0;
-  let longName: string | null = null;
-  let paxPath: string | null = null;
-  while (offset + 512 <= tar.length) {
-    const header = tar.subarray(offset, offset + 512);
-    if (header.every((b) => b === 0)) break; // end-of-archive marker
-    // Every header counts (directories, links and pax records too): each costs parsing.
-    if (++entries > limits.maxEntries) {
-      throw new ArchiveLimitError(`bundle has more than ${limits.maxEntries} archive entries (the limit)`);
-    }
-    if (!checksumOk(header)) throw new Error(`bundle tar header checksum mismatch at offset ${offset}`);
-    const size = parseOctal(header.subarray(124, 136));
-    const type = String.fromCharCode(header[156] ?? 0);
-    const bodyStart = offset + 512;
-    const bodyEnd = bodyStart + size;
-    if (bodyEnd > tar.length) throw new Error("bundle tar is truncated");
-    const body = tar.subarray(bodyStart, bodyEnd);
-    offset = bodyStart + Math.ceil(size / 512) * 512;
-
-    if (type === "L") {
-      longName = cString(body);
-      continue;
-    }
-    if (type === "x") {
-      paxPath = paxAttribute(body, "path");
-      continue;
-    }
-    if (type !== "0" && type !== "\0") {
-      longName = null;
-      paxPath = null;
-      continue; // directories, links: bundles carry plain files only
-    }
-    const prefix = cString(header.subarray(345, 500));
-    const name = paxPath ?? longName ?? (prefix ? `${prefix}/` : "") + cString(header.subarray(0, 100));
-    longName = null;
-    paxPath = null;
-    files.set(normalise(name), Buffer.from(body));
+  for (const { header, data } of entries) {
+    if (header.type !== "file" || !data) continue; // directories, links: bundles carry plain files only
+    files.set(normalise(header.name), Buffer.from(data.buffer, data.byteOffset, data.byteLength));
   }
   return files;
+}
+
+/**
+ * The writing half, for `residency bundle sign` and for tests that craft bundles: entries laid out
+ * like `opa build` lays them out — a leading "/", mode 0600, owner 0, mtime 0 — so a re-packed
+ * bundle differs only where it must.
+ */
+export async function writeTarGz(files: TarFiles): Promise<Buffer> {
+  const tar = await packTar(
+    [...files].map(([name, body]) => ({
+      header: {
+        name: `/${name.replace(/^\/+/, "")}`,
+        size: body.length,
+        type: "file" as const,
+        mode: 0o600,
+        uid: 0,
+        gid: 0,
+        mtime: new Date(0),
+      },
+      body: new Uint8Array(body.buffer, body.byteOffset, body.byteLength),
+    })),
+  );
+  return gzipSync(tar);
 }
 
 function normalise(name: string): string {
   const clean = name.replace(/^\.?\/+/, "");
   if (clean.split("/").includes("..")) throw new Error(`bundle entry escapes its root: ${name}`);
   return clean;
-}
-
-function cString(buf: Buffer): string {
-  const end = buf.indexOf(0);
-  return buf.subarray(0, end === -1 ? buf.length : end).toString("utf8");
-}
-
-function parseOctal(buf: Buffer): number {
-  const text = cString(buf).trim();
-  if (text === "") return 0;
-  if (!/^[0-7]+$/.test(text)) throw new Error(`bundle tar has an invalid size field "${text}"`);
-  return Number.parseInt(text, 8);
-}
-
-function checksumOk(header: Buffer): boolean {
-  const stored = parseOctal(header.subarray(148, 156));
-  let sum = 0;
-  for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 32 : (header[i] ?? 0);
-  return sum === stored;
-}
-
-function paxAttribute(body: Buffer, key: string): string | null {
-  for (const line of body.toString("utf8").split("\n")) {
-    const m = /^\d+ ([^=]+)=(.*)$/.exec(line);
-    if (m && m[1] === key) return m[2] ?? null;
-  }
-  return null;
 }

@@ -1,41 +1,15 @@
 import { execFile, spawn } from "node:child_process";
-import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { readdir, readFile } from "node:fs/promises";
-import { delimiter, join, relative, sep } from "node:path";
+import { delimiter, join } from "node:path";
 import { promisify } from "node:util";
 import { ENTRYPOINTS } from "../domain/policy-contract.ts";
 import { CliError } from "./output.ts";
 
-// `residency bundle build`: the same `opa build` as `make bundle` (mk/opa.mk) — wasm target, the
-// three entrypoints, the wasm capabilities, tests ignored — with the revision computed exactly as
-// scripts/rego-revision.sh computes it, so `make bundle-check` accepts the result.
+// `residency bundle build`: what `make bundle` runs (mk/opa.mk) — `opa build` with the wasm
+// target, the contract's entrypoints, the wasm capabilities, tests ignored — stamped with the
+// revision bundles/bundle-facts.ts computes, so `make bundle-check` accepts the result.
 
 const run = promisify(execFile);
-
-/** "rev-" + 12 hex of a sha256 over "<sha256 of file> ./<path>\n" for every non-test file, C-sorted. */
-export async function regoRevision(dir: string): Promise<string> {
-  const files: string[] = [];
-  const walk = async (at: string) => {
-    for (const entry of await readdir(at, { withFileTypes: true })) {
-      const path = join(at, entry.name);
-      if (entry.isDirectory()) await walk(path);
-      else if (entry.isFile() && !entry.name.endsWith("_test.rego")) files.push(path);
-    }
-  };
-  await walk(dir);
-  const names = files
-    .map((f) => `./${relative(dir, f).split(sep).join("/")}`)
-    .sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
-  const digest = createHash("sha256");
-  for (const name of names) {
-    const sha = createHash("sha256")
-      .update(await readFile(join(dir, name)))
-      .digest("hex");
-    digest.update(`${sha} ${name}\n`);
-  }
-  return `rev-${digest.digest("hex").slice(0, 12)}`;
-}
 
 /** $OPA, then `opa` on PATH, then $(go env GOPATH)/bin/opa — as mk/opa.mk looks for it. */
 export async function findOpa(env: Record<string, string | undefined>, explicit?: string): Promise<string> {
@@ -49,7 +23,7 @@ export async function findOpa(env: Record<string, string | undefined>, explicit?
   }
   try {
     const { stdout } = await run("go", ["env", "GOPATH"], {
-      env: { ...process.env, ...env } as NodeJS.ProcessEnv,
+      env: env as NodeJS.ProcessEnv,
     });
     const candidate = join(stdout.trim(), "bin", "opa");
     if (existsSync(candidate)) return candidate;

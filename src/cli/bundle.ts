@@ -1,11 +1,11 @@
 import { mkdir, readFile, rename, stat, writeFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
+import { regoRevision, revisionOf, sha256Hex } from "../bundles/bundle-facts.ts";
 import type { BundleHistory, BundleSummary, PublishResult } from "../bundles/bundle-service.ts";
 import type { DryRunReport } from "../bundles/dry-run.ts";
 import { parseSigningKey, SIGNATURES_FILE, signBundle } from "../bundles/signature.ts";
 import { readTarGz } from "../bundles/tar.ts";
-import { sha256Hex } from "../engine/evaluator.ts";
-import { findOpa, opaBuild, regoRevision } from "./build.ts";
+import { findOpa, opaBuild } from "./build.ts";
 import type { CliClient as Client } from "./client.ts";
 import { CliError, type Io, kilobytes, seconds, short, step, table } from "./output.ts";
 
@@ -34,15 +34,8 @@ async function readBundle(
         (file === DEFAULT_BUNDLE ? " (build it first: residency bundle build)" : ""),
     );
   }
-  let revision: string | null = null;
-  try {
-    const manifest = readTarGz(bytes).get(".manifest");
-    revision = manifest
-      ? ((JSON.parse(manifest.toString("utf8")) as { revision?: string }).revision ?? null)
-      : null;
-  } catch {
-    // The server says precisely what is wrong with it; the CLI only labels what it sends.
-  }
+  // Null when unreadable: the server says precisely what is wrong; the CLI only labels what it sends.
+  const revision = await revisionOf(bytes);
   return { bytes, revision, path };
 }
 
@@ -141,11 +134,11 @@ export async function sign(io: Io, flags: Flags): Promise<void> {
     throw new CliError(`cannot sign ${input}: ${(err as Error).message}`);
   }
   await writeAtomically(resolve(io.cwd, output), signed);
-  const files = readTarGz(signed).size - 1;
+  const files = (await readTarGz(signed)).size - 1;
   io.stdout.write(
     `signed ${output} (${revision ?? "no revision"}, ${files} files, ${alg ?? key.algorithms[0]}, sha256 ${short(sha256Hex(signed))})\n`,
   );
-  if (readTarGz(bytes).has(SIGNATURES_FILE))
+  if ((await readTarGz(bytes)).has(SIGNATURES_FILE))
     io.stderr.write("note: the previous .signatures.json was replaced\n");
 }
 

@@ -1,7 +1,8 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
+import { BundleError } from "../bundles/bundle-error.ts";
+import { loadBundle } from "../bundles/candidate.ts";
 import { selfCheck } from "../bundles/self-check.ts";
-import { BundleError, loadBundle } from "../engine/evaluator.ts";
 import { CliError, type Io, kilobytes, short, step } from "./output.ts";
 
 // `residency bundle check`: would the service accept this bundle? Offline — the bundle is loaded

@@ -1,9 +1,8 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
-import type { InTx } from "../audit/types.ts";
 import { decodeCursor, type Page, pageOf } from "../domain/page.ts";
 import { canonicalPrincipal } from "../domain/principal.ts";
 import type { Role } from "../domain/vocabulary.ts";
-import type { Db } from "../store/db.ts";
+import type { Db, InTx } from "../store/db.ts";
 
 // Keys are looked up by the SHA-256 of the whole key (indexed) and compared in constant time;
 // only the hash is stored. Generated keys carry 256 random bits, so a fast hash is enough. Any

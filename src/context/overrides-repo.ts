@@ -1,10 +1,9 @@
 import { randomUUID } from "node:crypto";
-import type { InTx } from "../audit/types.ts";
 import { decodeCursor, type Page, pageOf } from "../domain/page.ts";
 import { canonicalPrincipal } from "../domain/principal.ts";
 import type { AccessOperation, RegionCode } from "../domain/vocabulary.ts";
 import { AppError } from "../errors.ts";
-import type { Db, Queryable } from "../store/db.ts";
+import type { Db, InTx, Queryable } from "../store/db.ts";
 
 export type OverrideStatus = "pending" | "active" | "expired" | "revoked";
 

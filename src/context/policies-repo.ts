@@ -1,9 +1,8 @@
 import { randomUUID } from "node:crypto";
-import type { InTx } from "../audit/types.ts";
 import { decodeCursor, type Page, pageOf } from "../domain/page.ts";
 import type { PolicyDocument, StoredPolicy } from "../domain/policy.ts";
 import { AppError } from "../errors.ts";
-import type { Db, Queryable } from "../store/db.ts";
+import type { Db, InTx, Queryable } from "../store/db.ts";
 
 type PolicyRow = {
   policy_id: string;

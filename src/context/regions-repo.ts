@@ -1,6 +1,5 @@
-import type { InTx } from "../audit/types.ts";
 import type { RegionCode, RegionHealth } from "../domain/vocabulary.ts";
-import type { Db } from "../store/db.ts";
+import type { Db, InTx } from "../store/db.ts";
 
 export type HealthRecord = {
   status: RegionHealth;

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { AuditAppender, AuditEventInput } from "../audit/types.ts";
+import type { LoadedBundle } from "../bundles/candidate.ts";
 import type { ContextLoader, TenantContext } from "../context/context-loader.ts";
 import type {
   AccessResult,
@@ -11,8 +12,7 @@ import type {
 import { seal } from "../domain/sealed.ts";
 import { REGION_CODES, type RegionCode } from "../domain/vocabulary.ts";
 import type { Infrastructure } from "../endpoints/infrastructure.ts";
-import type { PolicyEngine } from "../engine/engine.ts";
-import type { LoadedBundle } from "../engine/evaluator.ts";
+import type { PolicyEngine } from "../engine/index.ts";
 import { AppError, toError } from "../errors.ts";
 import type { AccessRequest, InferenceRequest } from "./requests.ts";
 import type { AccessDecision, Caller, DecisionEnvelope, InferenceDecision } from "./types.ts";
@@ -22,7 +22,7 @@ import type { AccessDecision, Caller, DecisionEnvelope, InferenceDecision } from
 
 export type DecideDeps = {
   context: Pick<ContextLoader, "tenantContext" | "regionHealth">;
-  engine: Pick<PolicyEngine, "current">;
+  engine: Pick<PolicyEngine<LoadedBundle>, "current">;
   infrastructure: (region: RegionCode) => Infrastructure;
   audit: AuditAppender;
   /** Counts a use of an override that carried a decision (best effort after the audit record). */

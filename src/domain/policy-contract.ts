@@ -71,3 +71,20 @@ export type ReferenceData = {
   regions: Record<RegionCode, RegionFacts>;
   providers: { catalog: CatalogEntry[] };
 };
+
+/**
+ * What an answer publishes about its own reuse (docs/decisions/0006-decision-reuse.md): the window
+ * of `now_ms` over which it cannot change, and whether it holds only for the requesting learner.
+ */
+export type Reuse = { from_ms: number | null; until_ms: number | null; per_learner: boolean };
+
+/** The answer's `reuse`, or null unless it is well formed (then the answer is not stored). */
+export function reuseOf(result: unknown): Reuse | null {
+  const reuse = (result as { reuse?: unknown } | null)?.reuse;
+  if (reuse === null || typeof reuse !== "object") return null;
+  const { from_ms, until_ms, per_learner } = reuse as Partial<Reuse>;
+  const end = (v: unknown) => v === null || (typeof v === "number" && Number.isFinite(v));
+  return end(from_ms) && end(until_ms) && typeof per_learner === "boolean"
+    ? { from_ms: from_ms ?? null, until_ms: until_ms ?? null, per_learner }
+    : null;
+}

@@ -9,9 +9,11 @@
 // memo checks those against the stored answer's `reuse`. One memo per loaded bundle: a new
 // revision starts empty.
 
+import { LRUCache } from "lru-cache";
+import { type Reuse, reuseOf } from "../domain/policy-contract.ts";
 import { freeze } from "../domain/sealed.ts";
 
-export type Reuse = { from_ms: number | null; until_ms: number | null; per_learner: boolean };
+export type { Reuse };
 
 /** One distinct answer, held once however many inputs share it. */
 type Answer = {
@@ -33,58 +35,47 @@ export type DecisionMemo = {
   /** The answer stored for `key` (and `learner`, when per learner) if `nowMs` is in its window. */
   get(key: string, learner: string, nowMs: number): unknown;
   /**
-   * Returns the answer the wasm gave as `text` (parsed by `parse` unless an identical answer is
-   * held already) and stores it for `key` when it carries a well-formed `reuse`.
+   * Returns the wasm's `result` (or an identical answer held already, frozen) and stores it for
+   * `key` when it carries a well-formed `reuse`.
    */
-  set<T>(key: string, learner: string, text: string, parse: (text: string) => T): T;
+  set<T>(key: string, learner: string, result: T): T;
   stats(): MemoStats;
 };
 
 /**
- * Least-recently-used, at most `capacity` keys (a Map keeps insertion order). Many inputs share
- * one answer — every learner of a tenant asking the same thing — so answers are interned by the
- * wasm's output text: a key costs its own bytes, an answer is held once.
+ * Least-recently-used, at most `capacity` keys (`lru-cache`). Many inputs share one answer — every
+ * learner of a tenant asking the same thing — so answers are interned by their JSON text: a key
+ * costs its own bytes, an answer is held once (and dropped with the last key that holds it).
  */
 export function createDecisionMemo(capacity: number): DecisionMemo {
-  const slots = new Map<string, Slot>();
   const answers = new Map<string, Answer>();
+  const slots = new LRUCache<string, Slot>({
+    max: capacity,
+    // Evicted or replaced by another slot: the answer loses a holder.
+    dispose: (slot) => release(slot),
+  });
   let hits = 0;
   let misses = 0;
 
-  function release(slot: Slot | undefined) {
-    if (slot === undefined || slot === PER_LEARNER) return;
+  function release(slot: Slot) {
+    if (slot === PER_LEARNER) return;
     slot.refs--;
     if (slot.refs === 0 && answers.get(slot.text) === slot) answers.delete(slot.text);
   }
 
-  /** Reads a slot and marks it most recently used. */
-  function touch(key: string): Slot | undefined {
-    const slot = slots.get(key);
-    if (slot !== undefined) {
-      slots.delete(key);
-      slots.set(key, slot);
-    }
-    return slot;
-  }
-
   function put(key: string, slot: Slot) {
-    if (slot !== PER_LEARNER) slot.refs++;
-    const previous = slots.get(key);
-    if (previous !== undefined) {
-      slots.delete(key);
-      release(previous);
-    } else if (slots.size >= capacity) {
-      const [oldestKey, oldest] = slots.entries().next().value as [string, Slot];
-      slots.delete(oldestKey);
-      release(oldest);
+    if (slots.peek(key) === slot) {
+      slots.get(key); // the same slot again: only its recency changes
+      return;
     }
+    if (slot !== PER_LEARNER) slot.refs++;
     slots.set(key, slot);
   }
 
   return {
     get(key, learner, nowMs) {
-      let slot = touch(key);
-      if (slot === PER_LEARNER) slot = touch(`${key}\n${learner}`);
+      let slot = slots.get(key);
+      if (slot === PER_LEARNER) slot = slots.get(`${key}\n${learner}`);
       if (slot === undefined || slot === PER_LEARNER || nowMs < slot.from || nowMs >= slot.until) {
         misses++;
         return undefined;
@@ -92,16 +83,17 @@ export function createDecisionMemo(capacity: number): DecisionMemo {
       hits++;
       return slot.result;
     },
-    set(key, learner, text, parse) {
+    set<T>(key: string, learner: string, result: T): T {
+      const text = JSON.stringify(result);
       let answer = answers.get(text);
       if (!answer) {
         // Shared between callers: frozen, so no caller can change another's decision.
-        const result = freeze(parse(text));
-        const reuse = reuseOf(result);
-        if (!reuse) return result;
+        const frozen = freeze(result);
+        const reuse = reuseOf(frozen);
+        if (!reuse) return frozen;
         answer = {
           text,
-          result,
+          result: frozen,
           from: reuse.from_ms ?? Number.NEGATIVE_INFINITY,
           until: reuse.until_ms ?? Number.POSITIVE_INFINITY,
           perLearner: reuse.per_learner,
@@ -115,19 +107,8 @@ export function createDecisionMemo(capacity: number): DecisionMemo {
         put(`${key}\n${learner}`, answer);
       } else put(key, answer);
       release(answer);
-      return answer.result as ReturnType<typeof parse>;
+      return answer.result as T;
     },
     stats: () => ({ hits, misses, size: slots.size, answers: answers.size, capacity }),
   };
-}
-
-/** The answer's `reuse`, or null unless it is well formed (then the answer is not stored). */
-export function reuseOf(result: unknown): Reuse | null {
-  const reuse = (result as { reuse?: unknown } | null)?.reuse;
-  if (reuse === null || typeof reuse !== "object") return null;
-  const { from_ms, until_ms, per_learner } = reuse as Partial<Reuse>;
-  const end = (v: unknown) => v === null || (typeof v === "number" && Number.isFinite(v));
-  return end(from_ms) && end(until_ms) && typeof per_learner === "boolean"
-    ? { from_ms: from_ms ?? null, until_ms: until_ms ?? null, per_learner }
-    : null;
 }

@@ -1,74 +1,30 @@
-import { selfCheck } from "../bundles/self-check.ts";
-import { toError } from "../errors.ts";
-import {
-  BundleError,
-  type LoadedBundle,
-  type LoadOptions,
-  loadBundle,
-  type VerifyFiles,
-} from "./evaluator.ts";
+import type { Evaluator } from "./evaluator.ts";
 
-export type BundleSource = "file" | "api" | "cluster" | "rollback" | "startup";
+// The engine serves one prepared bundle at a time. A candidate is prepared beside the live one
+// (bundles/candidate.ts: parsed, verified, instantiated, self-checked — once) and becomes live by
+// one assignment, so every decision, reading `current()` once, sees exactly one revision.
 
-export type EngineEvents = {
-  onActivated?: (bundle: LoadedBundle, source: BundleSource, previous: LoadedBundle | null) => void;
-  onRejected?: (error: BundleError, source: BundleSource, sha256: string | null) => void;
-};
+/** What the engine can serve: an evaluator that knows which bundle it is. */
+export type Servable = Pick<Evaluator, "evaluate"> & { revision: string; sha256: string };
 
-export type PolicyEngine = {
+export type PolicyEngine<B extends Servable = Servable> = {
   /** The serving bundle, or null before the first activation. Read it once per decision. */
-  current(): LoadedBundle | null;
-  /** Loads, verifies and self-checks a candidate; swaps only if all pass. */
-  activate(bytes: Buffer, source: BundleSource): Promise<LoadedBundle>;
-  /** Loads and self-checks without swapping (dry runs). */
-  prepare(bytes: Buffer): Promise<LoadedBundle>;
+  current(): B | null;
+  /** Makes a prepared candidate the serving bundle; returns the one it replaces. */
+  activate(candidate: B): B | null;
 };
 
-export function createPolicyEngine(
-  options: {
-    verify?: VerifyFiles;
-    events?: EngineEvents;
-    /** How every candidate loads (decision memo). */
-    load?: Omit<LoadOptions, "verify">;
-  } = {},
-): PolicyEngine {
-  let active: LoadedBundle | null = null;
-  // Activations run one at a time so two sources racing cannot interleave their swaps.
-  let queue: Promise<unknown> = Promise.resolve();
-
-  async function prepare(bytes: Buffer): Promise<LoadedBundle> {
-    const candidate = await loadBundle(bytes, {
-      ...options.load,
-      ...(options.verify ? { verify: options.verify } : {}),
-    });
-    const failures = selfCheck(candidate);
-    if (failures.length > 0) {
-      throw new BundleError("BUNDLE_SELF_CHECK_FAILED", `self-check failed: ${failures.join("; ")}`);
-    }
-    return candidate;
-  }
-
-  function activate(bytes: Buffer, source: BundleSource): Promise<LoadedBundle> {
-    const run = async () => {
-      try {
-        const candidate = await prepare(bytes);
-        const previous = active;
-        active = candidate; // the one atomic swap: decisions read `active` once each
-        options.events?.onActivated?.(candidate, source, previous);
-        return candidate;
-      } catch (err) {
-        const error =
-          err instanceof BundleError
-            ? err
-            : new BundleError("BUNDLE_WASM_INVALID", toError(err).message, { cause: err });
-        options.events?.onRejected?.(error, source, null);
-        throw error;
-      }
-    };
-    const next = queue.then(run, run);
-    queue = next.catch(() => undefined);
-    return next;
-  }
-
-  return { current: () => active, activate, prepare };
+export function createPolicyEngine<B extends Servable>(
+  events: { onActivated?: (bundle: B, previous: B | null) => void } = {},
+): PolicyEngine<B> {
+  let live: B | null = null;
+  return {
+    current: () => live,
+    activate(candidate) {
+      const previous = live;
+      live = candidate; // the one atomic swap: decisions read `live` once each
+      events.onActivated?.(candidate, previous);
+      return previous;
+    },
+  };
 }

@@ -8,6 +8,7 @@ import type { AuditReader } from "../audit/types.ts";
 import type { Decide } from "../decision/decide.ts";
 import type { createPresign } from "../decision/presign.ts";
 import type { CatalogEntry } from "../domain/policy-contract.ts";
+import { ID_PATTERN } from "../domain/vocabulary.ts";
 import { AppError } from "../errors.ts";
 import { createAccessLog } from "../observability/access-log.ts";
 import type { Logger } from "../observability/logger.ts";
@@ -100,7 +101,8 @@ export function createApp(deps: AppDeps): App {
       throw new AppError("VALIDATION_FAILED", "tenant_id in the body and X-Tenant-ID differ");
     }
     const tenantId = body.tenant_id ?? fromHeader;
-    if (!tenantId || !/^[A-Za-z0-9._-]{1,128}$/.test(tenantId)) {
+    // The same pattern as the body's tenant_id (so "." and ".." are refused here too).
+    if (!tenantId || !ID_PATTERN.test(tenantId)) {
       throw new AppError("VALIDATION_FAILED", "tenant_id (body) or X-Tenant-ID (header) is required", {
         details: [{ path: "tenant_id", message: "required, [A-Za-z0-9._-]{1,128}" }],
       });

@@ -79,6 +79,11 @@ export function createMetrics(registry: Registry) {
       labelNames: ["outcome"] as const,
       registers,
     }),
+    bundlePrepared: new Counter({
+      name: "residency_bundle_instantiations_total",
+      help: "Wasm instances created from candidate bundles (one per activation, dry run or refused candidate)",
+      registers,
+    }),
     bundleInfo: new Gauge({
       name: "residency_bundle_active_info",
       help: "The active bundle revision (value 1)",

@@ -17,3 +17,6 @@ export type Db = Queryable & {
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 };
+
+/** A repository hook run inside the write's transaction, after the write, before COMMIT. */
+export type InTx<T> = (tx: Queryable, written: T) => Promise<unknown>;

@@ -305,6 +305,18 @@ describe("decision API (access, inference, presign)", () => {
     expect(neither.body.error.details[0].path).toBe("tenant_id");
   });
 
+  it("inference: X-Tenant-ID is held to the body's tenant_id pattern ('.' and '..' refused)", async () => {
+    const body = { model_type: "m", operation_type: "inference" };
+    for (const header of ["..", ".", "a/b", "x".repeat(129)]) {
+      const res = await svc.post("/api/v1/inference/route", body).set("x-tenant-id", header);
+      expect(res.status).toBe(400);
+      expect(res.body.error).toMatchObject({ code: "VALIDATION_FAILED", details: [{ path: "tenant_id" }] });
+      const inBody = await svc.post("/api/v1/inference/route", { ...body, tenant_id: header });
+      expect(inBody.status).toBe(400);
+      expect(inBody.body.error.code).toBe("VALIDATION_FAILED");
+    }
+  });
+
   it("catalog lists endpoints filtered by region and model", async () => {
     const res = await svc.get("/api/v1/inference/endpoints?region=us-east&model_type=gpt-4o");
     expect(res.status).toBe(200);

@@ -6,7 +6,9 @@ import { FILE_BUNDLE } from "./support.ts";
 
 // SPEC §11.A6: the catalog's shape, and the switch data beside it, checked before activation.
 
-const shipped = JSON.parse(readTarGz(readFileSync(FILE_BUNDLE)).get("data.json")!.toString("utf8")).reference;
+const shipped = JSON.parse(
+  (await readTarGz(readFileSync(FILE_BUNDLE))).get("data.json")!.toString("utf8"),
+).reference;
 const entry = () => structuredClone(shipped.providers.catalog[0]);
 const withEntry = (e: unknown, extra: Record<string, unknown> = {}) => ({
   ...shipped,

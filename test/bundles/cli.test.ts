@@ -246,7 +246,7 @@ describe("the residency CLI", () => {
     expect(r.stdout).toMatch(
       /^signed .*signed\.tar\.gz \(rev-[0-9a-f]{12}, 29 files, ES256, sha256 [0-9a-f]{12}\)\n$/,
     );
-    await createBundleVerifier(parseVerificationKey(keys.publicPem))(readTarGz(readFileSync(signed)));
+    await createBundleVerifier(parseVerificationKey(keys.publicPem))(await readTarGz(readFileSync(signed)));
     expect((await cli(["bundle", "sign", "--in", out])).stderr).toContain("sign needs --key");
     // A file that is not a PEM private key is an HMAC secret only when --alg names HS256/384/512.
     const secretFile = join(work, "secret.txt");

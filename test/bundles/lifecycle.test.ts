@@ -157,7 +157,7 @@ describe.each(testBackends())("bundle life cycle on $name", (backend) => {
     const cases: Array<[string, Buffer, string, RegExp]> = [
       ["not gzip", Buffer.from("definitely not a tarball"), "BUNDLE_CORRUPT", /not a valid gzip stream/],
       ["truncated", revB.subarray(0, revB.length >> 1), "BUNDLE_CORRUPT", /unexpected end of file/],
-      ["no manifest", withFile(revB, ".manifest", null), "BUNDLE_MANIFEST_INVALID", /no \.manifest/],
+      ["no manifest", await withFile(revB, ".manifest", null), "BUNDLE_MANIFEST_INVALID", /no \.manifest/],
       [
         "missing entrypoint",
         missingEntrypoint,
@@ -415,7 +415,7 @@ describe.each(testBackends())("signed bundles (BUNDLE_VERIFICATION_KEY set) on $
 
     const revB = buildBundle("rev-test-b");
     const signedB = await signBundle(revB, parseSigningKey(trusted.privatePem));
-    const data = JSON.parse(readTarGz(signedB).get("data.json")!.toString("utf8"));
+    const data = JSON.parse((await readTarGz(signedB)).get("data.json")!.toString("utf8"));
     data.reference.regions["us-east"].name = "US East (tampered)";
     const cases: Array<[string, Buffer, string, RegExp]> = [
       ["unsigned", revB, "BUNDLE_UNSIGNED", /no \.signatures\.json.*unsigned bundles are refused/],
@@ -427,7 +427,7 @@ describe.each(testBackends())("signed bundles (BUNDLE_VERIFICATION_KEY set) on $
       ],
       [
         "tampered",
-        withFile(signedB, "data.json", Buffer.from(JSON.stringify(data))),
+        await withFile(signedB, "data.json", Buffer.from(JSON.stringify(data))),
         "BUNDLE_SIGNATURE_INVALID",
         /digest mismatch: data\.json/,
       ],

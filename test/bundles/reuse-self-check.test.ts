@@ -1,8 +1,8 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { createPolicyEngine } from "../../src/engine/engine.ts";
-import { BundleError } from "../../src/engine/evaluator.ts";
+import { BundleError } from "../../src/bundles/bundle-error.ts";
+import { prepareBundle } from "../../src/bundles/candidate.ts";
 import { buildBundle, FILE_BUNDLE } from "./support.ts";
 
 // The decision memo trusts the `reuse` a bundle publishes. A bundle whose rules claim more than
@@ -17,10 +17,10 @@ const rewrite = (rego: string, from: string, to: string) => {
 };
 
 describe("self-check of the reuse a bundle publishes", () => {
-  const engine = createPolicyEngine({ load: { memoEntries: 100 } });
+  const prepare = (bytes: Buffer) => prepareBundle(bytes, { memoEntries: 100 });
 
   it("accepts the committed bundle", async () => {
-    await expect(engine.prepare(readFileSync(FILE_BUNDLE))).resolves.toBeTruthy();
+    await expect(prepare(readFileSync(FILE_BUNDLE))).resolves.toBeTruthy();
   });
 
   it.each([
@@ -48,7 +48,7 @@ describe("self-check of the reuse a bundle publishes", () => {
       (rego: string) => rewrite(rego, '"per_learner": _per_learner}', '"per_learner": false}'),
     ],
   ])("refuses %s", async (_name, revision, edit) => {
-    const rejection = await engine.prepare(buildBundle(revision, { edit })).catch((e) => e);
+    const rejection = await prepare(buildBundle(revision, { edit })).catch((e: unknown) => e);
     expect(rejection).toBeInstanceOf(BundleError);
     expect((rejection as BundleError).code).toBe("BUNDLE_SELF_CHECK_FAILED");
     expect((rejection as BundleError).message).toContain("reuse, when published, holds");

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { BundleError } from "../../src/bundles/bundle-error.ts";
 import { checkInSandbox, replayInSandbox } from "../../src/bundles/sandbox.ts";
-import { BundleError } from "../../src/engine/evaluator.ts";
 import { allocatingDecision, spinningDecision, spinningForVictim } from "./hostile-support.ts";
 import { buildBundle, FILE_BUNDLE } from "./support.ts";
 

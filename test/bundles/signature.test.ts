@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BundleError } from "../../src/bundles/bundle-error.ts";
 import {
   createBundleVerifier,
   hashBundleFile,
@@ -11,16 +12,14 @@ import {
   SIGNATURES_FILE,
   signBundle,
 } from "../../src/bundles/signature.ts";
-import { readTarGz } from "../../src/bundles/tar.ts";
-import { writeTarGz } from "../../src/bundles/tar-write.ts";
-import { BundleError } from "../../src/engine/evaluator.ts";
+import { readTarGz, writeTarGz } from "../../src/bundles/tar.ts";
 import { buildBundle, keyPair, opaBinary, withFile } from "./support.ts";
 
 // OPA's bundle signature format, checked against the real opa binary both ways.
 
 async function refusal(verify: ReturnType<typeof createBundleVerifier>, bytes: Buffer): Promise<BundleError> {
   try {
-    await verify(readTarGz(bytes));
+    await verify(await readTarGz(bytes));
   } catch (err) {
     expect(err).toBeInstanceOf(BundleError);
     return err as BundleError;
@@ -62,8 +61,8 @@ describe("bundle signatures (OPA format)", () => {
   ])("signs and verifies with %s", async (_name, signing, verification, alg) => {
     const named = alg.startsWith("HS") ? alg : undefined; // a secret only with its algorithm named
     const signed = await signBundle(unsigned, parseSigningKey(signing, named), { algorithm: alg });
-    expect(readTarGz(signed).has(SIGNATURES_FILE)).toBe(true);
-    await createBundleVerifier(parseVerificationKey(verification, named))(readTarGz(signed));
+    expect((await readTarGz(signed)).has(SIGNATURES_FILE)).toBe(true);
+    await createBundleVerifier(parseVerificationKey(verification, named))(await readTarGz(signed));
   });
 
   it("refuses an unsigned bundle when a key is configured", async () => {
@@ -93,44 +92,49 @@ describe("bundle signatures (OPA format)", () => {
   it("names a file changed after signing, a file added and a file removed", async () => {
     const verify = createBundleVerifier(parseVerificationKey(rsa.publicPem));
     const signed = await signBundle(unsigned, parseSigningKey(rsa.privatePem));
-    const data = JSON.parse(readTarGz(signed).get("data.json")!.toString("utf8"));
+    const data = JSON.parse((await readTarGz(signed)).get("data.json")!.toString("utf8"));
     data.reference.regions["eu-west"].name = "EU West (tampered)";
 
-    const tampered = await refusal(verify, withFile(signed, "data.json", Buffer.from(JSON.stringify(data))));
+    const tampered = await refusal(
+      verify,
+      await withFile(signed, "data.json", Buffer.from(JSON.stringify(data))),
+    );
     expect(tampered.code).toBe("BUNDLE_SIGNATURE_INVALID");
     expect(tampered.message).toMatch(
       /^digest mismatch: data\.json \(signed [0-9a-f]{12}…, content [0-9a-f]{12}…/,
     );
 
-    const wasm = await refusal(verify, withFile(signed, "policy.wasm", Buffer.from("not wasm")));
+    const wasm = await refusal(verify, await withFile(signed, "policy.wasm", Buffer.from("not wasm")));
     expect(wasm.message).toContain("digest mismatch: policy.wasm");
 
-    const extra = await refusal(verify, withFile(signed, "extra.json", Buffer.from("{}")));
+    const extra = await refusal(verify, await withFile(signed, "extra.json", Buffer.from("{}")));
     expect(extra.message).toBe("not covered by the signature: extra.json");
 
-    const missing = await refusal(verify, withFile(signed, "rego/residency/gates/gates.rego", null));
+    const missing = await refusal(verify, await withFile(signed, "rego/residency/gates/gates.rego", null));
     expect(missing.message).toBe("signed but missing from the bundle: rego/residency/gates/gates.rego");
 
     // Re-indenting data.json is not tampering: OPA hashes its canonical form.
-    const reformatted = withFile(
+    const reformatted = await withFile(
       signed,
       "data.json",
-      Buffer.from(JSON.stringify(JSON.parse(readTarGz(signed).get("data.json")!.toString("utf8")), null, 4)),
+      Buffer.from(
+        JSON.stringify(JSON.parse((await readTarGz(signed)).get("data.json")!.toString("utf8")), null, 4),
+      ),
     );
-    await verify(readTarGz(reformatted));
+    await verify(await readTarGz(reformatted));
   });
 
   it("refuses malformed .signatures.json, several JWTs and a foreign scope", async () => {
     const verify = createBundleVerifier(parseVerificationKey(rsa.publicPem));
-    const files = readTarGz(await signBundle(unsigned, parseSigningKey(rsa.privatePem)));
+    const files = await readTarGz(await signBundle(unsigned, parseSigningKey(rsa.privatePem)));
     const token = (JSON.parse(files.get(SIGNATURES_FILE)!.toString()) as { signatures: string[] })
       .signatures[0]!;
     const variant = (content: string) =>
       writeTarGz(new Map([...files, [SIGNATURES_FILE, Buffer.from(content)]]));
-    expect((await refusal(verify, variant("{not json"))).message).toBe(".signatures.json is not JSON");
-    expect((await refusal(verify, variant('{"signatures": []}'))).code).toBe("BUNDLE_UNSIGNED");
+    expect((await refusal(verify, await variant("{not json"))).message).toBe(".signatures.json is not JSON");
+    expect((await refusal(verify, await variant('{"signatures": []}'))).code).toBe("BUNDLE_UNSIGNED");
     expect(
-      (await refusal(verify, variant(JSON.stringify({ signatures: [token, token] })))).message,
+      (await refusal(verify, await variant(JSON.stringify({ signatures: [token, token] })))).message,
     ).toContain("several JWTs");
     const scoped = await signBundle(unsigned, parseSigningKey(rsa.privatePem), {
       claims: { scope: "other" },
@@ -209,7 +213,7 @@ describe("bundle signatures (OPA format)", () => {
           { stdio: ["ignore", "ignore", "pipe"] },
         );
         const bytes = readFileSync(out);
-        await createBundleVerifier(parseVerificationKey(pair.publicPem))(readTarGz(bytes));
+        await createBundleVerifier(parseVerificationKey(pair.publicPem))(await readTarGz(bytes));
         const wrong = await refusal(createBundleVerifier(parseVerificationKey(other.publicPem)), bytes);
         expect(wrong.code).toBe("BUNDLE_SIGNATURE_INVALID");
       }
@@ -229,11 +233,11 @@ describe("bundle signatures (OPA format)", () => {
         );
       };
       expect(() => verifyWithOpa(signed)).not.toThrow();
-      const data = JSON.parse(readTarGz(signed).get("data.json")!.toString("utf8"));
+      const data = JSON.parse((await readTarGz(signed)).get("data.json")!.toString("utf8"));
       data.reference.regions["eu-west"].name = "EU West (tampered)";
       let opaError = "";
       try {
-        verifyWithOpa(withFile(signed, "data.json", Buffer.from(JSON.stringify(data))));
+        verifyWithOpa(await withFile(signed, "data.json", Buffer.from(JSON.stringify(data))));
       } catch (err) {
         const e = err as { stdout?: Buffer; stderr?: Buffer };
         opaError = `${e.stdout ?? ""}${e.stderr ?? ""}`; // opa prints its errors on stdout

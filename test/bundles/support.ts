@@ -9,8 +9,8 @@ import type { RequestListener } from "node:http";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import request from "supertest";
-import { readTarGz } from "../../src/bundles/tar.ts";
-import { writeTarGz } from "../../src/bundles/tar-write.ts";
+import { revisionOf } from "../../src/bundles/bundle-facts.ts";
+import { readTarGz, writeTarGz } from "../../src/bundles/tar.ts";
 import { ENTRYPOINTS } from "../../src/domain/policy-contract.ts";
 
 export const FILE_BUNDLE = "bundles/residency.tar.gz";
@@ -91,14 +91,15 @@ export function withoutCanadaAdequacy(regoDir: string): void {
   writeFileSync(file, changed);
 }
 
+const FILE_REVISION = (await revisionOf(readFileSync(FILE_BUNDLE)))!;
+
 export function fileRevision(): string {
-  const manifest = readTarGz(readFileSync(FILE_BUNDLE)).get(".manifest")!;
-  return (JSON.parse(manifest.toString("utf8")) as { revision: string }).revision;
+  return FILE_REVISION;
 }
 
 /** The same bundle with one file's content changed (or removed when `content` is null). */
-export function withFile(bytes: Buffer, name: string, content: Buffer | null): Buffer {
-  const files = readTarGz(bytes);
+export async function withFile(bytes: Buffer, name: string, content: Buffer | null): Promise<Buffer> {
+  const files = await readTarGz(bytes);
   if (content === null) files.delete(name);
   else files.set(name, content);
   return writeTarGz(files);

@@ -1,10 +1,10 @@
 import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { seededRandom } from "../../scripts/lib/seeded-random.ts";
-import { readTarGz } from "../../src/bundles/tar.ts";
-import { writeTarGz } from "../../src/bundles/tar-write.ts";
+import { BundleError } from "../../src/bundles/bundle-error.ts";
+import { type LoadedBundle, loadBundle } from "../../src/bundles/candidate.ts";
+import { readTarGz, writeTarGz } from "../../src/bundles/tar.ts";
 import type { AccessResult, Entrypoint } from "../../src/domain/policy-contract.ts";
-import { BundleError, type LoadedBundle, loadBundle } from "../../src/engine/evaluator.ts";
 import { inputKey } from "../../src/engine/input-json.ts";
 
 // Reusing a decision must never change an answer: every golden case answers the same from the
@@ -287,13 +287,13 @@ describe("decision memo", () => {
   });
 
   it("refuses a bundle whose field contract is not lists of names", async () => {
-    const files = readTarGz(bytes);
+    const files = await readTarGz(bytes);
     const data = JSON.parse(files.get("data.json")!.toString("utf8")) as Record<string, unknown>;
     files.set(
       "data.json",
       Buffer.from(JSON.stringify({ ...data, contract: { fields: { request: "all" } } })),
     );
-    const rejection = await loadBundle(writeTarGz(files)).catch((err: unknown) => err);
+    const rejection = await loadBundle(await writeTarGz(files)).catch((err: unknown) => err);
     expect(rejection).toBeInstanceOf(BundleError);
     expect((rejection as BundleError).code).toBe("BUNDLE_DATA_INVALID");
   });

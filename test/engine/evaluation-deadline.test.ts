@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { loadBundle } from "../../src/engine/evaluator.ts";
+import { loadBundle } from "../../src/bundles/candidate.ts";
 import { spinningForVictim } from "../bundles/hostile-support.ts";
 import { buildBundle } from "../bundles/support.ts";
 

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
+import { type LoadedBundle, loadBundle } from "../../src/bundles/candidate.ts";
 import type { Entrypoint } from "../../src/domain/policy-contract.ts";
-import { type LoadedBundle, loadBundle } from "../../src/engine/evaluator.ts";
 
 // The golden cases `opa test rego golden` runs through the Rego interpreter, run here through the
 // *built* wasm the service serves — so the interpreter and the wasm can never silently disagree.

@@ -1,0 +1,4 @@
+// The audit room's declared interface: what other rooms may import from it at run time (types come
+// from types.ts). Writers build their events with `auditEvent`; everything else is wired by
+// service.ts.
+export { auditEvent } from "./events.ts";

@@ -1,0 +1,31 @@
+import { toError } from "../errors.ts";
+
+/** Why a candidate bundle was refused: one stable code per failure class, and a precise message. */
+export type BundleRejection =
+  | "BUNDLE_CORRUPT"
+  | "BUNDLE_TOO_LARGE"
+  | "BUNDLE_MANIFEST_INVALID"
+  | "BUNDLE_UNSIGNED"
+  | "BUNDLE_SIGNATURE_INVALID"
+  | "BUNDLE_ENTRYPOINT_MISSING"
+  | "BUNDLE_WASM_INVALID"
+  | "BUNDLE_DATA_INVALID"
+  | "BUNDLE_SELF_CHECK_FAILED"
+  | "BUNDLE_BUDGET_EXCEEDED"
+  | "CATALOG_INVALID";
+
+export class BundleError extends Error {
+  readonly code: BundleRejection;
+  constructor(code: BundleRejection, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "BundleError";
+    this.code = code;
+  }
+}
+
+/** Anything a candidate threw, as a BundleError (an unexpected failure counts as unusable wasm). */
+export function asBundleError(err: unknown): BundleError {
+  return err instanceof BundleError
+    ? err
+    : new BundleError("BUNDLE_WASM_INVALID", toError(err).message, { cause: err });
+}

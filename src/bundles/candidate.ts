@@ -1,0 +1,133 @@
+import { ENTRYPOINTS, type ReferenceData } from "../domain/policy-contract.ts";
+import { REGION_CODES } from "../domain/vocabulary.ts";
+import {
+  type DeclaredFields,
+  type Evaluator,
+  type InstantiateOptions,
+  instantiate,
+} from "../engine/index.ts";
+import { toError } from "../errors.ts";
+import { BundleError } from "./bundle-error.ts";
+import { type Manifest, readManifest, sha256Hex, wasmModule } from "./bundle-facts.ts";
+import { selfCheck } from "./self-check.ts";
+import type { VerifyFiles } from "./signature.ts";
+import { ArchiveLimitError, readTarGz, type TarFiles } from "./tar.ts";
+
+export type { VerifyFiles };
+
+// A candidate bundle, prepared once: tar → manifest → (signature) → entrypoints → data checks →
+// one wasm instance (engine/) → self-check. What comes out is what the engine activates, as is;
+// nothing is parsed, verified or instantiated a second time.
+
+/** A bundle that parsed and instantiated: ready to self-check, or (prepared) to serve. */
+export type LoadedBundle = Evaluator & {
+  revision: string;
+  sha256: string;
+  bytes: Buffer;
+  manifest: Manifest;
+  files: TarFiles;
+  reference: ReferenceData;
+  loadedAt: Date;
+  /** The fields of each input part the rules read (`data.contract.fields`); null: all are passed. */
+  declared: DeclaredFields | null;
+};
+
+export type LoadOptions = Omit<InstantiateOptions, "declared"> & {
+  verify?: VerifyFiles;
+  /** Called once per wasm instance created: the proof that a bundle is loaded once per activation. */
+  onInstantiated?: (revision: string, sha256: string) => void;
+};
+
+/** Parses, verifies and instantiates a bundle. Throws BundleError. */
+export async function loadBundle(bytes: Buffer, options: LoadOptions = {}): Promise<LoadedBundle> {
+  let files: TarFiles;
+  try {
+    files = await readTarGz(bytes);
+  } catch (err) {
+    const code = err instanceof ArchiveLimitError ? "BUNDLE_TOO_LARGE" : "BUNDLE_CORRUPT";
+    throw new BundleError(code, toError(err).message, { cause: err });
+  }
+  const manifest = readManifest(files);
+  if (options.verify) await options.verify(files);
+  const wasm = wasmModule(files, manifest);
+
+  let data: unknown;
+  try {
+    data = JSON.parse((files.get("data.json") ?? Buffer.from("{}")).toString("utf8"));
+  } catch (err) {
+    throw new BundleError("BUNDLE_DATA_INVALID", "data.json is not JSON", { cause: err });
+  }
+  const reference = checkReference(data);
+  const declared = checkContract(data);
+
+  let evaluator: Evaluator;
+  try {
+    const { verify: _verify, onInstantiated: _onInstantiated, ...instance } = options;
+    evaluator = await instantiate(wasm, data as object, { ...instance, declared });
+  } catch (err) {
+    throw new BundleError("BUNDLE_WASM_INVALID", `wasm failed to load: ${toError(err).message}`, {
+      cause: err,
+    });
+  }
+  const sha256 = sha256Hex(bytes);
+  options.onInstantiated?.(manifest.revision, sha256);
+  const notCompiled = ENTRYPOINTS.filter((e) => !evaluator.entrypoints.includes(e));
+  if (notCompiled.length > 0) {
+    throw new BundleError("BUNDLE_ENTRYPOINT_MISSING", `wasm lacks entrypoint(s): ${notCompiled.join(", ")}`);
+  }
+
+  return {
+    ...evaluator,
+    revision: manifest.revision,
+    sha256,
+    bytes,
+    manifest,
+    files,
+    reference,
+    loadedAt: new Date(),
+    declared,
+  };
+}
+
+/** Loads a candidate and self-checks it: what passes may be activated as it is. Throws BundleError. */
+export async function prepareBundle(bytes: Buffer, options: LoadOptions = {}): Promise<LoadedBundle> {
+  const candidate = await loadBundle(bytes, options);
+  const failures = selfCheck(candidate);
+  if (failures.length > 0) {
+    throw new BundleError("BUNDLE_SELF_CHECK_FAILED", `self-check failed: ${failures.join("; ")}`);
+  }
+  return candidate;
+}
+
+/** `data.contract.fields` (part → field names): null when the bundle declares none (all pass). */
+function checkContract(data: unknown): DeclaredFields | null {
+  const fields = (data as { contract?: { fields?: unknown } } | null)?.contract?.fields;
+  if (fields === undefined) return null;
+  const names = (v: unknown): v is string[] => Array.isArray(v) && v.every((f) => typeof f === "string");
+  if (fields === null || typeof fields !== "object" || !Object.values(fields).every(names)) {
+    throw new BundleError("BUNDLE_DATA_INVALID", "data.contract.fields is not a map of part to field names");
+  }
+  return new Map(
+    Object.entries(fields as Record<string, string[]>).map(([part, list]) => [part, new Set(list)]),
+  );
+}
+
+function checkReference(data: unknown): ReferenceData {
+  const ref = (data as { reference?: Partial<ReferenceData> } | null)?.reference;
+  const regions = ref?.regions;
+  const catalog = ref?.providers?.catalog;
+  if (!regions || typeof regions !== "object" || !Array.isArray(catalog)) {
+    throw new BundleError(
+      "BUNDLE_DATA_INVALID",
+      "bundle data lacks reference.regions or reference.providers.catalog",
+    );
+  }
+  const codes = Object.keys(regions).sort();
+  if (codes.join() !== [...REGION_CODES].sort().join()) {
+    throw new BundleError(
+      "BUNDLE_DATA_INVALID",
+      `bundle regions ${codes.join(",")} differ from the service's`,
+    );
+  }
+  return ref as ReferenceData;
+}
