@@ -39,8 +39,11 @@ run: deps
 typecheck: deps
 	npx tsc --noEmit
 
+# Biome (format, lint; only main.ts reads process.env), then the room rules of
+# .dependency-cruiser.cjs (docs/architecture.md).
 lint: deps
 	npx biome check .
+	node --import tsx scripts/dependency-rules.ts
 
 vitest: deps chromium s3-server
 	npx vitest run

@@ -1,11 +1,16 @@
 // Canonical JSON and the audit hash chain (SPEC §7).
 //
+// The canonical form is RFC 8785, the JSON Canonicalization Scheme (JCS): keys sorted by UTF-16
+// code units, no whitespace, strings escaped as ECMAScript's JSON.stringify escapes them, numbers as
+// ECMAScript prints them. test/audit/jcs.test.ts holds it to the RFC's examples and, on random
+// values, to the `canonicalize` package, so an auditor verifies the chain with any JCS library and
+// sha256 (README, "Audit"). Times are ISO strings with milliseconds.
+//
 // The hash must survive a round trip through the store: jsonb reorders keys and re-prints
-// numbers, timestamptz comes back as a Date. So the canonical form depends only on JSON
-// *values*: keys sorted by UTF-16 code units (as RFC 8785 does), no whitespace, numbers as JS
-// prints them (a jsonb number parses back to the same double, which prints the same), times as
-// ISO strings with milliseconds. Whatever jsonb could not give back unchanged is refused here,
-// before it is hashed, rather than discovered later as a "broken" chain.
+// numbers, timestamptz comes back as a Date — JCS depends only on JSON *values*, so it does (a jsonb
+// number parses back to the same double, which prints the same). Whatever jsonb could not give back
+// unchanged (NUL, lone surrogates, non-finite numbers) is refused here, before it is hashed, rather
+// than discovered later as a "broken" chain.
 
 import { createHash } from "node:crypto";
 import type { AuditRecord } from "./types.ts";
@@ -30,7 +35,7 @@ export type ChainFields = Pick<
 > & { occurred_at: Date | string };
 
 /**
- * Canonical JSON text of a JSON value. Mirrors JSON.stringify (toJSON is honoured, undefined /
+ * The RFC 8785 (JCS) text of a JSON value. Mirrors JSON.stringify (toJSON is honoured, undefined /
  * functions / symbols are dropped from objects and become null in arrays) but throws a TypeError
  * on non-finite numbers, bigints, cycles, and strings Postgres cannot store (NUL, lone surrogates).
  */

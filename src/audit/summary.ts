@@ -3,15 +3,9 @@
 
 import type { Db } from "../store/db.ts";
 import { compileFilters, whereClause } from "./query.ts";
+import type { AuditSummary } from "./types.ts";
 
-export type AuditSummary = {
-  from: string;
-  to: string;
-  /** One bucket per hour, oldest first, empty hours included (start of the hour, UTC). */
-  hours: Array<{ hour: string; allowed: number; denied: number }>;
-  /** Deny reason codes, most frequent first (at most 10). */
-  top_deny_codes: Array<{ code: string; count: number }>;
-};
+export type { AuditSummary };
 
 const HOUR_MS = 3_600_000;
 

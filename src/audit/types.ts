@@ -1,5 +1,4 @@
 import type { Queryable } from "../store/db.ts";
-import type { AuditSummary } from "./summary.ts";
 
 // What the rest of the service hands to the audit room, and what the room promises back.
 
@@ -94,3 +93,13 @@ export type LatestRecord = Pick<
   AuditRecord,
   "event_id" | "type" | "tenant_id" | "learner_id" | "bundle_revision" | "payload"
 > & { occurred_at: string };
+
+/** The console's overview of recent decisions (summary.ts counts it). */
+export type AuditSummary = {
+  from: string;
+  to: string;
+  /** One bucket per hour, oldest first, empty hours included (start of the hour, UTC). */
+  hours: Array<{ hour: string; allowed: number; denied: number }>;
+  /** Deny reason codes, most frequent first (at most 10). */
+  top_deny_codes: Array<{ code: string; count: number }>;
+};

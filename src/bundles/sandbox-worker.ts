@@ -3,7 +3,7 @@ import { BundleError } from "./bundle-error.ts";
 import { type LoadedBundle, loadBundle } from "./candidate.ts";
 import { replayRows } from "./dry-run.ts";
 import { matrixProbes, recordedProbes, runProbes } from "./probes.ts";
-import type { SandboxReply, SandboxRequest } from "./sandbox.ts";
+import type { SandboxReply, SandboxRequest } from "./sandbox-protocol.ts";
 import { selfCheck } from "./self-check.ts";
 
 // The worker side of sandbox.ts: loads the candidate (and, for a dry run, the serving bundle) in

@@ -3,8 +3,9 @@ import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { WASM_MEMORY_MB } from "../engine/index.ts";
-import { BundleError, type BundleRejection } from "./bundle-error.ts";
+import { BundleError } from "./bundle-error.ts";
 import type { AuditRow, DryRunReport } from "./dry-run.ts";
+import type { CheckReport, SandboxReply, SandboxTask } from "./sandbox-protocol.ts";
 
 // Candidate bundles run their code here before they may serve: the self-check and probes before an
 // activation, the replay of a dry run. Each task gets a worker thread of its own, so a bundle that
@@ -41,29 +42,7 @@ export const SANDBOX_BUDGET: SandboxBudget = {
   wasmMemoryMb: WASM_MEMORY_MB,
 };
 
-/** What a worker is asked to do, with the candidate's bytes. */
-export type SandboxTask = { bytes: Uint8Array } & (
-  | { kind: "check"; recorded: AuditRow[] }
-  | { kind: "replay"; activeBytes: Uint8Array | null; rows: AuditRow[]; examples: number }
-);
-
-export type SandboxRequest = SandboxTask & { shared: SharedArrayBuffer; wasmMemoryMb: number };
-
-export type CheckReport = {
-  revision: string;
-  failures: string[];
-  /** Evaluations run, and how many probes of them (the rest: self-check invariants). */
-  evaluations: number;
-  probes: number;
-  slowest_ms: number;
-  slowest: string | null;
-  load_ms: number;
-};
-
-export type SandboxReply =
-  | ({ ok: true; kind: "check" } & CheckReport)
-  | { ok: true; kind: "replay"; report: DryRunReport; evaluations: number; load_ms: number }
-  | { ok: false; code: BundleRejection; message: string };
+export type { CheckReport, SandboxReply, SandboxRequest, SandboxTask } from "./sandbox-protocol.ts";
 
 // The worker is TypeScript: it registers tsx itself (a worker does not inherit the parent's loader).
 // tsx's ESM entry, by its package's own export map (resolving from here would pick the CJS one).
