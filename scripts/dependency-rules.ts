@@ -43,7 +43,7 @@ export function importsOf(source: string): Dependency[] {
       ?.split(",")
       .map((s) => s.trim())
       .filter(Boolean);
-    const allTypes = names !== undefined && names.every((s) => s.startsWith("type "));
+    const allTypes = names?.every((s) => s.startsWith("type ")) === true;
     found.push({ specifier: m[4]!, typeOnly: m[2] !== undefined || allTypes });
   }
   for (const re of [BARE, DYNAMIC, WORKER_URL]) {
