@@ -188,6 +188,7 @@ async function main() {
     bundlePath: config.BUNDLE_PATH,
     bundleVerificationKey: config.BUNDLE_VERIFICATION_KEY ?? null,
     bundleVerificationAlg: config.BUNDLE_VERIFICATION_ALG ?? null,
+    bundleEvaluationTimeoutMs: config.BUNDLE_EVALUATION_TIMEOUT_MS,
     bundlePollIntervalMs: config.BUNDLE_POLL_INTERVAL_MS,
     decisionMemoEntries: config.DECISION_MEMO_ENTRIES,
     requiredApprovals: config.OVERRIDE_REQUIRED_APPROVALS,

@@ -11,6 +11,8 @@ import { createAuditReader } from "./audit/reader.ts";
 import { createVerifyJobs } from "./audit/verify-job.ts";
 import { createBundleService } from "./bundles/bundle-service.ts";
 import type { LoadedBundle } from "./bundles/candidate.ts";
+import type { SandboxBudget } from "./bundles/sandbox.ts";
+import type { WatchdogOptions } from "./bundles/watchdog.ts";
 import { createCachedAuthenticate } from "./context/auth-cache.ts";
 import type { TenantCache } from "./context/cache.ts";
 import { createContextLoader } from "./context/context-loader.ts";
@@ -46,6 +48,11 @@ export type ServiceOptions = {
   bundlePath: string;
   bundleVerificationKey: string | null;
   bundleVerificationAlg?: string | null;
+  /** Hard limit on one evaluation of the serving bundle, ms (0: none). */
+  bundleEvaluationTimeoutMs?: number;
+  /** Budgets of sandboxed candidate checks and dry runs; watchdog thresholds (tests shorten them). */
+  bundleSandbox?: Partial<SandboxBudget>;
+  bundleWatchdog?: Partial<WatchdogOptions>;
   bundlePollIntervalMs: number;
   /** Decisions reused per entrypoint within their time window (0: evaluate every time). */
   decisionMemoEntries: number;
@@ -126,6 +133,11 @@ export async function createService(o: ServiceOptions) {
     bundlePath: o.bundlePath,
     verificationKey: o.bundleVerificationKey,
     verificationAlg: o.bundleVerificationAlg ?? null,
+    ...(o.bundleEvaluationTimeoutMs !== undefined
+      ? { evaluationTimeoutMs: o.bundleEvaluationTimeoutMs }
+      : {}),
+    ...(o.bundleSandbox ? { sandbox: o.bundleSandbox } : {}),
+    ...(o.bundleWatchdog ? { watchdog: o.bundleWatchdog } : {}),
     redis: o.redis,
     redisPrefix: o.redisPrefix,
     pollIntervalMs: o.bundlePollIntervalMs,

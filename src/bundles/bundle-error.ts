@@ -16,10 +16,13 @@ export type BundleRejection =
 
 export class BundleError extends Error {
   readonly code: BundleRejection;
-  constructor(code: BundleRejection, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  /** Structured detail for the refusal's answer (CATALOG_INVALID: one item per defect). */
+  readonly details: unknown;
+  constructor(code: BundleRejection, message: string, options?: { cause?: unknown; details?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = "BundleError";
     this.code = code;
+    this.details = options?.details ?? null;
   }
 }
 

@@ -10,18 +10,22 @@ import { AppError, isAppError, toError } from "../errors.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import type { Db, Queryable } from "../store/db.ts";
-import { asBundleError } from "./bundle-error.ts";
+import { asBundleError, BundleError } from "./bundle-error.ts";
 import { revisionOf, sha256Hex } from "./bundle-facts.ts";
 import {
   type ActivationRecord,
   type ActiveRecord,
   type BundleStore,
   createBundleStore,
+  RevisionConflict,
 } from "./bundle-store.ts";
 import { type BundleWatcher, watchBundleFile } from "./bundle-watcher.ts";
-import { type LoadedBundle, type LoadOptions, prepareBundle } from "./candidate.ts";
-import { type DryRunReport, replayDecisions } from "./dry-run.ts";
+import { type LoadedBundle, type LoadOptions, loadBundle } from "./candidate.ts";
+import { type DryRunReport, replayableRows } from "./dry-run.ts";
+import { checkInSandbox, replayInSandbox, type SandboxBudget } from "./sandbox.ts";
 import { createBundleVerifier, parseVerificationKey, SIGNATURES_FILE } from "./signature.ts";
+import { ArchiveLimitError, readTarGz } from "./tar.ts";
+import { createWatchdog, type Retirement, WATCHDOG_DEFAULTS, type WatchdogOptions } from "./watchdog.ts";
 
 // The bundle life cycle (SPEC §8) of one instance within a cluster.
 //
@@ -46,7 +50,7 @@ import { createBundleVerifier, parseVerificationKey, SIGNATURES_FILE } from "./s
 // instantiated, self-checked) and that very candidate is what the engine activates.
 
 /** How this instance came to serve a bundle. */
-export type BundleSource = "file" | "api" | "cluster" | "rollback" | "startup";
+export type BundleSource = "file" | "api" | "cluster" | "rollback" | "startup" | "watchdog";
 
 export type BundleSummary = {
   revision: string;
@@ -139,10 +143,35 @@ export type BundleServiceDeps = {
   watch?: boolean;
   /** Debounce of file events (default 300 ms). */
   watchDebounceMs?: number;
+  /** Hard limit on one wasm evaluation of the serving bundle, ms (0: none); BUNDLE_EVALUATION_TIMEOUT_MS. */
+  evaluationTimeoutMs?: number;
+  /** Budgets of the sandboxed checks and dry runs (sandbox.ts SANDBOX_BUDGET by default). */
+  sandbox?: Partial<SandboxBudget>;
+  /** When the serving bundle is retired for slow evaluations (watchdog.ts WATCHDOG_DEFAULTS). */
+  watchdog?: Partial<WatchdogOptions>;
   clock?: () => Date;
 };
 
 const SYSTEM: Actor = { principal: "system", requestId: null };
+const WATCHDOG: Actor = { principal: "watchdog", requestId: null };
+
+/** The serving path's default limit on one evaluation (the shipped bundle needs well under 1 ms). */
+export const EVALUATION_TIMEOUT_MS = 250;
+
+/** Recent audited decisions a candidate is probed with (real tenants' inputs), besides the matrix. */
+const PROBED_DECISIONS = 200;
+
+/** Bundles that passed the sandboxed checks lately, remembered so the same bytes are not re-run. */
+const PASSED_KEPT = 16;
+
+async function archiveOf(bytes: Buffer) {
+  try {
+    return await readTarGz(bytes);
+  } catch (err) {
+    const code = err instanceof ArchiveLimitError ? "BUNDLE_TOO_LARGE" : "BUNDLE_CORRUPT";
+    throw new BundleError(code, toError(err).message, { cause: err });
+  }
+}
 
 function storeUnavailable(err: unknown): AppError {
   // An audit refusal inside the activation transaction keeps its own code (503 AUDIT_UNAVAILABLE).
@@ -163,29 +192,65 @@ export async function createBundleService(deps: BundleServiceDeps): Promise<Bund
   const instance = `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
   const channel = `${deps.redisPrefix}bundles`;
   const { engine } = deps;
+  const verify = deps.verificationKey
+    ? createBundleVerifier(parseVerificationKey(deps.verificationKey, deps.verificationAlg ?? undefined))
+    : null;
+  // Slow evaluations of the serving bundle retire it (onRetire); evaluations report to it.
+  const watchdog = createWatchdog({ ...WATCHDOG_DEFAULTS, ...deps.watchdog }, (r) => onRetire(r));
   const loadOptions: LoadOptions = {
-    ...(deps.verificationKey
-      ? {
-          verify: createBundleVerifier(
-            parseVerificationKey(deps.verificationKey, deps.verificationAlg ?? undefined),
-          ),
-        }
-      : {}),
+    ...(verify ? { verify } : {}),
     memoEntries: deps.memoEntries,
     onMemo: (entrypoint, hit) => metrics.decisionMemo.inc({ entrypoint, result: hit ? "hit" : "miss" }),
     onInstantiated: (revision, sha256) => {
       metrics.bundlePrepared.inc();
       logger.debug({ revision, sha256 }, "bundle instantiated");
     },
+    ...(deps.sandbox?.wasmMemoryMb ? { wasmMemoryMb: deps.sandbox.wasmMemoryMb } : {}),
+    evaluationTimeoutMs: deps.evaluationTimeoutMs ?? EVALUATION_TIMEOUT_MS,
+    onEvaluation: (entrypoint, ms, stopped, sha256) => {
+      if (stopped) {
+        metrics.evaluationsStopped.inc({ entrypoint });
+        logger.warn(
+          { entrypoint, sha256, ms: Math.round(ms) },
+          "an evaluation exceeded its limit and was stopped",
+        );
+      }
+      if (engine.current()?.sha256 === sha256) watchdog.observe(sha256, ms, stopped);
+    },
   };
-  /** Parsed, verified, instantiated and self-checked: once per candidate. */
-  const prepare = (bytes: Buffer) => prepareBundle(bytes, loadOptions);
+  const passed: string[] = [];
+  /**
+   * A candidate's checks, before this thread runs a line of its code: its signature here (cheap;
+   * an unsigned or forged bundle's code never runs anywhere), then the self-check and probes —
+   * the generated matrix and the last audited decisions — in a worker, within budgets
+   * (sandbox.ts). A bundle that never ends or allocates without bound is stopped there.
+   */
+  async function check(bytes: Buffer): Promise<void> {
+    const sha256 = sha256Hex(bytes);
+    if (passed.includes(sha256)) return;
+    if (verify) await verify(await archiveOf(bytes));
+    const recorded = await replayableRows(deps.records, PROBED_DECISIONS).catch(() => []);
+    await checkInSandbox(bytes, { recorded, ...(deps.sandbox ? { budget: deps.sandbox } : {}) });
+    passed.push(sha256);
+    if (passed.length > PASSED_KEPT) passed.shift();
+  }
+  /**
+   * Checked (off the event loop), then parsed, verified and instantiated here: once per candidate.
+   * `checked`: a bundle the cluster already activated — the instance that published it ran the
+   * checks before storing it; this one verifies the signature and loads.
+   */
+  const prepare = async (bytes: Buffer, how: { checked?: boolean } = {}) => {
+    if (!how.checked) await check(bytes);
+    return loadBundle(bytes, loadOptions);
+  };
 
   /** The cluster's active record as last read or written by this instance. */
   let cluster: ActiveRecord | null = null;
   let localSource: BundleSource = "startup";
   /** Cluster bundles this instance refused: not retried on every poll, only when a new one comes. */
   const refused = new Set<string>();
+  /** The bundle this instance served before the current one, kept loaded for the watchdog. */
+  let previousBundle: LoadedBundle | null = null;
   let closed = false;
 
   let chain: Promise<unknown> = Promise.resolve();
@@ -272,6 +337,8 @@ export async function createBundleService(deps: BundleServiceDeps): Promise<Bund
       { code: error.code, reason: error.message, source: context.source, sha256, revision, serving },
       "bundle rejected; the serving bundle stays",
     );
+    // SPEC §11.A6: a catalog refusal lists its defects, one {code, index, field, message} each.
+    const issues = error.code === "CATALOG_INVALID" && Array.isArray(error.details) ? error.details : null;
     await record(
       "bundle.rejected",
       {
@@ -281,13 +348,56 @@ export async function createBundleService(deps: BundleServiceDeps): Promise<Bund
         sha256,
         revision,
         serving_revision: serving,
+        ...(issues ? { issues } : {}),
       },
       serving,
       context.actor,
     );
     return new AppError("POLICY_VIOLATION", `bundle rejected (${error.code}): ${error.message}`, {
-      details: { code: error.code, reason: error.message, sha256, revision, serving_revision: serving },
+      details: issues ?? {
+        code: error.code,
+        reason: error.message,
+        sha256,
+        revision,
+        serving_revision: serving,
+      },
       cause: error,
+    });
+  }
+
+  /**
+   * A revision names one content (docs/decisions/0009-hostile-bundles.md): another bundle stored
+   * under this revision refuses the upload with 409, audited like a rejection.
+   */
+  async function revisionConflict(
+    revision: string,
+    sha256: string,
+    existing: string,
+    context: { source: string; actor: Actor },
+  ): Promise<AppError> {
+    const serving = engine.current()?.revision ?? null;
+    const reason = `revision ${revision} is already stored with other content (sha256 ${existing}); give the new bundle a revision of its own`;
+    metrics.bundleLoads.inc({ outcome: "rejected" });
+    logger.error(
+      { code: "BUNDLE_REVISION_CONFLICT", revision, sha256, existing, source: context.source },
+      reason,
+    );
+    await record(
+      "bundle.rejected",
+      {
+        code: "BUNDLE_REVISION_CONFLICT",
+        reason,
+        source: context.source,
+        sha256,
+        revision,
+        existing_sha256: existing,
+        serving_revision: serving,
+      },
+      serving,
+      context.actor,
+    );
+    return new AppError("CONFLICT", reason, {
+      details: { code: "BUNDLE_REVISION_CONFLICT", revision, sha256, existing_sha256: existing },
     });
   }
 
@@ -301,7 +411,13 @@ export async function createBundleService(deps: BundleServiceDeps): Promise<Bund
   ): Promise<LoadedBundle> {
     const previous = engine.activate(bundle);
     localSource = source;
+    // Kept loaded (its wasm, a few MiB, and its memo) so the watchdog can return to it at once.
+    if (previous && previous.sha256 !== bundle.sha256 && !refused.has(previous.sha256)) {
+      previousBundle = previous;
+    }
     refused.delete(bundle.sha256);
+    // Activated on purpose (not by convergence): its past strikes no longer count.
+    if (source !== "cluster" && source !== "watchdog") watchdog.reset(bundle.sha256);
     metrics.bundleLoads.inc({ outcome: "activated" });
     metrics.bundleInfo.reset();
     metrics.bundleInfo.set({ revision: bundle.revision }, 1);
@@ -361,11 +477,17 @@ export async function createBundleService(deps: BundleServiceDeps): Promise<Bund
         if (current?.sha256 === sha256) return unchanged(current);
         let candidate: LoadedBundle;
         try {
-          candidate = await prepare(bytes);
+          candidate = await prepare(bytes, { checked: true });
         } catch (err) {
           throw await refuse(err, bytes, options);
         }
         return unchanged(await swapIn(candidate, options.source, options.actor));
+      }
+
+      const revision = await revisionOf(bytes);
+      if (revision) {
+        const existing = (await store.revisionShas(revision).catch(() => [])).find((s) => s !== sha256);
+        if (existing) throw await revisionConflict(revision, sha256, existing, options);
       }
 
       let candidate: LoadedBundle;
@@ -398,7 +520,11 @@ export async function createBundleService(deps: BundleServiceDeps): Promise<Bund
                 uploaded_at: clock(),
               },
         })
-        .catch((err) => {
+        .catch(async (err) => {
+          // Checked above; a second instance storing the same revision meanwhile is caught here.
+          if (err instanceof RevisionConflict) {
+            throw await revisionConflict(candidate.revision, sha256, err.existing, options);
+          }
           throw storeUnavailable(err);
         });
       if (activation) cluster = activation;
@@ -416,6 +542,19 @@ export async function createBundleService(deps: BundleServiceDeps): Promise<Bund
         throw storeUnavailable(err);
       });
       if (!target) throw new AppError("NOT_FOUND", `no stored bundle has revision or sha256 "${ref}"`);
+      if (target.sha256 !== ref) {
+        // Stored before revisions were unique, a revision may name several bundles: never guess.
+        const shas = await store.revisionShas(ref).catch((err) => {
+          throw storeUnavailable(err);
+        });
+        if (shas.length > 1) {
+          throw new AppError(
+            "CONFLICT",
+            `revision ${ref} names ${shas.length} different stored bundles; activate one by its sha256`,
+            { details: { code: "BUNDLE_REVISION_AMBIGUOUS", revision: ref, sha256s: shas } },
+          );
+        }
+      }
       const current = engine.current();
       if (active?.sha256 === target.sha256 && current?.sha256 === target.sha256) {
         cluster = active;
@@ -475,7 +614,7 @@ export async function createBundleService(deps: BundleServiceDeps): Promise<Bund
       if (!bytes) return;
       let candidate: LoadedBundle;
       try {
-        candidate = await prepare(bytes);
+        candidate = await prepare(bytes, { checked: true });
       } catch (err) {
         refused.add(target.sha256);
         await refuse(err, bytes, { source: "cluster", actor: SYSTEM });
@@ -489,17 +628,27 @@ export async function createBundleService(deps: BundleServiceDeps): Promise<Bund
     bytes: Buffer,
     options: { limit: number; examples: number; actor: Actor },
   ): Promise<DryRunReport> {
-    let candidate: LoadedBundle;
+    const refusal = (err: unknown) =>
+      refuse(err, bytes, { source: "dry_run", actor: options.actor, dryRun: true });
+    // The candidate's code runs only in workers: its checks, then the replay, each within budget.
     try {
-      candidate = await prepare(bytes);
+      await check(bytes);
     } catch (err) {
-      throw await refuse(err, bytes, { source: "dry_run", actor: options.actor, dryRun: true });
+      throw await refusal(err);
     }
     const active = engine.current();
-    const report = await replayDecisions(
-      { records: deps.records, candidate, active },
-      { limit: options.limit, examples: options.examples },
-    );
+    const rows = await replayableRows(deps.records, options.limit).catch((err) => {
+      throw new AppError("STORE_UNAVAILABLE", "the audit log (Postgres) is unavailable", { cause: err });
+    });
+    let report: DryRunReport;
+    try {
+      report = await replayInSandbox(bytes, active?.bytes ?? null, rows, {
+        examples: options.examples,
+        ...(deps.sandbox ? { budget: deps.sandbox } : {}),
+      });
+    } catch (err) {
+      throw await refusal(err);
+    }
     await record(
       "bundle.dry_run",
       {
@@ -515,6 +664,114 @@ export async function createBundleService(deps: BundleServiceDeps): Promise<Bund
       options.actor,
     );
     return report;
+  }
+
+  /**
+   * The watchdog's verdict on the serving bundle, at its third strike (inside that evaluation's
+   * report). When this instance still holds the bundle it served before, that one serves again at
+   * once — the next decision already uses it, with no await in between, since each further
+   * evaluation of the retired bundle would block the event loop up to its limit. Then, or for want
+   * of a local one (with the newest earlier activation Postgres has), retire() records it.
+   */
+  function onRetire(r: Retirement): void {
+    const current = engine.current();
+    if (!current || current.sha256 !== r.sha256) return; // replaced meanwhile
+    refused.add(r.sha256);
+    metrics.bundleLoads.inc({ outcome: "retired" });
+    const local = previousBundle && !refused.has(previousBundle.sha256) ? previousBundle : null;
+    if (local) {
+      engine.activate(local);
+      localSource = "watchdog";
+      metrics.bundleInfo.reset();
+      metrics.bundleInfo.set({ revision: local.revision }, 1);
+    }
+    void serial(() => retire(r, current, local)).catch((err) =>
+      logger.error({ err }, "watchdog: could not record the retirement"),
+    );
+  }
+
+  /**
+   * Records (and, without a local fallback, performs) a retirement: back to the last good bundle
+   * cluster-wide when Postgres answers — audited as `bundle.rolled_back` with the reason, in the
+   * activation's transaction — else on this instance alone. The retired bundle is not loaded again
+   * by convergence; publishing it again on purpose does.
+   */
+  async function retire(r: Retirement, retired: LoadedBundle, restored: LoadedBundle | null): Promise<void> {
+    const why = {
+      reason: "watchdog",
+      code: "BUNDLE_BUDGET_EXCEEDED",
+      retired_revision: retired.revision,
+      retired_sha256: retired.sha256,
+      strikes: r.strikes,
+      stopped: r.stopped,
+      slowest_ms: r.slowest_ms,
+      window_ms: r.window_ms,
+    };
+    logger.error(
+      why,
+      "watchdog: the serving bundle's evaluations exceed their budget; back to the last good bundle",
+    );
+    let target: { sha256: string; revision: string; bytes: Buffer } | null = restored;
+    if (!target) {
+      const earlier = await store
+        .activations(50)
+        .then((list) => list.find((a) => a.sha256 !== r.sha256 && !refused.has(a.sha256)) ?? null)
+        .catch(() => null);
+      const bytes = earlier ? await store.bytes(earlier.sha256).catch(() => null) : null;
+      target = earlier && bytes ? { sha256: earlier.sha256, revision: earlier.revision, bytes } : null;
+    }
+    if (!target) {
+      logger.error(
+        why,
+        "watchdog: no earlier bundle to return to; it keeps serving, each evaluation stopped at its limit",
+      );
+      await record(
+        "bundle.rejected",
+        { ...why, source: "watchdog", serving_revision: retired.revision },
+        retired.revision,
+        WATCHDOG,
+      );
+      return;
+    }
+    const activation = await store
+      .activate({
+        sha256: target.sha256,
+        revision: target.revision,
+        source: "watchdog",
+        actor: WATCHDOG.principal,
+        at: clock(),
+        onWritten: recordActivation("bundle.rolled_back", WATCHDOG, why),
+      })
+      .catch((err) => {
+        logger.error(
+          { err },
+          "watchdog: the cluster record could not be written; retired on this instance only",
+        );
+        return null;
+      });
+    if (activation) cluster = activation;
+    if (!restored) {
+      let bundle: LoadedBundle;
+      try {
+        bundle = await prepare(target.bytes, { checked: true });
+      } catch (err) {
+        logger.error(
+          { err },
+          "watchdog: the earlier bundle could not be loaded; the retired one keeps serving",
+        );
+        return;
+      }
+      await swapIn(bundle, "watchdog", WATCHDOG, "none");
+    }
+    if (activation) await announce(activation);
+    else {
+      await record(
+        "bundle.rolled_back",
+        { ...why, revision: target.revision, sha256: target.sha256, cluster: false },
+        target.revision,
+        WATCHDOG,
+      );
+    }
   }
 
   async function history(limit = 50, cursor?: string): Promise<BundleHistory> {

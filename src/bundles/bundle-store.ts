@@ -39,6 +39,17 @@ export type ActivationRecord = ActiveRecord & {
 
 export type BundleStore = ReturnType<typeof createBundleStore>;
 
+/** Another bundle is stored under this revision (a revision names one content). */
+export class RevisionConflict extends Error {
+  constructor(
+    readonly revision: string,
+    readonly existing: string,
+  ) {
+    super(`revision ${revision} is already stored as ${existing}`);
+    this.name = "RevisionConflict";
+  }
+}
+
 const SUMMARY_COLUMNS =
   "sha256, revision, size_bytes, manifest, entrypoints, signed, source, uploaded_by, uploaded_at";
 
@@ -125,6 +136,15 @@ export function createBundleStore(db: Db) {
       return r.rows[0] ? toBundle(r.rows[0]) : null;
     },
 
+    /** The sha256 of every stored bundle carrying `revision` (one, unless stored before this rule). */
+    async revisionShas(revision: string): Promise<string[]> {
+      const r = await db.query<{ sha256: string }>(
+        "SELECT sha256 FROM bundles WHERE revision = $1 ORDER BY uploaded_at",
+        [revision],
+      );
+      return r.rows.map((row) => String(row.sha256));
+    },
+
     /** Newest first, `limit + 1` rows read (the extra one says whether a next page exists). */
     async list(limit: number, after?: { uploadedAt: string; sha256: string }): Promise<StoredBundle[]> {
       // Milliseconds: the cursor carries a JavaScript date, the column may hold microseconds.
@@ -183,7 +203,15 @@ export function createBundleStore(db: Db) {
     }): Promise<ActivationRecord | null> {
       return db.transaction(async (tx) => {
         await tx.query("SELECT pg_advisory_xact_lock($1)", [ACTIVATION_LOCK]);
-        if (a.bundle) await insertBundle(tx, a.bundle);
+        if (a.bundle) {
+          // Under the lock every insert takes, so two instances cannot both store one revision.
+          const other = await tx.query<{ sha256: string }>(
+            "SELECT sha256 FROM bundles WHERE revision = $1 AND sha256 <> $2 LIMIT 1",
+            [a.bundle.revision, a.bundle.sha256],
+          );
+          if (other.rows[0]) throw new RevisionConflict(a.bundle.revision, String(other.rows[0].sha256));
+          await insertBundle(tx, a.bundle);
+        }
         const prev = await tx.query<{ sha256: string; revision: string }>(
           "SELECT sha256, revision FROM bundle_active",
         );

@@ -1,4 +1,4 @@
-import { ENTRYPOINTS, type ReferenceData } from "../domain/policy-contract.ts";
+import { ENTRYPOINTS, type Entrypoint, type ReferenceData } from "../domain/policy-contract.ts";
 import { REGION_CODES } from "../domain/vocabulary.ts";
 import {
   type DeclaredFields,
@@ -9,6 +9,7 @@ import {
 import { toError } from "../errors.ts";
 import { BundleError } from "./bundle-error.ts";
 import { type Manifest, readManifest, sha256Hex, wasmModule } from "./bundle-facts.ts";
+import { catalogIssues } from "./catalog-shape.ts";
 import { selfCheck } from "./self-check.ts";
 import type { VerifyFiles } from "./signature.ts";
 import { ArchiveLimitError, readTarGz, type TarFiles } from "./tar.ts";
@@ -32,8 +33,10 @@ export type LoadedBundle = Evaluator & {
   declared: DeclaredFields | null;
 };
 
-export type LoadOptions = Omit<InstantiateOptions, "declared"> & {
+export type LoadOptions = Omit<InstantiateOptions, "declared" | "onEvaluation"> & {
   verify?: VerifyFiles;
+  /** Every wasm evaluation (not memo hits) of this bundle: duration, stopped at the limit, which bundle. */
+  onEvaluation?: (entrypoint: Entrypoint, ms: number, timedOut: boolean, sha256: string) => void;
   /** Called once per wasm instance created: the proof that a bundle is loaded once per activation. */
   onInstantiated?: (revision: string, sha256: string) => void;
 };
@@ -58,18 +61,35 @@ export async function loadBundle(bytes: Buffer, options: LoadOptions = {}): Prom
     throw new BundleError("BUNDLE_DATA_INVALID", "data.json is not JSON", { cause: err });
   }
   const reference = checkReference(data);
+  const issues = catalogIssues(reference);
+  if (issues.length > 0) {
+    throw new BundleError(
+      "CATALOG_INVALID",
+      `the provider catalog or bundle data breaks its shape: ${issues
+        .slice(0, 5)
+        .map((i) => `${i.index === null ? "" : `entry ${i.index} `}${i.field}: ${i.message}`)
+        .join("; ")}${issues.length > 5 ? ` and ${issues.length - 5} more` : ""}`,
+      { details: issues },
+    );
+  }
   const declared = checkContract(data);
 
+  const sha256 = sha256Hex(bytes);
   let evaluator: Evaluator;
   try {
-    const { verify: _verify, onInstantiated: _onInstantiated, ...instance } = options;
-    evaluator = await instantiate(wasm, data as object, { ...instance, declared });
+    const { verify: _verify, onInstantiated: _onInstantiated, onEvaluation, ...instance } = options;
+    evaluator = await instantiate(wasm, data as object, {
+      ...instance,
+      declared,
+      ...(onEvaluation
+        ? { onEvaluation: (entrypoint, ms, timedOut) => onEvaluation(entrypoint, ms, timedOut, sha256) }
+        : {}),
+    });
   } catch (err) {
     throw new BundleError("BUNDLE_WASM_INVALID", `wasm failed to load: ${toError(err).message}`, {
       cause: err,
     });
   }
-  const sha256 = sha256Hex(bytes);
   options.onInstantiated?.(manifest.revision, sha256);
   const notCompiled = ENTRYPOINTS.filter((e) => !evaluator.entrypoints.includes(e));
   if (notCompiled.length > 0) {

@@ -26,4 +26,4 @@ export type CheckReport = {
 export type SandboxReply =
   | ({ ok: true; kind: "check" } & CheckReport)
   | { ok: true; kind: "replay"; report: DryRunReport; evaluations: number; load_ms: number }
-  | { ok: false; code: BundleRejection; message: string };
+  | { ok: false; code: BundleRejection; message: string; details?: unknown };

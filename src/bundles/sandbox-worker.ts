@@ -85,6 +85,7 @@ run().then(
       ok: false,
       code,
       message: (err as Error)?.message ?? String(err),
+      details: err instanceof BundleError ? err.details : null,
     } satisfies SandboxReply);
   },
 );

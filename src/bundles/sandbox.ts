@@ -18,7 +18,7 @@ import type { CheckReport, SandboxReply, SandboxTask } from "./sandbox-protocol.
 //   ERR_WORKER_OUT_OF_MEMORY, the process does not) and the wasm memory has a maximum, so a
 //   runaway allocation fails inside the evaluation.
 // The worker is started fresh per task and terminated after it: nothing of a candidate stays.
-// See docs/decisions/0007-hostile-bundles.md for what this guarantees and what it does not.
+// See docs/decisions/0009-hostile-bundles.md for what this guarantees and what it does not.
 
 export type SandboxBudget = {
   /** Wall clock of a self-check (load + invariants + probes), ms. */
@@ -33,11 +33,15 @@ export type SandboxBudget = {
   wasmMemoryMb: number;
 };
 
-/** Far above what the shipped bundle needs (load ~40 ms; ~1,000 evaluations, the slowest ~15 ms — a first call). */
+/**
+ * Far above what the shipped bundle needs (load ~40 ms; ~1,000 evaluations in ~0.3 s, the slowest
+ * ~15 ms — a first call), so a loaded machine (CI on 2 cores) never refuses a good bundle; a
+ * candidate that hangs is still stopped within about a second.
+ */
 export const SANDBOX_BUDGET: SandboxBudget = {
-  checkMs: 10_000,
+  checkMs: 20_000,
   replayMs: 60_000,
-  evaluationMs: 250,
+  evaluationMs: 1_000,
   heapMb: 256,
   wasmMemoryMb: WASM_MEMORY_MB,
 };
@@ -108,7 +112,11 @@ function runWorker(
       Math.max(5, Math.floor(budget.evaluationMs / 4)),
     );
     worker.on("message", (reply: SandboxReply) =>
-      finish(() => (reply.ok ? resolve(reply) : reject(new BundleError(reply.code, reply.message)))),
+      finish(() =>
+        reply.ok
+          ? resolve(reply)
+          : reject(new BundleError(reply.code, reply.message, { details: reply.details })),
+      ),
     );
     worker.on("error", (err: Error & { code?: string }) =>
       finish(() =>

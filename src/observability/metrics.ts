@@ -84,6 +84,12 @@ export function createMetrics(registry: Registry) {
       help: "Wasm instances created from candidate bundles (one per activation, dry run or refused candidate)",
       registers,
     }),
+    evaluationsStopped: new Counter({
+      name: "residency_policy_evaluations_stopped_total",
+      help: "Wasm evaluations of the serving bundle stopped at their time limit (answered 503)",
+      labelNames: ["entrypoint"] as const,
+      registers,
+    }),
     bundleInfo: new Gauge({
       name: "residency_bundle_active_info",
       help: "The active bundle revision (value 1)",

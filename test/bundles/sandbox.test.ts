@@ -90,7 +90,7 @@ describe("sandboxed candidate checks", () => {
         },
       },
     ];
-    const err = await refusal(checkInSandbox(hostile, { recorded, budget: { evaluationMs: 150 } }));
+    const err = await refusal(checkInSandbox(hostile, { recorded }));
     expect(err.code).toBe("BUNDLE_BUDGET_EXCEEDED");
   });
 

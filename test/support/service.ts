@@ -5,6 +5,8 @@ import type { Redis } from "ioredis";
 import { Registry } from "prom-client";
 import type { OverrideNotifier } from "../../src/admin/overrides.ts";
 import { orThrow } from "../../src/client/client.ts";
+import type { SandboxBudget } from "../../src/bundles/sandbox.ts";
+import type { WatchdogOptions } from "../../src/bundles/watchdog.ts";
 import { createMemoryCache, type TenantCache } from "../../src/context/cache.ts";
 import type { Role } from "../../src/domain/vocabulary.ts";
 import { loadInfrastructure } from "../../src/endpoints/infrastructure.ts";
@@ -49,6 +51,9 @@ export async function startTestService(
     /** As in production (DECISION_MEMO_ENTRIES's default) unless a test turns it off. */
     decisionMemoEntries?: number;
     bundleWatch?: boolean;
+    bundleEvaluationTimeoutMs?: number;
+    bundleSandbox?: Partial<SandboxBudget>;
+    bundleWatchdog?: Partial<WatchdogOptions>;
     /** An S3-compatible server for every region (path-style URLs), with its credentials. */
     s3?: { endpoint: string; accessKeyId: string; secretAccessKey: string };
     auditCheckpoints?: ServiceOptions["auditCheckpoints"];
@@ -83,6 +88,11 @@ export async function startTestService(
     bundlePollIntervalMs: options.bundlePollIntervalMs ?? 60_000,
     decisionMemoEntries: options.decisionMemoEntries ?? 50_000,
     bundleWatch: options.bundleWatch ?? false,
+    ...(options.bundleEvaluationTimeoutMs !== undefined
+      ? { bundleEvaluationTimeoutMs: options.bundleEvaluationTimeoutMs }
+      : {}),
+    ...(options.bundleSandbox ? { bundleSandbox: options.bundleSandbox } : {}),
+    ...(options.bundleWatchdog ? { bundleWatchdog: options.bundleWatchdog } : {}),
     requiredApprovals: options.requiredApprovals ?? 2,
     overrideMaxHours: options.overrideMaxHours ?? 24,
     ...(options.notify ? { notify: options.notify } : {}),
