@@ -81,7 +81,7 @@ export function createMetrics(registry: Registry) {
     }),
     bundlePrepared: new Counter({
       name: "residency_bundle_instantiations_total",
-      help: "Wasm instances created from candidate bundles (one per activation, dry run or refused candidate)",
+      help: "Wasm instances created on the serving thread (one per activation; checks and dry runs run in workers)",
       registers,
     }),
     evaluationsStopped: new Counter({
