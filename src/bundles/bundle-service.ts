@@ -366,7 +366,7 @@ export async function createBundleService(deps: BundleServiceDeps): Promise<Bund
   }
 
   /**
-   * A revision names one content (docs/decisions/0009-hostile-bundles.md): another bundle stored
+   * A revision names one content (docs/decisions/0012-hostile-bundles.md): another bundle stored
    * under this revision refuses the upload with 409, audited like a rejection.
    */
   async function revisionConflict(

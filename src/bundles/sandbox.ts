@@ -18,7 +18,7 @@ import type { CheckReport, SandboxReply, SandboxTask } from "./sandbox-protocol.
 //   ERR_WORKER_OUT_OF_MEMORY, the process does not) and the wasm memory has a maximum, so a
 //   runaway allocation fails inside the evaluation.
 // The worker is started fresh per task and terminated after it: nothing of a candidate stays.
-// See docs/decisions/0009-hostile-bundles.md for what this guarantees and what it does not.
+// See docs/decisions/0012-hostile-bundles.md for what this guarantees and what it does not.
 
 export type SandboxBudget = {
   /** Wall clock of a self-check (load + invariants + probes), ms. */

@@ -23,7 +23,7 @@ import { readTarGz, type TarFiles, writeTarGz } from "./tar.ts";
 // numbers as Go's encoding/json writes them (numbers exactly as written in the file) — so
 // re-indenting data.json does not break a signature but changing a value does.
 //
-// Keys are never guessed (docs/decisions/0009-hostile-bundles.md): BUNDLE_VERIFICATION_KEY is a PEM
+// Keys are never guessed (docs/decisions/0012-hostile-bundles.md): BUNDLE_VERIFICATION_KEY is a PEM
 // public key or certificate (it must start with "-----BEGIN"), or an HMAC secret only when the
 // algorithm is named explicitly (BUNDLE_VERIFICATION_ALG=HS256|HS384|HS512). Text that is neither —
 // a certificate printed without its PEM armour, a PEM private key — is refused, so public text can

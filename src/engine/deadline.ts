@@ -8,7 +8,7 @@ import { createContext, Script } from "node:vm";
 // this realm (the context only holds a reference to it), so it sees its own closures and values.
 //
 // Cost: one watchdog thread per call, ~60–70 µs on the development machine (docs/decisions/
-// 0009-hostile-bundles.md); callers use it only around the wasm, never around a memo hit.
+// 0012-hostile-bundles.md); callers use it only around the wasm, never around a memo hit.
 
 export class EvaluationTimeout extends Error {
   readonly code = "EVALUATION_TIMEOUT";

@@ -4,9 +4,9 @@
 import type { Redis } from "ioredis";
 import { Registry } from "prom-client";
 import type { OverrideNotifier } from "../../src/admin/overrides.ts";
-import { orThrow } from "../../src/client/client.ts";
 import type { SandboxBudget } from "../../src/bundles/sandbox.ts";
 import type { WatchdogOptions } from "../../src/bundles/watchdog.ts";
+import { orThrow } from "../../src/client/client.ts";
 import { createMemoryCache, type TenantCache } from "../../src/context/cache.ts";
 import type { Role } from "../../src/domain/vocabulary.ts";
 import { loadInfrastructure } from "../../src/endpoints/infrastructure.ts";
