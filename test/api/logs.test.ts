@@ -8,6 +8,8 @@ import { type AppDeps, createApp } from "../../src/http/app.ts";
 import { createStateLog } from "../../src/observability/access-log.ts";
 import { createLogger } from "../../src/observability/logger.ts";
 import { createMetrics } from "../../src/observability/metrics.ts";
+import type { Db } from "../../src/store/db.ts";
+import { primaryBackend, startTestService } from "../support/service.ts";
 
 // Access logs (pino-http) on the fast path and through Express: one line per request with the
 // request id, method, route template, status and duration; every error line carries the request
@@ -144,5 +146,45 @@ describe("readiness state log", () => {
       "warn readiness: store failing",
     ]);
     expect(said[0]![1]).toMatchObject({ check: "store", detail: "x" });
+  });
+});
+
+describe("readiness log on the real service", () => {
+  it("a store outage seen by 10 probes is logged once, its recovery once", async () => {
+    const owned = await primaryBackend().create();
+    let down = false;
+    // The probe's `SELECT 1` fails while `down`; everything else reaches the store.
+    const db: Db = {
+      kind: owned.kind,
+      query: ((sql: string, params?: readonly unknown[]) =>
+        down && sql === "SELECT 1"
+          ? Promise.reject(new Error("connect ECONNREFUSED 10.0.0.9:5432"))
+          : owned.query(sql, params)) as Db["query"],
+      exec: (sql) => owned.exec(sql),
+      transaction: (fn) => owned.transaction(fn),
+      close: async () => {},
+    };
+    const { logger, lines } = memoryLogger();
+    const t = await startTestService({ db, logger });
+    try {
+      const probe = () => request(t.handler).get("/health/ready");
+      expect((await probe()).status).toBe(200);
+      down = true;
+      for (let i = 0; i < 10; i++) expect((await probe()).status).toBe(503);
+      down = false;
+      for (let i = 0; i < 3; i++) expect((await probe()).status).toBe(200);
+      await flush();
+      const readiness = lines.filter((l) => String(l.msg).startsWith("readiness:"));
+      expect(readiness.map((l) => `${l.level} ${l.msg}`)).toEqual([
+        "40 readiness: store failing",
+        "30 readiness: store recovered",
+      ]);
+      expect(JSON.stringify(readiness[0])).toContain("ECONNREFUSED"); // the cause, in the log only
+      // The probes themselves: debug lines, nothing at warn or above from the probe route.
+      expect(lines.filter((l) => l.route === "/health/ready" && l.level >= 40)).toEqual([]);
+    } finally {
+      await t.close();
+      await owned.close();
+    }
   });
 });
