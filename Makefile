@@ -60,7 +60,7 @@ docs-check: deps opa
 	node --import tsx scripts/api-docs.ts --check docs/api.md
 	node scripts/reason-codes.mjs --check "$(OPA)" $(REGO_DIR) docs/reason-codes.md
 
-bench: deps bench-eval bench-http bench-audit bench-reload
+bench: deps bench-eval bench-http bench-audit bench-reload bench-vs-opa
 
 bench-eval: deps
 	node --import tsx bench/eval.ts
@@ -70,6 +70,10 @@ bench-http: deps
 
 bench-audit: deps
 	node --import tsx bench/audit.ts
+
+.PHONY: bench-vs-opa
+bench-vs-opa: deps opa wrk
+	node --import tsx bench/vs-opa.ts
 
 bench-reload: deps
 	node --import tsx bench/hot-reload.ts

@@ -8,7 +8,7 @@ VERSITYGW ?= $(shell command -v versitygw 2>/dev/null || echo $(GOBIN_DIR)/versi
 PROMETHEUS_VERSION ?= v0.316.0
 PROMTOOL ?= $(shell command -v promtool 2>/dev/null || echo $(GOBIN_DIR)/promtool)
 
-.PHONY: s3-server promtool ops-test
+.PHONY: s3-server promtool ops-test wrk
 
 s3-server:
 	@test -x "$(VERSITYGW)" || { echo "installing versitygw $(VERSITYGW_VERSION)"; go install github.com/versity/versitygw/cmd/versitygw@$(VERSITYGW_VERSION); }
@@ -32,3 +32,7 @@ ops-test: promtool
 	"$$P" check config deploy/prometheus.yml && \
 	"$$P" check rules deploy/alerts.yml && \
 	"$$P" test rules deploy/alerts.test.yml
+
+# The closed-loop load generator of `make bench-vs-opa` (C, so it leaves the cores to the service).
+wrk:
+	@command -v wrk >/dev/null || { echo "installing wrk (Debian)"; apt-get install -y -qq wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }; }

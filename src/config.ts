@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { z } from "zod";
 import { ed25519Signer } from "./audit/checkpoint.ts";
 import { parseVerificationKey } from "./bundles/signature.ts";
@@ -73,6 +74,11 @@ const envSchema = z.object({
   AUDIT_SIGNING_KEY: z.string().min(1).optional(),
   HTTP_REQUEST_TIMEOUT_MS: int(1_000, 600_000).default(30_000),
   HTTP_HEADERS_TIMEOUT_MS: int(500, 600_000).default(10_000),
+  // Worker processes sharing the port (node:cluster); "auto" = one per core.
+  WORKERS: z
+    .union([z.literal("auto"), int(1, 256)])
+    .default(1)
+    .transform((v) => (v === "auto" ? availableParallelism() : v)),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   RESIDENCY_BOOTSTRAP_ADMIN_KEY: z
     .string()
@@ -112,6 +118,11 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   }
   if (config.BUNDLE_VERIFICATION_ALG && !config.BUNDLE_VERIFICATION_KEY) {
     throw new ConfigError("BUNDLE_VERIFICATION_ALG", "is set but BUNDLE_VERIFICATION_KEY is not");
+  }
+  if (config.WORKERS > 1 && (!config.DATABASE_URL || !config.REDIS_URL)) {
+    // PGlite is one process's database, and the in-process cache cannot hear another worker's
+    // invalidations: several workers need the shared stores.
+    throw new ConfigError("WORKERS", "more than one worker needs DATABASE_URL and REDIS_URL");
   }
   if (config.BUNDLE_VERIFICATION_KEY) {
     // A PEM public key or certificate; an HMAC secret only with BUNDLE_VERIFICATION_ALG=HS*.

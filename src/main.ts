@@ -4,6 +4,7 @@ import { Redis } from "ioredis";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { createWebhookNotifier } from "./admin/webhook.ts";
 import { ed25519Signer } from "./audit/checkpoint.ts";
+import { isClusterWorker, superviseWorkers } from "./cluster.ts";
 import { ConfigError, parseConfig } from "./config.ts";
 import { createMemoryCache, type TenantCache } from "./context/cache.ts";
 import { cacheRedisOptions, createRedisCache, subscriberRedisOptions } from "./context/cache-redis.ts";
@@ -51,6 +52,10 @@ async function main() {
   }
 
   const logger = createLogger(config.LOG_LEVEL);
+  if (config.WORKERS > 1 && !isClusterWorker()) {
+    superviseWorkers(config.WORKERS, (message, fields) => logger.info(fields ?? {}, message));
+    return;
+  }
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
 

@@ -100,6 +100,8 @@ export async function startLocalService(adminKey: string, env: Record<string, st
   await waitForHttp(`${base}/health/ready`, { accept: (status) => status === 200 });
   return {
     base,
+    /** The service's process id (with WORKERS > 1, the supervisor's; workers are its children). */
+    pid: child.pid!,
     admin: async (path: string, payload: unknown) =>
       (await callJson(base, adminKey, "POST", path, payload)).body,
     stop: async () => {

@@ -88,6 +88,18 @@ describe("configuration (SPEC §9)", () => {
     });
   });
 
+  it("WORKERS: one by default, auto = one per core, several only with the shared stores", () => {
+    expect(parseConfig({}).WORKERS).toBe(1);
+    const shared = { DATABASE_URL: "postgres://h/db", REDIS_URL: "redis://h:6379" };
+    expect(parseConfig({ ...shared, WORKERS: "auto" }).WORKERS).toBeGreaterThanOrEqual(1);
+    expect(parseConfig({ ...shared, WORKERS: "4" }).WORKERS).toBe(4);
+    expect(() => parseConfig({ WORKERS: "2" })).toThrow(
+      /WORKERS: more than one worker needs DATABASE_URL and REDIS_URL/,
+    );
+    expect(() => parseConfig({ DATABASE_URL: shared.DATABASE_URL, WORKERS: "2" })).toThrow(ConfigError);
+    expect(() => parseConfig({ ...shared, WORKERS: "0" })).toThrow(/WORKERS/);
+  });
+
   it("blank values count as unset", () => {
     expect(parseConfig({ DATABASE_URL: "", PORT: "" }).PORT).toBe(8080);
   });

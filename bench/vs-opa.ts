@@ -1,0 +1,405 @@
+// Residency against OPA's own server on the same Rego and the same inputs (`make bench-vs-opa`).
+//
+// 1. Starts `opa run --server` on rego/ and the service in each configuration (PGlite; Postgres +
+//    Redis when DATABASE_URL/REDIS_URL are set; the memo off), makes one decision through the service
+//    and replays its audited input to OPA: both must answer the same decision, or the run stops.
+// 2. Interleaved closed-loop rounds (wrk, 64 connections, no pipelining): OPA, Residency, OPA, … —
+//    req/s, p50, p99, and Residency/OPA ratios per round. Every Residency answer is an audited
+//    decision (durable commit before the answer), OPA's is an evaluation.
+// 3. Open loop at half of Residency's best closed-loop rate (a fixed schedule that does not wait for
+//    answers, latency measured from the scheduled send time, so a stall is not hidden).
+// 4. CPU per audited decision from /proc: the service process(es), and the Postgres backends serving
+//    them (by application_name).
+// 5. WORKERS=1..N on Postgres + Redis (the node:cluster mode): scaling of req/s.
+//
+// Env: BENCH_SECONDS (8), BENCH_ROUNDS (3), BENCH_CONNECTIONS (64), BENCH_WORKERS ("1,2").
+
+import { execFile, spawn } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { Agent, request } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import pg from "pg";
+import {
+  callJson,
+  freePort,
+  startLocalService,
+  stopChild,
+  waitForHttp,
+} from "../scripts/lib/local-server.ts";
+
+const run = promisify(execFile);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
+const WORKER_COUNTS = (process.env.BENCH_WORKERS ?? "1,2").split(",").map(Number);
+const ADMIN = "bench-admin-key-0123456789abcdefghij";
+const APP_NAME = "residency-bench";
+const CLK_TCK = 100;
+
+type Load = { rps: number; p50: number; p99: number; requests: number; bad: number };
+
+async function opaPath(): Promise<string> {
+  if (process.env.OPA) return process.env.OPA;
+  try {
+    return (await run("sh", ["-c", "command -v opa"])).stdout.trim();
+  } catch {
+    return join((await run("go", ["env", "GOPATH"])).stdout.trim(), "bin", "opa");
+  }
+}
+
+/** wrk, one thread, `connections` keep-alive connections, one JSON POST repeated. */
+async function wrk(
+  url: string,
+  body: string,
+  headers: Record<string, string>,
+  seconds = SECONDS,
+): Promise<Load> {
+  const dir = mkdtempSync(join(tmpdir(), "wrk-"));
+  const script = join(dir, "post.lua");
+  const lines = [
+    'wrk.method = "POST"',
+    `wrk.body = [==[${body}]==]`,
+    'wrk.headers["Content-Type"] = "application/json"',
+    ...Object.entries(headers).map(([k, v]) => `wrk.headers["${k}"] = "${v}"`),
+  ];
+  writeFileSync(script, lines.join("\n"));
+  const { stdout } = await run(
+    "wrk",
+    ["-t1", `-c${CONNECTIONS}`, `-d${seconds}s`, "--latency", "-s", script, url],
+    {
+      maxBuffer: 1 << 20,
+    },
+  );
+  rmSync(dir, { recursive: true, force: true });
+  const ms = (label: string) => {
+    const m = new RegExp(`^\\s+${label}\\s+([\\d.]+)(us|ms|s)`, "m").exec(stdout);
+    if (!m) throw new Error(`wrk output without ${label}: ${stdout}`);
+    return Number(m[1]) * (m[2] === "us" ? 0.001 : m[2] === "s" ? 1000 : 1);
+  };
+  const requests = Number(/(\d+) requests in/.exec(stdout)?.[1] ?? 0);
+  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(stdout)?.[1] ?? 0);
+  const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(stdout);
+  const errors = socket ? socket.slice(1).reduce((a, b) => a + Number(b), 0) : 0;
+  return {
+    rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1] ?? 0),
+    p50: ms("50%"),
+    p99: ms("99%"),
+    requests,
+    bad: non2xx + errors,
+  };
+}
+
+/**
+ * Open loop: requests sent on a fixed schedule whatever the answers do; each latency runs from its
+ * scheduled time (no coordinated omission).
+ */
+async function openLoop(
+  url: string,
+  body: string,
+  headers: Record<string, string>,
+  rate: number,
+  seconds = SECONDS,
+) {
+  const agent = new Agent({ keepAlive: true, maxSockets: 512 });
+  const target = new URL(url);
+  const latencies: number[] = [];
+  let bad = 0;
+  const total = Math.floor(rate * seconds);
+  const start = performance.now();
+  const inFlight: Promise<void>[] = [];
+  const one = (scheduled: number) =>
+    new Promise<void>((resolve) => {
+      const req = request(
+        {
+          agent,
+          host: target.hostname,
+          port: target.port,
+          path: target.pathname,
+          method: "POST",
+          headers: {
+            ...headers,
+            "content-type": "application/json",
+            "content-length": Buffer.byteLength(body),
+          },
+        },
+        (res) => {
+          res.resume();
+          res.on("end", () => {
+            if (res.statusCode !== 200) bad++;
+            latencies.push(performance.now() - scheduled);
+            resolve();
+          });
+        },
+      );
+      req.on("error", () => {
+        bad++;
+        resolve();
+      });
+      req.end(body);
+    });
+  for (let i = 0; i < total; i++) {
+    const scheduled = start + (i * 1000) / rate;
+    const wait = scheduled - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    inFlight.push(one(scheduled));
+  }
+  await Promise.all(inFlight);
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) =>
+    latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
+  return { rate: total / ((performance.now() - start) / 1000), p50: at(0.5), p99: at(0.99), bad };
+}
+
+/** utime + stime of these pids, in seconds. */
+function cpuSeconds(pids: number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // gone
+    }
+  }
+  return ticks / CLK_TCK;
+}
+
+function descendants(pid: number): number[] {
+  const out = [pid];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const ppid = Number(readFileSync(`/proc/${entry}/stat`, "utf8").split(") ")[1]!.split(" ")[1]);
+      if (out.includes(ppid)) out.push(Number(entry));
+    } catch {
+      // gone
+    }
+  }
+  return out;
+}
+
+async function postgresBackends(): Promise<number[]> {
+  if (!process.env.DATABASE_URL) return [];
+  const client = new pg.Client({ connectionString: process.env.DATABASE_URL });
+  await client.connect();
+  try {
+    const { rows } = await client.query("SELECT pid FROM pg_stat_activity WHERE application_name = $1", [
+      APP_NAME,
+    ]);
+    return rows.map((r) => Number(r.pid));
+  } finally {
+    await client.end();
+  }
+}
+
+/** JSON with object keys sorted: the wasm and OPA's server may order an object's keys differently. */
+const sorted = (v: unknown): unknown =>
+  Array.isArray(v)
+    ? v.map(sorted)
+    : v && typeof v === "object"
+      ? Object.fromEntries(
+          Object.entries(v)
+            .sort(([a], [b]) => (a < b ? -1 : 1))
+            .map(([k, x]) => [k, sorted(x)]),
+        )
+      : v;
+const pick = (d: Record<string, unknown>) =>
+  JSON.stringify(
+    sorted({
+      allowed: d.allowed,
+      target_region: d.target_region,
+      code: (d.reason as { code: string }).code,
+      legal_regions: d.legal_regions,
+      permitted_regions: d.permitted_regions,
+      eliminated: d.eliminated,
+      flags: d.flags,
+    }),
+  );
+
+type Config = { name: string; env: Record<string, string> };
+
+function withAppName(url: string): string {
+  const u = new URL(url);
+  u.searchParams.set("application_name", APP_NAME);
+  return u.toString();
+}
+
+const configs: Config[] = [{ name: "PGlite", env: {} }];
+if (process.env.DATABASE_URL && process.env.REDIS_URL) {
+  configs.push({
+    name: "Postgres + Redis",
+    env: {
+      DATABASE_URL: withAppName(process.env.DATABASE_URL),
+      REDIS_URL: process.env.REDIS_URL,
+      REDIS_PREFIX: `bench-${process.pid}:`,
+    },
+  });
+}
+configs.push({
+  name: `memo off (${configs.at(-1)!.name})`,
+  env: { ...configs.at(-1)!.env, DECISION_MEMO_ENTRIES: "0" },
+});
+
+const tenantPolicy = {
+  tenant_id: "bench",
+  primary_region: "eu-west",
+  allowed_regions: ["eu-central", "ca-central"],
+  compliance_frameworks: ["gdpr", "ferpa"],
+  data_retention_days: 365,
+};
+const learnerPolicy = {
+  tenant_id: "bench",
+  learner_id: "learner-1",
+  learner_age: 16,
+  primary_region: "eu-west",
+};
+const decisionBody = JSON.stringify({
+  tenant_id: "bench",
+  learner_id: "learner-1",
+  operation_type: "read",
+  resource_type: "document",
+  resource_id: "doc-1",
+  requested_region: "eu-central",
+});
+
+async function prepare(base: string) {
+  for (const policy of [tenantPolicy, learnerPolicy]) {
+    const res = await callJson(base, ADMIN, "POST", "/api/v1/policies", policy);
+    if (res.status !== 201) throw new Error(`policy: ${res.status} ${JSON.stringify(res.body)}`);
+  }
+  const key = await callJson(base, ADMIN, "POST", "/api/v1/keys", {
+    principal: "bench-svc",
+    roles: ["service"],
+  });
+  const serviceKey = key.body.key as string;
+  const decided = await callJson(
+    base,
+    serviceKey,
+    "POST",
+    "/api/v1/access/resolve",
+    JSON.parse(decisionBody),
+  );
+  const logs = await callJson(base, ADMIN, "GET", `/api/v1/audit/access-logs?tenant_id=bench&limit=1`);
+  const item = (
+    logs.body.items as { event_id: string; payload: { request: unknown; evaluation: object } }[]
+  )[0]!;
+  if (item.event_id !== decided.body.decision_id)
+    throw new Error("the audited record is not the decision just made");
+  return {
+    serviceKey,
+    decision: decided.body,
+    input: { ...item.payload.evaluation, request: item.payload.request },
+  };
+}
+
+const fmt = (n: number, d = 0) =>
+  n.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });
+
+async function main() {
+  const opa = await opaPath();
+  const opaPort = await freePort();
+  const opaProc = spawn(
+    opa,
+    ["run", "--server", "--addr", `127.0.0.1:${opaPort}`, "--log-level", "error", "rego"],
+    {
+      stdio: ["ignore", "ignore", "inherit"],
+    },
+  );
+  await waitForHttp(`http://127.0.0.1:${opaPort}/health`, { accept: (s) => s === 200 });
+  const opaUrl = `http://127.0.0.1:${opaPort}/v1/data/residency/decision`;
+  const opaVersion = (await run(opa, ["version"])).stdout.split("\n")[0];
+  console.log(
+    `vs-opa: ${opaVersion}; ${CONNECTIONS} connections, ${SECONDS} s per run, ${ROUNDS} rounds, wrk closed loop`,
+  );
+
+  const summary: string[] = [];
+  try {
+    for (const config of configs) {
+      const svc = await startLocalService(ADMIN, { ...config.env, LOG_LEVEL: "error" });
+      try {
+        const { serviceKey, decision, input } = await prepare(svc.base);
+        const opaBody = JSON.stringify({ input });
+        const opaAnswer = (await (await fetch(opaUrl, { method: "POST", body: opaBody })).json()) as {
+          result: Record<string, unknown>;
+        };
+        if (pick(opaAnswer.result) !== pick(decision)) {
+          throw new Error(
+            `OPA and Residency disagree:\n  opa:       ${pick(opaAnswer.result)}\n  residency: ${pick(decision)}`,
+          );
+        }
+        console.log(
+          `\n[${config.name}] same decision from both: ${(decision.reason as { code: string }).code} → ${decision.target_region}`,
+        );
+        const auth = { Authorization: `Bearer ${serviceKey}` };
+        const url = `${svc.base}/api/v1/access/resolve`;
+        await wrk(url, decisionBody, auth, 2); // warm-up: JIT, pools, memo
+        await wrk(opaUrl, opaBody, {}, 2);
+        const servicePids = descendants(svc.pid);
+        let best = 0;
+        for (let round = 1; round <= ROUNDS; round++) {
+          const o = await wrk(opaUrl, opaBody, {});
+          const backends = await postgresBackends();
+          const cpu0 = cpuSeconds(servicePids);
+          const db0 = cpuSeconds(backends);
+          const r = await wrk(url, decisionBody, auth);
+          const cpuUs = ((cpuSeconds(servicePids) - cpu0) / r.requests) * 1e6;
+          const dbUs = ((cpuSeconds(backends) - db0) / r.requests) * 1e6;
+          best = Math.max(best, r.rps);
+          console.log(
+            `  round ${round}: OPA ${fmt(o.rps)} req/s p50 ${fmt(o.p50, 2)} ms p99 ${fmt(o.p99, 2)} ms | ` +
+              `Residency ${fmt(r.rps)} req/s p50 ${fmt(r.p50, 2)} ms p99 ${fmt(r.p99, 2)} ms | ` +
+              `ratio ${fmt(r.rps / o.rps, 2)}× req/s, p99 ${fmt(r.p99 / o.p99, 2)}× | ` +
+              `CPU/decision service ${fmt(cpuUs)} µs${backends.length ? `, postgres ${fmt(dbUs)} µs` : ""} | ` +
+              `errors ${o.bad + r.bad}`,
+          );
+          summary.push(
+            `${config.name}\t${round}\t${fmt(o.rps)}\t${fmt(r.rps)}\t${fmt(r.rps / o.rps, 2)}\t${fmt(o.p99, 2)}\t${fmt(r.p99, 2)}\t${fmt(cpuUs)}\t${backends.length ? fmt(dbUs) : "-"}`,
+          );
+        }
+        const open = await openLoop(url, decisionBody, auth, best / 2);
+        console.log(
+          `  open loop at ${fmt(open.rate)} req/s (half of ${fmt(best)}): p50 ${fmt(open.p50, 2)} ms p99 ${fmt(open.p99, 2)} ms, errors ${open.bad}`,
+        );
+      } finally {
+        await svc.stop();
+      }
+    }
+
+    const pgRedis = configs.find((c) => c.name === "Postgres + Redis");
+    if (pgRedis) {
+      console.log("\n[workers] Postgres + Redis, memo on, closed loop");
+      let one = 0;
+      for (const workers of WORKER_COUNTS) {
+        const svc = await startLocalService(ADMIN, {
+          ...pgRedis.env,
+          WORKERS: String(workers),
+          LOG_LEVEL: "error",
+        });
+        try {
+          const { serviceKey } = await prepare(svc.base);
+          const auth = { Authorization: `Bearer ${serviceKey}` };
+          const url = `${svc.base}/api/v1/access/resolve`;
+          await wrk(url, decisionBody, auth, 2);
+          const r = await wrk(url, decisionBody, auth);
+          if (workers === WORKER_COUNTS[0]) one = r.rps;
+          console.log(
+            `  WORKERS=${workers}: ${fmt(r.rps)} req/s p50 ${fmt(r.p50, 2)} ms p99 ${fmt(r.p99, 2)} ms (${fmt(r.rps / one, 2)}× of ${WORKER_COUNTS[0]}), errors ${r.bad}`,
+          );
+        } finally {
+          await svc.stop();
+        }
+      }
+    }
+  } finally {
+    await stopChild(opaProc);
+  }
+  console.log(
+    "\nconfig\tround\tOPA req/s\tResidency req/s\tratio\tOPA p99 ms\tResidency p99 ms\tservice µs/decision\tpostgres µs/decision",
+  );
+  for (const line of summary) console.log(line);
+}
+
+await main();

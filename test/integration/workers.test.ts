@@ -1,0 +1,156 @@
+// WORKERS=2: several processes share the port, one audit chain and one cache. Killing a worker
+// mid-load loses no answered decision, the survivors keep answering, the supervisor replaces the
+// dead one, and the chain still verifies.
+
+import { randomBytes } from "node:crypto";
+import { readdirSync, readFileSync } from "node:fs";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { callJson, freePort, spawnService, stopChild, waitForHttp } from "../../scripts/lib/local-server.ts";
+
+const databaseUrl = process.env.DATABASE_URL;
+const redisUrl = process.env.REDIS_URL;
+const ADMIN = `workers-admin-${randomBytes(12).toString("hex")}`;
+
+function childrenOf(pid: number): number[] {
+  return readdirSync("/proc")
+    .filter((e) => /^\d+$/.test(e))
+    .filter((e) => {
+      try {
+        return Number(readFileSync(`/proc/${e}/stat`, "utf8").split(") ")[1]!.split(" ")[1]) === pid;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+async function until<T>(probe: () => T | Promise<T>, ok: (v: T) => boolean, ms = 20_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (ok(v) || Date.now() > deadline) return v;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe.skipIf(!databaseUrl || !redisUrl)("WORKERS=2 on Postgres + Redis", () => {
+  const dbName = `residency_workers_${randomBytes(4).toString("hex")}`;
+  let admin: pg.Client;
+  let base: string;
+  let server: ReturnType<typeof spawnService>;
+  let key: string;
+
+  beforeAll(async () => {
+    admin = new pg.Client({ connectionString: databaseUrl });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${dbName}`);
+    const url = new URL(databaseUrl!);
+    url.pathname = `/${dbName}`;
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    server = spawnService(
+      {
+        PORT: String(port),
+        HOST: "127.0.0.1",
+        DATABASE_URL: url.toString(),
+        REDIS_URL: redisUrl!,
+        REDIS_PREFIX: `workers-${randomBytes(4).toString("hex")}:`,
+        WORKERS: "2",
+        RESIDENCY_BOOTSTRAP_ADMIN_KEY: ADMIN,
+        LOG_LEVEL: "silent",
+      },
+      "quiet",
+    );
+    await waitForHttp(`${base}/health/ready`, { accept: (s) => s === 200 });
+    await until(
+      () => childrenOf(server.pid!),
+      (c) => c.length === 2,
+    );
+    const policy = await callJson(base, ADMIN, "POST", "/api/v1/policies", {
+      tenant_id: "workers",
+      primary_region: "eu-west",
+      compliance_frameworks: ["gdpr"],
+    });
+    expect(policy.status).toBe(201);
+    key = (
+      await callJson(base, ADMIN, "POST", "/api/v1/keys", { principal: "workers-svc", roles: ["service"] })
+    ).body.key as string;
+  }, 90_000);
+
+  afterAll(async () => {
+    if (server) await stopChild(server);
+    await admin?.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+    await admin?.end();
+  });
+
+  it("answers from both workers, survives one being killed, and keeps one verified chain", {
+    timeout: 90_000,
+  }, async () => {
+    const workers = childrenOf(server.pid!);
+    expect(workers).toHaveLength(2);
+
+    const answered: string[] = [];
+    let stop = false;
+    const load = async (n: number) => {
+      let i = 0;
+      while (!stop) {
+        try {
+          const res = await fetch(`${base}/api/v1/access/resolve`, {
+            method: "POST",
+            // A new connection each time, so the kernel spreads them over the workers.
+            headers: {
+              authorization: `Bearer ${key}`,
+              "content-type": "application/json",
+              connection: "close",
+            },
+            body: JSON.stringify({
+              tenant_id: "workers",
+              operation_type: "read",
+              resource_type: "d",
+              resource_id: `${n}-${i++}`,
+            }),
+          });
+          if (res.status === 200) answered.push(((await res.json()) as { decision_id: string }).decision_id);
+        } catch {
+          // the connection died with its worker: not answered, not owed a record
+        }
+      }
+    };
+    const loops = Array.from({ length: 8 }, (_, n) => load(n));
+    await new Promise((r) => setTimeout(r, 1_000));
+    const beforeKill = answered.length;
+    process.kill(workers[0]!, "SIGKILL");
+    await new Promise((r) => setTimeout(r, 1_500));
+    const afterKill = answered.length;
+    stop = true;
+    await Promise.all(loops);
+
+    expect(beforeKill).toBeGreaterThan(20);
+    expect(afterKill).toBeGreaterThan(beforeKill); // the survivor kept answering
+
+    const replaced = await until(
+      () => childrenOf(server.pid!),
+      (c) => c.length === 2 && !c.includes(workers[0]!),
+    );
+    expect(replaced).toHaveLength(2);
+    expect(replaced).not.toContain(workers[0]);
+
+    // Every answered decision is audited, and one chain covers both workers' records.
+    const url = new URL(databaseUrl!);
+    url.pathname = `/${dbName}`;
+    const db = new pg.Client({ connectionString: url.toString() });
+    await db.connect();
+    try {
+      const { rows } = await db.query("SELECT event_id FROM audit_log WHERE event_id = ANY($1::text[])", [
+        answered,
+      ]);
+      expect(rows.length).toBe(answered.length);
+    } finally {
+      await db.end();
+    }
+    const verify = await callJson(base, ADMIN, "GET", "/api/v1/audit/verify");
+    expect(verify.body).toMatchObject({ ok: true, first_broken_seq: null });
+    console.log(`workers: ${answered.length} decisions answered and audited; a killed worker was replaced`);
+  });
+});
