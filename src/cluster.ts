@@ -1,13 +1,16 @@
 import cluster, { type Worker } from "node:cluster";
 
 // WORKERS > 1: this process only supervises. The first worker starts alone (it migrates the store
-// and mints the bootstrap key), the others once it listens; they share the port through the
+// and mints the bootstrap key), the others once it serves; they share the port through the
 // kernel (SCHED_NONE: no hand-off through this process) and each is a full instance — the stores
 // already keep one audit chain and one cache across instances. A worker that dies is replaced.
 
 export type ClusterLog = (message: string, fields?: Record<string, unknown>) => void;
 
 const RESTART_DELAY_MS = 1_000;
+
+/** What a worker sends its supervisor once it serves (store migrated, keys and bundle ready). */
+export const WORKER_READY = "residency:worker-ready";
 
 export function isClusterWorker(): boolean {
   return cluster.isWorker;
@@ -22,7 +25,9 @@ export function superviseWorkers(count: number, log: ClusterLog): void {
     new Promise((resolve) => {
       const worker = cluster.fork();
       live.add(worker);
-      worker.once("listening", () => resolve());
+      worker.on("message", (message: unknown) => {
+        if (message === WORKER_READY) resolve();
+      });
       worker.once("exit", (code, signal) => {
         live.delete(worker);
         resolve();
@@ -31,7 +36,9 @@ export function superviseWorkers(count: number, log: ClusterLog): void {
           return;
         }
         log("worker exited; starting another", { pid: worker.process.pid, code, signal });
-        setTimeout(() => void fork(), RESTART_DELAY_MS).unref();
+        setTimeout(() => {
+          if (!stopping && live.size < count) void fork();
+        }, RESTART_DELAY_MS).unref();
       });
     });
 

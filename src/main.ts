@@ -4,7 +4,7 @@ import { Redis } from "ioredis";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { createWebhookNotifier } from "./admin/webhook.ts";
 import { ed25519Signer } from "./audit/checkpoint.ts";
-import { isClusterWorker, superviseWorkers } from "./cluster.ts";
+import { isClusterWorker, superviseWorkers, WORKER_READY } from "./cluster.ts";
 import { ConfigError, parseConfig } from "./config.ts";
 import { createMemoryCache, type TenantCache } from "./context/cache.ts";
 import { cacheRedisOptions, createRedisCache, subscriberRedisOptions } from "./context/cache-redis.ts";
@@ -217,6 +217,9 @@ async function main() {
   }
 
   handler = app.handler;
+  // Under WORKERS > 1: the supervisor starts the next worker once this one serves (it listened
+  // before migrating, to refuse a busy port early, so 'listening' says too little).
+  if (isClusterWorker()) process.send?.(WORKER_READY);
   const address = server.address();
   logger.info(
     {

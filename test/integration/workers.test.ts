@@ -63,9 +63,15 @@ describe.skipIf(!databaseUrl || !redisUrl)("WORKERS=2 on Postgres + Redis", () =
       "quiet",
     );
     await waitForHttp(`${base}/health/ready`, { accept: (s) => s === 200 });
+    // Both workers serving (the second starts once the first serves), and still two a moment later.
     await until(
-      () => childrenOf(server.pid!),
-      (c) => c.length === 2,
+      async () => {
+        const before = childrenOf(server.pid!).join();
+        await new Promise((r) => setTimeout(r, 500));
+        return [before, childrenOf(server.pid!).join()];
+      },
+      ([before, after]) => before === after && after!.split(",").length === 2,
+      30_000,
     );
     const policy = await callJson(base, ADMIN, "POST", "/api/v1/policies", {
       tenant_id: "workers",
