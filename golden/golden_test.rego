@@ -11,29 +11,50 @@ _entrypoints := {"residency/decision", "inference/route", "residency/validate"}
 _expect_keys := {
 	"allowed", "reason_code", "target_region", "legal_regions", "permitted_regions", "eliminated",
 	"flags", "override_id", "failover", "erasure_targets", "deferred", "provider", "provider_region",
-	"fallback_used", "valid", "violation_codes",
+	"fallback_used", "valid", "violation_codes", "reason_framework", "erasure_deadline_days",
+	"erasure_deadline_framework", "ai_act_high_risk_category",
 }
+
+# A case may change bundle data (`data`: merged over `data.reference`, e.g. a test catalog or
+# `mechanisms.dpf_valid: false`), as a compliance engineer would by bundle.
+_reference(c) := object.union(base, object.get(c, "data", {})) if base := data.reference
 
 _result(c) := result if {
 	c.entrypoint == "residency/decision"
-	result := data.residency.decision with input as c.input
+	reference := _reference(c)
+	result := data.residency.decision with input as c.input with data.reference as reference
 }
 
 _result(c) := result if {
 	c.entrypoint == "inference/route"
-	result := data.inference.route with input as c.input
+	reference := _reference(c)
+	result := data.inference.route with input as c.input with data.reference as reference
 }
 
 _result(c) := result if {
 	c.entrypoint == "residency/validate"
-	result := data.residency.validate with input as c.input
+	reference := _reference(c)
+	result := data.residency.validate with input as c.input with data.reference as reference
+}
+
+_derived := {
+	"reason_code", "violation_codes", "reason_framework", "erasure_deadline_days",
+	"erasure_deadline_framework", "ai_act_high_risk_category",
 }
 
 _actual(result, "reason_code") := result.reason.code
 
+_actual(result, "reason_framework") := result.reason.framework
+
 _actual(result, "violation_codes") := sort([v.code | some v in result.violations])
 
-_actual(result, key) := result[key] if not key in {"reason_code", "violation_codes"}
+_actual(result, "erasure_deadline_days") := result.obligations.erasure_deadline_days
+
+_actual(result, "erasure_deadline_framework") := result.obligations.erasure_deadline_framework
+
+_actual(result, "ai_act_high_risk_category") := object.get(result.obligations, ["ai_act_high_risk", "category"], null)
+
+_actual(result, key) := result[key] if not key in _derived
 
 _matches(result, key, want) if _actual(result, key) == want
 

@@ -20,6 +20,7 @@ const rows: Row[] = [
   {
     code: "DENY_QC_PIA_MISSING",
     tenant: { primary_region: "ca-central", compliance_frameworks: ["quebec_law25"] },
+    learner: { learner_age: 30 }, // an unknown age would be a minor (SPEC §11.A3)
     access: { requested_region: "eu-west" },
   },
   {
@@ -30,6 +31,7 @@ const rows: Row[] = [
   {
     code: "DENY_LGPD_NO_MECHANISM",
     tenant: { primary_region: "eu-west", compliance_frameworks: ["lgpd"] },
+    learner: { learner_age: 30 }, // an unknown age would be a child (SPEC §11.A3)
     access: { requested_region: "us-east" },
   },
   {

@@ -37,26 +37,28 @@ legal_regions := regions.codes
 #   - ref: https://www.ecfr.gov/current/title-16/section-312.2
 child if {
 	applies
-	not _age_known
+	policy.under(13)
 }
-
-child if {
-	applies
-	policy.age < 13
-}
-
-_age_known if policy.age
 
 # METADATA
 # scope: document
 # title: Consent to collection
 # description: >-
 #   Verifiable parental consent (16 CFR 312.5(a)(1)), or the school's
-#   authorisation for use solely for the educational context (FTC COPPA FAQ N).
+#   authorisation for use solely for the educational context (FTC COPPA FAQ N);
+#   advertising is not educational, so `targeted_advertising` needs the parent.
 # related_resources:
 #   - ref: https://www.ecfr.gov/current/title-16/section-312.5
 #   - ref: https://www.ftc.gov/business-guidance/resources/complying-coppa-frequently-asked-questions
-consented if policy.consent("school_authorization")
+consented if {
+	policy.consent("school_authorization")
+	policy.purpose != "targeted_advertising"
+}
+
+consented if {
+	policy.consent("school_authorization")
+	not policy.purpose
+}
 
 consented if policy.consent("parental_consent")
 

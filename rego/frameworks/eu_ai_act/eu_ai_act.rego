@@ -9,6 +9,7 @@
 package frameworks.eu_ai_act
 
 import data.frameworks.gdpr
+import data.residency.policy
 import data.residency.reasons
 
 # METADATA
@@ -21,8 +22,10 @@ applies if gdpr.applies
 # METADATA
 # title: Emotion recognition in education
 # description: >-
-#   An inference request with purpose `emotion_recognition` on learner data is a
-#   prohibited practice under AI Act Art. 5(1)(f); no override lifts it.
+#   Purpose `emotion_recognition` on learner data is a prohibited practice under AI
+#   Act Art. 5(1)(f), for inference and for every access operation but `delete`:
+#   storing or indexing data for the practice counts as use (fail closed). No
+#   override lifts it.
 # related_resources:
 #   - ref: https://eur-lex.europa.eu/eli/reg/2024/1689/oj
 # custom:
@@ -31,5 +34,31 @@ applies if gdpr.applies
 #   message: emotion recognition in education is a prohibited AI practice (EU AI Act Art. 5(1)(f))
 prohibited_practice := reasons.finding(rego.metadata.rule(), null) if {
 	applies
-	input.request.purpose == "emotion_recognition"
+	policy.purpose == "emotion_recognition"
 }
+
+# METADATA
+# title: High-risk education uses
+# description: >-
+#   Annex III point 3: AI systems for admission (a), evaluating learning outcomes
+#   (b), assessing the appropriate level of education (c) and monitoring
+#   prohibited behaviour during tests (d). Obligations only (deployer duties,
+#   Art. 26(2),(6),(11), 27); never a deny. Application date not verified [U].
+# related_resources:
+#   - ref: https://eur-lex.europa.eu/eli/reg/2024/1689/oj
+high_risk_categories := {
+	"admission": "annex_iii_3a",
+	"assessment": "annex_iii_3b",
+	"placement": "annex_iii_3c",
+	"proctoring": "annex_iii_3d",
+}
+
+# METADATA
+# title: High-risk obligation
+# description: "`{category, duties}` for a GDPR tenant's inference with an Annex III(3) purpose; undefined otherwise."
+# related_resources:
+#   - ref: https://eur-lex.europa.eu/eli/reg/2024/1689/oj
+high_risk := {
+	"category": high_risk_categories[policy.purpose],
+	"duties": ["human_oversight", "log_retention_6m", "inform_affected_persons", "fria_if_public_body"],
+} if applies

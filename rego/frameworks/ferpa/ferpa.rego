@@ -42,3 +42,21 @@ legal_regions := regions.codes
 #   decided_by: framework
 #   message: education records may not be used to train or fine-tune models (34 CFR 99.31(a)(1)(i)(B), 99.33(a))
 secondary_use := reasons.finding(rego.metadata.rule(), "ferpa") if applies
+
+# METADATA
+# title: Advertising from education records
+# description: >-
+#   Using education records for advertising directed at the student is no
+#   legitimate educational interest (34 CFR 99.31(a)(1)(i)(B)) and a redisclosure
+#   34 CFR 99.33(a) forbids; purpose `targeted_advertising` denies.
+# related_resources:
+#   - ref: https://www.ecfr.gov/current/title-34/section-99.31
+#   - ref: https://www.ecfr.gov/current/title-34/section-99.33
+# custom:
+#   code: DENY_FERPA_SECONDARY_USE
+#   decided_by: framework
+#   message: education records may not be used for advertising (34 CFR 99.31(a)(1)(i)(B), 99.33(a))
+advertising := reasons.finding(rego.metadata.rule(), "ferpa") if {
+	applies
+	policy.purpose == "targeted_advertising"
+}

@@ -35,23 +35,67 @@ applies if "gdpr" in policy.frameworks
 adequate := {"eu-west", "eu-central", "ca-central", "apac-east"}
 
 # METADATA
-# title: GDPR legal regions
+# title: GDPR legal regions (storage and search)
 # description: >-
-#   Adequate regions; US regions whose importer is certified under the EU-US Data
-#   Privacy Framework (`dpf`, adequacy decision (EU) 2023/1795 under Art. 45);
-#   any region covered by standard contractual clauses plus a transfer impact
-#   assessment (`scc_tia`, Art. 46(2)(c) as read in C-311/18 Schrems II).
-#   Security certifications are never a transfer mechanism.
+#   L_access (SPEC §11.A2.2), for the tenant's storage/search importer: adequate
+#   regions; US regions the tenant lists in `dpf` (its importer certified under the
+#   EU-US Data Privacy Framework, adequacy decision (EU) 2023/1795 under Art. 45)
+#   while bundle `mechanisms.dpf_valid` holds; regions listed bare in `scc_tia`
+#   (standard contractual clauses plus a transfer impact assessment, Art. 46(2)(c)
+#   as read in C-311/18 Schrems II). Security certifications are never a transfer
+#   mechanism, and a provider item never covers storage.
 # related_resources:
 #   - ref: https://eur-lex.europa.eu/eli/reg/2016/679/oj#art_46
 #   - ref: https://eur-lex.europa.eu/eli/dec_impl/2023/1795/oj
-legal_regions := (adequate | {region |
-	some region in policy.mechanism_regions("dpf")
-	data.reference.regions[region].jurisdiction == "US"
-}) | {region |
+legal_regions := (adequate | _dpf_listed) | {region |
 	some region in policy.mechanism_regions("scc_tia")
 	regions.known(region)
 }
+
+_dpf_listed := {region |
+	some region in policy.mechanism_regions("dpf")
+	region in regions.us
+} if {
+	policy.switch_on("dpf_valid")
+} else := set()
+
+# METADATA
+# title: GDPR legal regions for an inference provider
+# description: >-
+#   L_route(e) (SPEC §11.A2.2): each importer proves its own basis (Art. 28(2),(4),
+#   44, 46). Adequate regions; US regions when the catalog entry's `dpf_certified`
+#   is exactly true (while `dpf_valid`); regions a `scc_tia` item naming the
+#   entry's provider lists. A bare region never covers a provider.
+# related_resources:
+#   - ref: https://eur-lex.europa.eu/eli/reg/2016/679/oj#art_28
+#   - ref: https://eur-lex.europa.eu/eli/dec_impl/2021/914/oj
+route_regions(entry) := (adequate | _dpf_certified(entry)) | {region |
+	some region in policy.provider_mechanism_regions("scc_tia", entry.provider)
+	regions.known(region)
+}
+
+_dpf_certified(entry) := regions.us if {
+	entry.dpf_certified == true
+	policy.switch_on("dpf_valid")
+} else := set()
+
+# METADATA
+# title: DPF withdrawn
+# description: >-
+#   Bundle `mechanisms.dpf_valid` is false and the region would otherwise be
+#   admitted by a DPF basis (the tenant's `dpf` list, or the entry's
+#   `dpf_certified`): the decision carries flag `DPF_WITHDRAWN` (SPEC §11.A1).
+# related_resources:
+#   - ref: https://eur-lex.europa.eu/eli/dec_impl/2023/1795/oj
+withdrawn(region, entry) if {
+	not policy.switch_on("dpf_valid")
+	region in regions.us
+	_dpf_basis(region, entry)
+}
+
+_dpf_basis(region, null) if region in policy.mechanism_regions("dpf")
+
+_dpf_basis(_, entry) if entry.dpf_certified == true
 
 # METADATA
 # title: Transfer without a Chapter V basis
@@ -63,7 +107,7 @@ legal_regions := (adequate | {region |
 # custom:
 #   code: DENY_NO_TRANSFER_MECHANISM
 #   decided_by: framework
-#   message: no adequacy decision, DPF certification or SCCs with a transfer impact assessment cover it (GDPR Art. 44-46)
+#   message: no adequacy decision, DPF certification of the importer or SCCs with a transfer impact assessment cover it (GDPR Art. 44-46)
 exclusion := reasons.finding(rego.metadata.rule(), "gdpr")
 
 # METADATA

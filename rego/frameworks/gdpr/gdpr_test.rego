@@ -60,3 +60,38 @@ test_exclusion_code if {
 }
 
 test_erasure_deadline if gdpr.erasure_deadline_days == 30
+
+# Arts. 28(2),(4), 44, 46 (SPEC §11.A2.2): each importer proves its own basis. A bare `dpf` or
+# `scc_tia` region covers the tenant's storage vendor, never an inference provider.
+test_bare_regions_cover_storage_only if {
+	doc := {"policy": {"compliance_frameworks": ["gdpr"], "transfer_mechanisms": {"dpf": ["us-east"], "scc_tia": ["apac-south"]}}}
+	{"us-east", "apac-south"} & gdpr.legal_regions == {"us-east", "apac-south"} with input as doc
+	{"us-east", "apac-south"} & gdpr.route_regions({"provider": "aws-bedrock"}) == set() with input as doc
+}
+
+# Decision (EU) 2021/914: SCCs bind one exporter-importer pair; an item names the provider
+test_provider_item_covers_that_provider if {
+	doc := {"policy": {"compliance_frameworks": ["gdpr"], "transfer_mechanisms": {"scc_tia": [{"provider": "openai", "regions": ["us-east"]}]}}}
+	"us-east" in gdpr.route_regions({"provider": "openai"}) with input as doc
+	not "us-east" in gdpr.route_regions({"provider": "aws-bedrock"}) with input as doc
+	not "us-east" in gdpr.legal_regions with input as doc
+}
+
+# Decision (EU) 2023/1795 certifies organisations: the entry's own flag, exactly true, while dpf_valid
+test_catalog_dpf_certified if {
+	doc := {"policy": {"compliance_frameworks": ["gdpr"]}}
+	"us-west" in gdpr.route_regions({"provider": "x", "dpf_certified": true}) with input as doc
+	not "us-west" in gdpr.route_regions({"provider": "x", "dpf_certified": "true"}) with input as doc
+	not "us-west" in gdpr.route_regions({"provider": "x", "dpf_certified": true}) with input as doc
+		with data.reference.mechanisms.dpf_valid as false
+}
+
+# C-703/25 P pending: `mechanisms.dpf_valid: false` voids tenant `dpf` lists and flags the withdrawal
+test_dpf_switch if {
+	doc := {"policy": {"compliance_frameworks": ["gdpr"], "transfer_mechanisms": {"dpf": ["us-east"]}}}
+	not "us-east" in gdpr.legal_regions with input as doc with data.reference.mechanisms.dpf_valid as false
+	gdpr.withdrawn("us-east", null) with input as doc with data.reference.mechanisms.dpf_valid as false
+	gdpr.withdrawn("us-east", {"dpf_certified": true}) with input as doc with data.reference.mechanisms.dpf_valid as false
+	not gdpr.withdrawn("us-east", null) with input as doc
+	not gdpr.withdrawn("us-west", null) with input as doc with data.reference.mechanisms.dpf_valid as false
+}

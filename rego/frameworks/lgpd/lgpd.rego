@@ -53,13 +53,13 @@ elimination := "lgpd:no_mechanism"
 # METADATA
 # title: Child under 12
 # description: >-
-#   A learner whose known age is under 12 (a child under the Estatuto da Criança e
-#   do Adolescente, read with LGPD Art. 14). An unknown age does not trigger the gate.
+#   A learner under 12 (a child under the Estatuto da Criança e do Adolescente,
+#   read with LGPD Art. 14), or of unknown age (fail closed, SPEC §11.A3).
 # related_resources:
 #   - ref: https://www.planalto.gov.br/ccivil_03/_ato2015-2018/2018/lei/l13709.htm
 child if {
 	applies
-	policy.age < 12
+	policy.under(12)
 }
 
 # METADATA
@@ -75,3 +75,12 @@ consent_gate := reasons.finding(rego.metadata.rule(), "lgpd") if {
 	child
 	not policy.consent("parental_consent")
 }
+
+# METADATA
+# title: Erasure deadline
+# description: >-
+#   Fail closed: the 15-day complete answer of Art. 19 II applied to erasure
+#   (Art. 18 VI), for which ANPD has set no deadline [U].
+# related_resources:
+#   - ref: https://www.planalto.gov.br/ccivil_03/_ato2015-2018/2018/lei/l13709.htm
+erasure_deadline_days := 15

@@ -31,5 +31,13 @@ test_child_under_12_needs_parental_consent if {
 	found.code == "DENY_LGPD_CHILD_NO_CONSENT"
 	not lgpd.consent_gate with input as _input({"learner_age": 11, "consents": {"parental_consent": true}})
 	not lgpd.consent_gate with input as _input({"learner_age": 12})
-	not lgpd.consent_gate with input as _input({})
 }
+
+# SPEC §11.A3: unknown age counts as a child for every age gate (fail closed)
+test_unknown_age_is_a_child if {
+	lgpd.consent_gate.code == "DENY_LGPD_CHILD_NO_CONSENT" with input as _input({})
+	not lgpd.consent_gate with input as _input({"min_learner_age": 18})
+}
+
+# LGPD Art. 19 II applied to erasure (Art. 18 VI): 15 days, fail closed
+test_erasure_deadline if lgpd.erasure_deadline_days == 15

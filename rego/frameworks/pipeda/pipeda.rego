@@ -51,3 +51,10 @@ exclusion := reasons.finding(rego.metadata.rule(), "pipeda")
 # related_resources:
 #   - ref: https://laws-lois.justice.gc.ca/eng/acts/P-8.6/page-11.html
 elimination := "pipeda:no_comparable_protection"
+
+# METADATA
+# title: Erasure deadline
+# description: A request is answered within 30 days (PIPEDA s.8(3), for access; used for erasure as a proxy).
+# related_resources:
+#   - ref: https://laws-lois.justice.gc.ca/eng/acts/P-8.6/page-3.html
+erasure_deadline_days := 30

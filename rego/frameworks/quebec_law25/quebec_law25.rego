@@ -37,6 +37,18 @@ _qc_pia contains region if {
 }
 
 # METADATA
+# title: Quebec Law 25 legal regions for an inference provider
+# description: >-
+#   L_route(e): Quebec, plus the regions a `qc_pia` item naming the entry's
+#   provider lists (a s.17 assessment covers one communication to one recipient).
+# related_resources:
+#   - ref: https://www.legisquebec.gouv.qc.ca/en/document/cs/P-39.1#se:17
+route_regions(entry) := {"ca-central"} | {region |
+	some region in policy.provider_mechanism_regions("qc_pia", entry.provider)
+	regions.known(region)
+}
+
+# METADATA
 # title: Communication outside Quebec without a PIA
 # description: >-
 #   Personal information leaves Quebec only after a privacy impact assessment
@@ -59,13 +71,13 @@ elimination := "quebec_law25:qc_pia_missing"
 # METADATA
 # title: Minor under 14
 # description: >-
-#   A learner whose known age is under 14 (CQLR c. P-39.1 s.4.1). An unknown age
-#   does not trigger the gate (only COPPA fails closed on it, SPEC §4.2).
+#   A learner under 14 (CQLR c. P-39.1 s.4.1), or of unknown age: unknown age
+#   counts as a minor (fail closed, SPEC §11.A3).
 # related_resources:
 #   - ref: https://www.legisquebec.gouv.qc.ca/en/document/cs/P-39.1#se:4.1
 minor if {
 	applies
-	policy.age < 14
+	policy.under(14)
 }
 
 # METADATA
@@ -83,3 +95,13 @@ consent_gate := reasons.finding(rego.metadata.rule(), "quebec_law25") if {
 	minor
 	not policy.consent("parental_consent")
 }
+
+# METADATA
+# title: Erasure deadline
+# description: >-
+#   Fail closed on the public-body act (school service centres): a request is
+#   answered within 20 days (CQLR c. A-2.1 s.98, +10 on notice, not assumed); the
+#   private-sector act (P-39.1 s.32) allows 30 [U].
+# related_resources:
+#   - ref: https://www.legisquebec.gouv.qc.ca/en/document/cs/A-2.1#se:98
+erasure_deadline_days := 20

@@ -38,7 +38,22 @@ test_school_authorization_is_not_parental_consent if {
 	quebec_law25.consent_gate with input as _input({"learner_age": 10, "consents": {"school_authorization": true}})
 }
 
-test_fourteen_and_unknown_age_pass if {
+test_fourteen_passes if {
 	not quebec_law25.consent_gate with input as _input({"learner_age": 14})
-	not quebec_law25.consent_gate with input as _input({})
+}
+
+# SPEC §11.A3: unknown age counts as a minor (CQLR c. P-39.1 s.4.1, fail closed); the tenant's
+# min_learner_age attests otherwise
+test_unknown_age_is_a_minor if {
+	quebec_law25.consent_gate.code == "DENY_QC_MINOR_NO_CONSENT" with input as _input({})
+	not quebec_law25.consent_gate with input as _input({"min_learner_age": 18})
+}
+
+# CQLR c. A-2.1 s.98: 20 days (public bodies, fail closed)
+test_erasure_deadline if quebec_law25.erasure_deadline_days == 20
+
+test_provider_item_covers_inference_only if {
+	doc := _input({"transfer_mechanisms": {"qc_pia": ["us-west", {"provider": "openai", "regions": ["us-east"]}]}})
+	quebec_law25.legal_regions == {"ca-central", "us-west"} with input as doc
+	quebec_law25.route_regions({"provider": "openai"}) == {"ca-central", "us-east"} with input as doc
 }

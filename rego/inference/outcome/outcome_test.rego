@@ -3,7 +3,7 @@ package inference.outcome_test
 import data.inference.outcome
 
 _input(health, request) := {
-	"policy": {"primary_region": "us-east", "allowed_regions": ["us-west"], "compliance_frameworks": []},
+	"policy": {"primary_region": "us-east", "allowed_regions": ["us-west"], "compliance_frameworks": [], "allow_cross_region_failover": true},
 	"region_health": health,
 	"request": object.union({"model_type": "claude-3-haiku", "operation_type": "inference"}, request),
 }
@@ -12,7 +12,7 @@ test_training_operations if outcome.training_operations == {"training", "fine_tu
 
 test_outcome_shape if {
 	result := outcome.outcome with input as _input({}, {})
-	{key | some key, _ in result} == {"allowed", "target", "reason", "failover", "supporting", "choice", "rejected"}
+	{key | some key, _ in result} == {"allowed", "target", "reason", "failover", "supporting", "choice", "rejected", "entry"}
 	result.choice.entry.provider == "aws-bedrock"
 }
 

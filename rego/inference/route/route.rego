@@ -51,18 +51,26 @@ reasons := array.concat([routing.outcome.reason], routing.outcome.supporting)
 
 # METADATA
 # title: Legal regions
-# description: L, sorted (SPEC §4.1).
-legal_regions := legal.ordered
+# description: >-
+#   L_route of the entry chosen, or on a deny of the entry whose check produced the
+#   code; L_access when no entry decided (SPEC §11.A2.2). Sorted.
+legal_regions := legal.ordered_for(routing.outcome.entry) if {
+	routing.outcome.entry != null
+} else := legal.ordered
 
 # METADATA
 # title: Permitted regions
-# description: T, sorted (SPEC §4.3).
-permitted_regions := tenant.ordered
+# description: T_route of the same entry, else T (SPEC §11.A5). Sorted.
+permitted_regions := tenant.ordered_for(routing.outcome.entry) if {
+	routing.outcome.entry != null
+} else := tenant.ordered
 
 # METADATA
 # title: Eliminated
-# description: Each region outside T and why (SPEC §4.7).
-eliminated := tenant.eliminated
+# description: Each region outside that T and why (SPEC §4.7).
+eliminated := tenant.eliminated_for(routing.outcome.entry) if {
+	routing.outcome.entry != null
+} else := tenant.eliminated
 
 # METADATA
 # title: Frameworks
@@ -72,19 +80,21 @@ frameworks := sort(policy.frameworks)
 default obligations := {
 	"retention_days": null,
 	"erasure_deadline_days": null,
+	"erasure_deadline_framework": null,
 	"encryption_at_rest": true,
 	"notify": [],
+	"dpia_required": false,
+	"art9_condition_required": false,
+	"ai_act_high_risk": null,
+	"legal_hold": null,
 }
 
 # METADATA
 # title: Obligations
-# description: Retention, erasure deadline, encryption at rest (SPEC §4.7); inference notifies no one.
-obligations := {
-	"retention_days": duties.retention_days,
-	"erasure_deadline_days": duties.erasure_deadline_days,
-	"encryption_at_rest": true,
-	"notify": [],
-}
+# description: >-
+#   As for access (SPEC §4.7, §11.A4, §11.A9), plus `ai_act_high_risk` for an Annex
+#   III(3) purpose; inference notifies no one.
+obligations := duties.document(routing.outcome.allowed, true, [])
 
 # METADATA
 # title: Override used
@@ -110,7 +120,7 @@ deferred := []
 
 # METADATA
 # title: Flags
-# description: "`REGION_DEGRADED`, `REGION_UNAVAILABLE`."
+# description: "`DPF_WITHDRAWN`, `LEGAL_HOLD`, `REGION_DEGRADED`, `REGION_UNAVAILABLE`; sorted."
 flags := routing.flags
 
 default provider := null

@@ -98,7 +98,7 @@ test_coppa_teen_training_allowed if {
 }
 
 test_empty_intersection if {
-	doc := _input({"compliance_frameworks": ["lgpd", "ns_piidpa"], "primary_region": "ca-central"}, {})
+	doc := _input({"compliance_frameworks": ["lgpd", "ns_piidpa"], "primary_region": "ca-central", "learner_age": 30}, {})
 	route.reason.code == "DENY_EMPTY_INTERSECTION" with input as doc
 }
 
@@ -118,11 +118,13 @@ test_requested_unknown if {
 	route.reason.code == "DENY_UNKNOWN_REGION" with input as _input({}, {"requested_region": "mars-1"})
 }
 
+# SPEC §11.A5: T is judged per entry (T_route(e)), so the primary's entry names the law that removes it
 test_empty_tenant_set if {
 	doc := _input({"compliance_frameworks": ["gdpr"], "allowed_regions": ["us-west"]}, {})
 	result := route with input as doc
-	result.reason.code == "DENY_EMPTY_INTERSECTION"
-	result.reason.decided_by == "tenant_policy"
+	result.reason.code == "DENY_NO_TRANSFER_MECHANISM"
+	result.reason.framework == "gdpr"
+	result.eliminated["us-east"] == "gdpr:no_transfer_mechanism"
 }
 
 test_requested_region_served if {
@@ -255,7 +257,9 @@ test_failover_order_before_rest_of_t if {
 test_requested_unavailable if {
 	doc := _health(_input({}, {"requested_region": "us-west"}), {"us-west": "unavailable"})
 	result := route with input as doc
-	result.reason.code == "DENY_MODEL_UNAVAILABLE"
+
+	# SPEC §11.A5 step 3: a pinned non-primary region that is unavailable never falls back
+	result.reason.code == "DENY_REGION_UNAVAILABLE"
 	result.flags == ["REGION_UNAVAILABLE"]
 }
 
@@ -268,7 +272,7 @@ test_degraded_region_flagged if {
 
 test_obligations if {
 	result := route with input as _input({"compliance_frameworks": ["ccpa"]}, {})
-	result.obligations == {"retention_days": 2555, "erasure_deadline_days": 45, "encryption_at_rest": true, "notify": []}
+	result.obligations == {"retention_days": 2555, "erasure_deadline_days": 45, "encryption_at_rest": true, "notify": [], "erasure_deadline_framework": "ccpa", "dpia_required": false, "art9_condition_required": false, "ai_act_high_risk": null, "legal_hold": null}
 	result.erasure_targets == []
 	result.deferred == []
 }
@@ -290,5 +294,5 @@ test_fields_fail_closed_when_the_outcome_is_undefined if {
 
 test_obligations_defined_when_helpers_are_undefined if {
 	result := route with input as _input({}, {}) with data.residency.obligations as {}
-	result.obligations == {"retention_days": null, "erasure_deadline_days": null, "encryption_at_rest": true, "notify": []}
+	result.obligations == {"retention_days": null, "erasure_deadline_days": null, "encryption_at_rest": true, "notify": [], "erasure_deadline_framework": null, "dpia_required": false, "art9_condition_required": false, "ai_act_high_risk": null, "legal_hold": null}
 }

@@ -25,7 +25,8 @@ test_candidates_skip_unavailable_and_repeats if {
 
 test_requested_only if {
 	selection.candidates == ["us-west"] with input as _input({}, {"requested_region": "us-west"}, {})
-	selection.candidates == [] with input as _input({}, {"requested_region": "us-west"}, {"us-west": "unavailable"})
+	selection.candidates == ["us-west"] with input as _input({}, {"requested_region": "us-west"}, {"us-west": "unavailable"})
+	selection.pinned_unavailable with input as _input({}, {"requested_region": "us-west"}, {"us-west": "unavailable"})
 }
 
 test_entries_in_preference_order if {

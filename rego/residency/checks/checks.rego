@@ -13,6 +13,7 @@ import data.frameworks.coppa
 import data.residency.legal
 import data.residency.policy
 import data.residency.reasons
+import data.residency.regions
 
 # METADATA
 # title: Primary region required
@@ -66,12 +67,113 @@ retention_required := [reasons.violation(rego.metadata.rule(), "coppa", coppa.re
 	coppa.retention_missing
 ]
 
+_learner if input.kind == "learner"
+
+# METADATA
+# title: Learner primary outside the tenant
+# description: >-
+#   A learner policy's own primary lies outside A_tenant (the tenant's primary and
+#   allow-list, when it has one) or on the tenant's deny-list: a learner field
+#   never widens the tenant's set (SPEC §11.A7).
+# custom:
+#   code: LEARNER_PRIMARY_OUTSIDE_TENANT
+#   field: primary_region
+learner_primary_outside := [reasons.violation(rego.metadata.rule(), null, concat("", ["learner primary region ", primary, " is outside the tenant's regions"])) |
+	_learner
+	primary := policy.learner_primary
+	_outside_tenant(primary)
+]
+
+_outside_tenant(region) if region in policy.tenant_prohibited
+
+_outside_tenant(region) if {
+	count(policy.tenant_allowed) > 0
+	not region in policy.tenant_allowed
+	region != policy.tenant_primary
+}
+
+# METADATA
+# title: Learner younger than the tenant minimum
+# description: The learner's `learner_age` is below the tenant's attested `min_learner_age` (SPEC §11.A7).
+# custom:
+#   code: LEARNER_AGE_BELOW_TENANT_MINIMUM
+#   field: learner_age
+learner_below_minimum := [reasons.violation(rego.metadata.rule(), null, concat("", ["learner_age is below the tenant's min_learner_age ", format_int(policy.min_age, 10)])) |
+	_learner
+	is_number(input.policy.learner_age)
+	input.policy.learner_age < policy.min_age
+]
+
+# METADATA
+# title: Tenant-only field
+# description: "`min_learner_age` or `dpdp_education_exemption` on a learner policy: only the tenant attests them (SPEC §11.A1)."
+# custom:
+#   code: FIELD_TENANT_ONLY
+#   field: learner_policy
+tenant_only := [violation |
+	_learner
+	meta := rego.metadata.rule()
+	some field in sort(policy.learner_tenant_only)
+	violation := object.union(
+		reasons.violation(meta, null, concat("", [field, " may be set on the tenant policy only"])),
+		{"field": field},
+	)
+]
+
+# METADATA
+# title: Mechanism region mismatch
+# description: >-
+#   `dpf` and `uk_extension` certify US importers only: a non-US region there is a
+#   mistake (SPEC §11.A1).
+# custom:
+#   code: MECHANISM_REGION_MISMATCH
+#   field: transfer_mechanisms
+mechanism_mismatch := [violation |
+	meta := rego.metadata.rule()
+	some name in ["dpf", "uk_extension"]
+	some region in _items(input.policy.transfer_mechanisms[name])
+	not region in regions.us
+	violation := object.union(
+		reasons.violation(meta, null, concat("", [name, " lists ", _text(region), ", which is not a US region"])),
+		{"field": concat(".", ["transfer_mechanisms", name])},
+	)
+]
+
+_items(value) := value if {
+	is_array(value)
+} else := []
+
+_text(value) := value if {
+	is_string(value)
+} else := json.marshal(value)
+
+# METADATA
+# title: Unknown provider
+# description: A `{provider, regions}` mechanism item names a provider absent from the active catalog (SPEC §11.A1).
+# custom:
+#   code: UNKNOWN_PROVIDER
+#   field: transfer_mechanisms
+unknown_provider := [violation |
+	meta := rego.metadata.rule()
+	catalog := {entry.provider | some entry in data.reference.providers.catalog}
+	some name in ["scc_tia", "idta", "appi_equivalent_measures", "qc_pia"]
+	some provider in sort(policy.mechanism_providers(name))
+	not provider in catalog
+	violation := object.union(
+		reasons.violation(meta, null, concat("", [name, " names provider ", _text(provider), ", which the provider catalog does not list"])),
+		{"field": concat(".", ["transfer_mechanisms", name])},
+	)
+]
+
 # METADATA
 # title: Violations
 # description: Every violation, in the order of the contract's table.
 violations := array.concat(
-	array.concat(array.concat(primary_required, allowed_and_prohibited), array.concat(primary_prohibited, primary_not_legal)),
-	retention_required,
+	array.concat(
+		array.concat(array.concat(primary_required, allowed_and_prohibited), array.concat(primary_prohibited, primary_not_legal)),
+		array.concat(retention_required, learner_primary_outside),
+	),
+	array.concat(array.concat(learner_below_minimum, tenant_only), array.concat(mechanism_mismatch, unknown_provider)),
 )
 
 # METADATA

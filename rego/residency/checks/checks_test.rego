@@ -77,3 +77,54 @@ test_warnings if {
 	startswith(warnings[0].message, "us-east: ")
 	warnings[1].framework == "gdpr"
 }
+
+_learner(policy, tenant, learner) := {
+	"kind": "learner",
+	"policy": object.union({"primary_region": "us-east", "compliance_frameworks": ["ferpa"]}, policy),
+	"tenant_policy": tenant,
+	"learner_policy": learner,
+}
+
+# SPEC §11.A7: a learner field never widens the tenant's set, not even its primary
+test_learner_primary_outside_tenant if {
+	tenant := {"primary_region": "us-east", "allowed_regions": ["us-west"], "prohibited_regions": ["apac-east"]}
+	codes := [v.code | some v in checks.violations] with input as _learner({"primary_region": "ca-central"}, tenant, {"primary_region": "ca-central"})
+	codes == ["LEARNER_PRIMARY_OUTSIDE_TENANT"]
+	checks.valid with input as _learner({"primary_region": "us-west"}, tenant, {"primary_region": "us-west"})
+	checks.valid with input as _learner({}, tenant, {})
+	prohibited := [v.code | some v in checks.violations] with input as _learner(
+		{"primary_region": "apac-east"},
+		{"primary_region": "us-east", "allowed_regions": [], "prohibited_regions": ["apac-east"]},
+		{"primary_region": "apac-east"},
+	)
+	"LEARNER_PRIMARY_OUTSIDE_TENANT" in prohibited
+}
+
+# SPEC §11.A7: the tenant attests that no learner is younger than min_learner_age
+test_learner_below_tenant_minimum if {
+	doc := _learner({"learner_age": 15, "min_learner_age": 18}, {"primary_region": "us-east"}, {})
+	[v.code | some v in checks.violations] == ["LEARNER_AGE_BELOW_TENANT_MINIMUM"] with input as doc
+	checks.valid with input as _learner({"learner_age": 18, "min_learner_age": 18}, {"primary_region": "us-east"}, {})
+}
+
+# SPEC §11.A1: min_learner_age and dpdp_education_exemption are the tenant's attestations
+test_tenant_only_fields if {
+	doc := _learner({}, {"primary_region": "us-east"}, {"min_learner_age": 18, "dpdp_education_exemption": false})
+	[[v.code, v.field] | some v in checks.violations] == [
+		["FIELD_TENANT_ONLY", "dpdp_education_exemption"],
+		["FIELD_TENANT_ONLY", "min_learner_age"],
+	] with input as doc
+}
+
+# SPEC §11.A1: dpf and uk_extension name US importers; provider items name catalog providers
+test_mechanism_items if {
+	doc := _input({"compliance_frameworks": ["gdpr"], "primary_region": "eu-west", "transfer_mechanisms": {
+		"dpf": ["us-east", "eu-west"], "uk_extension": [{"provider": "openai"}],
+		"scc_tia": [{"provider": "openai", "regions": ["us-east"]}, {"provider": "nobody", "regions": ["us-east"]}],
+	}})
+	[[v.code, v.field] | some v in checks.violations] == [
+		["MECHANISM_REGION_MISMATCH", "transfer_mechanisms.dpf"],
+		["MECHANISM_REGION_MISMATCH", "transfer_mechanisms.uk_extension"],
+		["UNKNOWN_PROVIDER", "transfer_mechanisms.scc_tia"],
+	] with input as doc
+}

@@ -74,19 +74,21 @@ frameworks := sort(policy.frameworks)
 default obligations := {
 	"retention_days": null,
 	"erasure_deadline_days": null,
+	"erasure_deadline_framework": null,
 	"encryption_at_rest": true,
 	"notify": [],
+	"dpia_required": false,
+	"art9_condition_required": false,
+	"ai_act_high_risk": null,
+	"legal_hold": null,
 }
 
 # METADATA
 # title: Obligations
-# description: Retention, erasure deadline, encryption at rest and who to notify (SPEC §4.7).
-obligations := {
-	"retention_days": duties.retention_days,
-	"erasure_deadline_days": duties.erasure_deadline_days,
-	"encryption_at_rest": true,
-	"notify": access.outcome.notify,
-}
+# description: >-
+#   Retention, erasure deadline and its framework, encryption at rest, who to
+#   notify, purpose duties and legal hold (SPEC §4.7, §11.A4, §11.A9).
+obligations := duties.document(access.outcome.allowed, false, access.outcome.notify)
 
 default override_id := null
 
@@ -106,7 +108,9 @@ default erasure_targets := []
 
 # METADATA
 # title: Erasure targets
-# description: For `delete`, every region that may hold a copy, sorted (SPEC §4.6).
+# description: >-
+#   For `delete`, every region that may hold a copy: the request's order, then
+#   SPEC §1's (§11.A8); listed under a legal hold too.
 erasure_targets := erasure.targets if {
 	policy.present
 	access.erasing
@@ -125,8 +129,8 @@ deferred := erasure.deferred if {
 # METADATA
 # title: Flags
 # description: >-
-#   `NONCOMPLIANT_COPY_FOUND` (an erasure target outside L), `REGION_DEGRADED`
-#   (target degraded), `REGION_UNAVAILABLE` (a requested non-primary region is unavailable); sorted.
+#   `NONCOMPLIANT_COPY_FOUND`, `POLICY_INACTIVE`, `LEGAL_HOLD`, `REGION_DEGRADED`,
+#   `REGION_UNAVAILABLE`, `DPF_WITHDRAWN`; sorted (see residency.outcome).
 flags := access.flags
 
 # METADATA

@@ -65,7 +65,7 @@ test_spec_gdpr_primary if {
 	result.target_region == "eu-west"
 	result.reason.code == "ALLOW_PRIMARY"
 	result.reason.decided_by == "tenant_policy"
-	result.obligations == {"retention_days": null, "erasure_deadline_days": 30, "encryption_at_rest": true, "notify": []}
+	result.obligations == {"retention_days": null, "erasure_deadline_days": 30, "encryption_at_rest": true, "notify": [], "erasure_deadline_framework": "gdpr", "dpia_required": false, "art9_condition_required": false, "ai_act_high_risk": null, "legal_hold": null}
 }
 
 test_spec_gdpr_india_no_mechanism if {
@@ -182,25 +182,25 @@ test_localisation_names_first_with_supporting_findings if {
 }
 
 test_quebec_pia_missing if {
-	doc := _input({"compliance_frameworks": ["quebec_law25"], "primary_region": "ca-central"}, {"requested_region": "eu-west"})
+	doc := _input({"compliance_frameworks": ["quebec_law25"], "primary_region": "ca-central", "learner_age": 30}, {"requested_region": "eu-west"})
 	decision.reason.code == "DENY_QC_PIA_MISSING" with input as doc
 }
 
 test_quebec_pia_present if {
 	doc := _input(
-		{"compliance_frameworks": ["quebec_law25"], "primary_region": "ca-central", "transfer_mechanisms": {"qc_pia": ["eu-west"]}},
+		{"compliance_frameworks": ["quebec_law25"], "primary_region": "ca-central", "learner_age": 30, "transfer_mechanisms": {"qc_pia": ["eu-west"]}},
 		{"requested_region": "eu-west"},
 	)
 	decision.reason.code == "ALLOW_PERMITTED_REGION" with input as doc
 }
 
 test_lgpd_no_mechanism if {
-	doc := _input({"compliance_frameworks": ["lgpd"]}, {"requested_region": "us-east"})
+	doc := _input({"compliance_frameworks": ["lgpd"], "learner_age": 30}, {"requested_region": "us-east"})
 	decision.reason.code == "DENY_LGPD_NO_MECHANISM" with input as doc
 }
 
 test_empty_intersection if {
-	doc := _input({"compliance_frameworks": ["lgpd", "ns_piidpa"], "primary_region": "ca-central"}, {})
+	doc := _input({"compliance_frameworks": ["lgpd", "ns_piidpa"], "primary_region": "ca-central", "learner_age": 30}, {})
 	result := decision with input as doc
 	not result.allowed
 	result.reason.code == "DENY_EMPTY_INTERSECTION"
@@ -431,7 +431,7 @@ test_erasure_routed_with_deferred_and_noncompliant_copy if {
 	result.reason.code == "ALLOW_ERASURE_ROUTED"
 	result.reason.decided_by == "erasure"
 	result.target_region == "eu-west"
-	result.erasure_targets == ["eu-central", "eu-west", "us-east"]
+	result.erasure_targets == ["eu-west", "us-east", "eu-central"]
 	result.deferred == ["eu-central"]
 	result.flags == ["NONCOMPLIANT_COPY_FOUND"]
 	result.obligations.notify == ["dpo"]
@@ -441,7 +441,7 @@ test_erasure_routed_with_deferred_and_noncompliant_copy if {
 test_erasure_defaults_to_policy_regions if {
 	doc := _input({"allowed_regions": ["eu-central"], "failover_regions": ["ca-central"]}, {"operation_type": "delete"})
 	result := decision with input as doc
-	result.erasure_targets == ["ca-central", "eu-central", "eu-west"]
+	result.erasure_targets == ["eu-west", "eu-central", "ca-central"]
 	result.deferred == []
 	result.flags == []
 }
@@ -454,7 +454,10 @@ test_erasure_ignores_rules_overrides_and_health if {
 	result := decision with input as doc
 	result.allowed
 	result.target_region == "us-east"
-	result.deferred == ["eu-west"]
+
+	# SPEC §11.A8: a prohibited region is a target too (a break-glass write may have reached it)
+	result.erasure_targets == ["us-east", "eu-west"]
+	result.deferred == ["us-east", "eu-west"]
 }
 
 test_non_delete_has_no_erasure_fields if {
@@ -501,4 +504,68 @@ test_reuse_per_learner_with_a_learner_scoped_override if {
 	mine.reuse.per_learner
 	theirs := decision with input as _break_glass({"learner_id": "s-2"}, [scoped])
 	theirs.reason.code == "DENY_TENANT_PROHIBITED"
+}
+
+# --- SPEC §11 -----------------------------------------------------------------------------------
+
+# AI Act Art. 5(1)(f): the ban covers access too, and an override presented for it cannot bypass it
+test_ai_act_ban_cannot_be_bypassed if {
+	doc := object.union(
+		_input({"override_permitted": true}, {"purpose": "emotion_recognition", "override_id": "ovr_1", "requested_region": "apac-east"}),
+		{"overrides": [_override]},
+	)
+	result := decision with input as doc
+	result.reason.code == "DENY_OVERRIDE_CANNOT_BYPASS_LAW"
+	result.reasons[1].code == "DENY_AI_ACT_PROHIBITED_PRACTICE"
+	delete := decision with input as _input({}, {"purpose": "emotion_recognition", "operation_type": "delete"})
+	delete.allowed
+}
+
+# SPEC §11.A7: A = A_tenant ∩ A_learner; the learner's allow-list narrows, never widens
+test_organisational_set_per_policy if {
+	doc := object.union(
+		_input({"compliance_frameworks": ["ferpa"], "primary_region": "us-west", "allowed_regions": ["us-east"]}, {"requested_region": "us-east"}),
+		{
+			"tenant_policy": {"primary_region": "us-east", "allowed_regions": ["ca-central"], "prohibited_regions": []},
+			"learner_policy": {"primary_region": "us-west", "allowed_regions": ["us-east"]},
+		},
+	)
+	result := decision with input as doc
+	result.permitted_regions == ["us-east"]
+	result.reason.code == "ALLOW_PERMITTED_REGION"
+	primary := decision with input as object.union(doc, {"request": {"requested_region": "us-west"}})
+	primary.reason.code == "DENY_NOT_IN_TENANT_ALLOWED"
+}
+
+# APPI Art. 28 (SPEC §11.A3 row 6): failover skips a region open only by consent for a minor
+test_appi_minor_gate_in_failover if {
+	doc := object.union(
+		_input(
+			{
+				"compliance_frameworks": ["appi"], "primary_region": "apac-east", "learner_age": 14,
+				"allow_cross_region_failover": true, "failover_regions": ["us-west", "eu-west"],
+				"transfer_mechanisms": {"appi_consent": true},
+			},
+			{},
+		),
+		{"region_health": {"apac-east": "unavailable"}},
+	)
+	result := decision with input as doc
+	result.reason.code == "ALLOW_FAILOVER"
+	result.target_region == "eu-west"
+}
+
+# GDPR Art. 17(3)(e), SPEC §11.A8: a hold after offboarding still holds; the reference is quoted
+test_legal_hold_after_offboarding if {
+	doc := object.union(_input({}, {"operation_type": "delete"}), {
+		"history": {"policy_inactive": true, "routed_regions": ["eu-central"], "named_regions": ["us-east"]},
+		"legal_hold": {"active": true, "reference": "M-7"},
+	})
+	result := decision with input as doc
+	not result.allowed
+	result.reason.code == "DENY_LEGAL_HOLD"
+	contains(result.reason.message, "M-7")
+	result.erasure_targets == ["us-east", "eu-west", "eu-central"]
+	result.flags == ["LEGAL_HOLD", "POLICY_INACTIVE"]
+	result.obligations.legal_hold.reference == "M-7"
 }

@@ -12,15 +12,16 @@ _input(request, health) := {
 }
 
 test_targets_from_policy if {
-	erasure.targets == ["ca-central", "eu-central", "eu-west"] with input as _input({}, {})
+	erasure.targets == ["eu-west", "eu-central", "ca-central"] with input as _input({}, {})
 }
 
+# SPEC §11.A8: data_locations add to the policy's regions (request order first), never replace them
 test_targets_from_data_locations if {
-	erasure.targets == ["eu-west", "us-east"] with input as _input({"data_locations": ["us-east", "eu-west", "us-east"]}, {})
+	erasure.targets == ["us-east", "eu-west", "eu-central", "ca-central"] with input as _input({"data_locations": ["us-east", "eu-west", "us-east"]}, {})
 }
 
 test_empty_data_locations_fall_back if {
-	erasure.targets == ["ca-central", "eu-central", "eu-west"] with input as _input({"data_locations": []}, {})
+	erasure.targets == ["eu-west", "eu-central", "ca-central"] with input as _input({"data_locations": []}, {})
 }
 
 test_deferred if {

@@ -8,6 +8,7 @@
 #   - ref: ../shared/SPEC.md#45-target-and-failover
 package residency.failover
 
+import data.frameworks.appi
 import data.residency.legal
 import data.residency.overrides
 import data.residency.policy
@@ -34,11 +35,13 @@ _via(region) := null if {
 # title: Failover candidates
 # description: >-
 #   The usable regions of the failover order, in order, each with the override
-#   it needs (null when it is in T). Skips the primary and unavailable regions.
+#   it needs (null when it is in T). Skips the primary, unavailable regions and
+#   regions the APPI minor gate closes (SPEC §11.A3 row 6).
 candidates := [[region, via] |
 	some region in policy.failover_order
 	region != policy.primary
 	regions.health(region) != "unavailable"
+	not appi.minor_gate(region, null)
 	via := _via(region)
 ]
 

@@ -8,11 +8,14 @@
 #   - ref: ../shared/SPEC.md#41-legal-set-l-per-framework-intersected-across-all-applicable-frameworks
 package residency.legal
 
+import data.frameworks.appi
+import data.frameworks.dpdp
 import data.frameworks.gdpr
 import data.frameworks.lgpd
 import data.frameworks.ns_piidpa
 import data.frameworks.pipeda
 import data.frameworks.quebec_law25
+import data.frameworks.uk_gdpr
 import data.residency.policy
 import data.residency.reasons
 import data.residency.regions
@@ -21,9 +24,9 @@ import data.residency.regions
 # title: Naming order
 # description: >-
 #   The frameworks that can remove a region, in the order that names the removal
-#   (provincial localisation, then Quebec, PIPEDA, GDPR, LGPD). CCPA, FERPA and
-#   COPPA permit every region.
-order := ["ns_piidpa", "quebec_law25", "pipeda", "gdpr", "lgpd"]
+#   (provincial localisation, the DPDP negative list, then Quebec, PIPEDA, GDPR,
+#   UK GDPR, APPI, LGPD). CCPA, FERPA and COPPA permit every region.
+order := ["ns_piidpa", "dpdp", "quebec_law25", "pipeda", "gdpr", "uk_gdpr", "appi", "lgpd"]
 
 # METADATA
 # title: A framework's legal regions
@@ -37,6 +40,68 @@ framework_regions("pipeda") := pipeda.legal_regions
 framework_regions("gdpr") := gdpr.legal_regions
 
 framework_regions("lgpd") := lgpd.legal_regions
+
+framework_regions("dpdp") := dpdp.legal_regions
+
+framework_regions("appi") := appi.legal_regions
+
+framework_regions("uk_gdpr") := uk_gdpr.legal_regions
+
+# METADATA
+# title: A framework's legal regions for an inference provider
+# description: >-
+#   L_route(e) of one framework (SPEC §11.A2.2): the entry's own flags and the
+#   tenant's items naming its provider. Frameworks without per-importer
+#   mechanisms have the same set in both views.
+framework_route_regions("gdpr", entry) := gdpr.route_regions(entry)
+
+framework_route_regions("uk_gdpr", entry) := uk_gdpr.route_regions(entry)
+
+framework_route_regions("appi", entry) := appi.route_regions(entry)
+
+framework_route_regions("quebec_law25", entry) := quebec_law25.route_regions(entry)
+
+framework_route_regions(name, _) := framework_regions(name) if {
+	not name in {"gdpr", "uk_gdpr", "appi", "quebec_law25"}
+}
+
+_route_sets(entry) := [[name, framework_route_regions(name, entry)] | some name in order; frameworks[name]] if frameworks := policy.frameworks
+
+# METADATA
+# title: L_route in order
+# description: The legal set for one catalog entry as importer, sorted; empty without a policy.
+ordered_for(entry) := [region | some region in regions.ordered; not _removed(sets, region)] if {
+	policy.present
+	sets := _route_sets(entry)
+} else := []
+
+# METADATA
+# title: First removal for an inference provider
+# description: The framework naming a region's removal from L_route(e); undefined inside it.
+first_removal_for(region, entry) := [name | some [name, permitted] in _route_sets(entry); not permitted[region]][0]
+
+# METADATA
+# title: Findings against a region for an inference provider
+# description: Every framework finding against a region outside L_route(e), naming law first.
+findings_for(region, entry) := [reasons.about(exclusion(name), region) |
+	some [name, permitted] in _route_sets(entry)
+	not permitted[region]
+]
+
+# METADATA
+# title: DPF withdrawn
+# description: >-
+#   Bundle `mechanisms` switched a DPF or UK Extension basis off and it alone would
+#   have admitted the region (entry null: storage/search). Raises `DPF_WITHDRAWN`.
+dpf_withdrawn(region, entry) if {
+	"gdpr" in policy.frameworks
+	gdpr.withdrawn(region, entry)
+}
+
+dpf_withdrawn(region, entry) if {
+	"uk_gdpr" in policy.frameworks
+	uk_gdpr.withdrawn(region, entry)
+}
 
 # The legal set of each applicable framework that can remove regions, in naming order.
 _sets := [[name, framework_regions(name)] | some name in order; frameworks[name]] if frameworks := policy.frameworks
@@ -98,6 +163,12 @@ exclusion("gdpr") := gdpr.exclusion
 
 exclusion("lgpd") := lgpd.exclusion
 
+exclusion("dpdp") := dpdp.exclusion
+
+exclusion("appi") := appi.exclusion
+
+exclusion("uk_gdpr") := uk_gdpr.exclusion
+
 # METADATA
 # title: Elimination label
 # description: "The `eliminated` value for a framework's removal: `<framework>:<slug>`."
@@ -110,6 +181,12 @@ elimination("pipeda") := pipeda.elimination
 elimination("gdpr") := gdpr.elimination
 
 elimination("lgpd") := lgpd.elimination
+
+elimination("dpdp") := dpdp.elimination
+
+elimination("appi") := appi.elimination
+
+elimination("uk_gdpr") := uk_gdpr.elimination
 
 # METADATA
 # title: Findings against a region

@@ -56,12 +56,14 @@ test_findings if {
 
 test_exclusions_and_eliminations if {
 	[legal.exclusion(name).code | some name in legal.order] == [
-		"DENY_PROVINCIAL_LOCALISATION", "DENY_QC_PIA_MISSING", "DENY_NO_COMPARABLE_PROTECTION",
-		"DENY_NO_TRANSFER_MECHANISM", "DENY_LGPD_NO_MECHANISM",
+		"DENY_PROVINCIAL_LOCALISATION", "DENY_DPDP_RESTRICTED_COUNTRY", "DENY_QC_PIA_MISSING",
+		"DENY_NO_COMPARABLE_PROTECTION", "DENY_NO_TRANSFER_MECHANISM", "DENY_NO_TRANSFER_MECHANISM",
+		"DENY_APPI_NO_TRANSFER_BASIS", "DENY_LGPD_NO_MECHANISM",
 	]
 	[legal.elimination(name) | some name in legal.order] == [
-		"ns_piidpa:provincial_localisation", "quebec_law25:qc_pia_missing", "pipeda:no_comparable_protection",
-		"gdpr:no_transfer_mechanism", "lgpd:no_mechanism",
+		"ns_piidpa:provincial_localisation", "dpdp:restricted_country", "quebec_law25:qc_pia_missing",
+		"pipeda:no_comparable_protection", "gdpr:no_transfer_mechanism", "uk_gdpr:no_transfer_mechanism",
+		"appi:no_transfer_basis", "lgpd:no_mechanism",
 	]
 }
 

@@ -8,6 +8,7 @@
 #   - ref: ../docs/policy-contract.md
 package residency.outcome
 
+import data.frameworks.appi
 import data.residency.erasure
 import data.residency.failover
 import data.residency.gates
@@ -71,14 +72,22 @@ _allow(region, found, override_id, failing_over, supporting) := {
 #   failover, law, tenant rules and overrides, allow.
 outcome := _deny(policy.missing, []) if {
 	not policy.present
+} else := _deny(_hold_finding, []) if {
+	erasing
+	policy.legal_hold
 } else := _erasure_outcome if {
 	erasing
+} else := _deny(_ban_bypass, gates.failures) if {
+	gates.ban
+	overrides.presented(_target_or_null)
 } else := _deny(gates.first, array.slice(gates.failures, 1, count(gates.failures))) if {
 	gates.first
 } else := _deny(legal.empty, []) if {
 	count(legal.ordered) == 0
 } else := _deny(reasons.worded(policy.missing, "the effective policy has no primary region"), []) if {
 	not target
+} else := _deny(reasons.about(appi.minor_gate(target, null), target), []) if {
+	appi.minor_gate(target, null)
 } else := _failover_outcome if {
 	failover.needed(target)
 } else := _deny(reasons.about(regions.unknown, target), []) if {
@@ -90,6 +99,18 @@ outcome := _deny(policy.missing, []) if {
 } else := _allow(target, reasons.about(tenant.primary, target), null, false, []) if {
 	target == policy.primary
 } else := _allow(target, reasons.about(tenant.permitted, target), null, false, [])
+
+_hold_finding := reasons.worded(erasure.held, concat("", [
+	erasure.held.message, " (reference ", policy.legal_hold.reference, "); ",
+	format_int(count(erasure.targets), 10), " region(s) held",
+]))
+
+_ban_bypass := reasons.attributed(
+	gates.first,
+	overrides.cannot_bypass_law.decided_by,
+	overrides.cannot_bypass_law.code,
+	concat("", [overrides.cannot_bypass_law.message, " (", gates.first.message, ")"]),
+)
 
 _erasure_outcome := {
 	"allowed": true,
@@ -142,21 +163,40 @@ _tenant_outcome := _allow(target, found, id, false, [tenant.finding(target)]) if
 # METADATA
 # title: Flags
 # description: >-
-#   `NONCOMPLIANT_COPY_FOUND` (an erasure target outside L), `REGION_DEGRADED`
+#   Erasure: `NONCOMPLIANT_COPY_FOUND` (a target outside L), `POLICY_INACTIVE`
+#   (routed on the last version after offboarding). Otherwise: `REGION_DEGRADED`
 #   (target degraded), `REGION_UNAVAILABLE` (a requested non-primary region is
-#   unavailable); sorted, built in that order.
-flags := [erasure.noncompliant_flag] if {
+#   unavailable), `DPF_WITHDRAWN` (a DPF basis switched off by bundle decided the
+#   deny). Both: `LEGAL_HOLD`. Sorted.
+flags := sort(_erasure_flags | _hold_flags) if {
+	erasing
+} else := sort(_access_flags | _hold_flags)
+
+_erasure_flags contains erasure.noncompliant_flag if {
 	policy.present
-	erasing
 	count(erasure.noncompliant) > 0
-} else := [] if {
-	erasing
-} else := array.concat(
-	[flag | regions.health(outcome.target) == "degraded"; flag := "REGION_DEGRADED"],
-	[flag |
-		policy.present
-		requested != policy.primary
-		regions.health(requested) == "unavailable"
-		flag := "REGION_UNAVAILABLE"
-	],
-)
+}
+
+_erasure_flags contains "POLICY_INACTIVE" if {
+	policy.present
+	policy.inactive
+}
+
+_hold_flags contains "LEGAL_HOLD" if {
+	policy.present
+	policy.legal_hold
+}
+
+_access_flags contains "REGION_DEGRADED" if regions.health(outcome.target) == "degraded"
+
+_access_flags contains "REGION_UNAVAILABLE" if {
+	policy.present
+	requested != policy.primary
+	regions.health(requested) == "unavailable"
+}
+
+_access_flags contains "DPF_WITHDRAWN" if {
+	not outcome.allowed
+	outcome.reason.code == "DENY_NO_TRANSFER_MECHANISM"
+	legal.dpf_withdrawn(target, null)
+}

@@ -18,9 +18,24 @@ import data.residency.reasons
 ordered := ["apac-east", "apac-south", "ca-central", "eu-central", "eu-west", "us-east", "us-west"]
 
 # METADATA
+# title: Table order
+# description: The regions in the order of SPEC §1's table (erasure targets after the request's own are listed in it).
+table_order := ["us-east", "us-west", "eu-west", "eu-central", "apac-south", "apac-east", "ca-central"]
+
+# METADATA
 # title: Region codes
 # description: Every region code the bundle knows.
 codes := {code | some code in ordered}
+
+# METADATA
+# title: Region country
+# description: The ISO 3166-1 alpha-2 country of a region (bundle data `reference.regions[code].country`).
+country(region) := data.reference.regions[region].country
+
+# METADATA
+# title: US regions
+# description: Regions whose jurisdiction is the United States (where a DPF basis can apply).
+us := {code | some code in ordered; data.reference.regions[code].jurisdiction == "US"}
 
 # METADATA
 # title: Known region

@@ -1,8 +1,8 @@
 # METADATA
 # title: Tenant set T
 # description: >-
-#   T = L ∩ ({primary} ∪ allowed_regions, or every region without an allow-list)
-#   − prohibited_regions (SPEC §4.3), and why each region outside T left it.
+#   T = L ∩ A − prohibited_regions (SPEC §4.3 as amended by §11.A7), and why each
+#   region outside T left it.
 # related_resources:
 #   - ref: ../shared/SPEC.md#43-tenant-set-t
 package residency.tenant
@@ -13,18 +13,40 @@ import data.residency.reasons
 import data.residency.regions
 
 # METADATA
+# title: Organisational set A
+# description: >-
+#   A = A_tenant ∩ A_learner (SPEC §11.A7): A_tenant = the tenant's primary and
+#   allow-list when it has one, else every region; A_learner = the effective primary
+#   and the learner's allow-list when it has one, else every region. A learner
+#   field never widens the tenant's set, not even its `primary_region`. Without the
+#   tenant policy passed apart: the effective primary and allow-list.
+organisational := _tenant_scope & _learner_scope if {
+	policy.split
+} else := _scope([primary | primary := policy.primary], policy.allowed)
+
+_scope(primaries, allowed) := {region | some region in array.concat(primaries, allowed)} if {
+	count(allowed) > 0
+} else := regions.codes
+
+_tenant_scope := _scope([primary | primary := policy.tenant_primary], policy.tenant_allowed)
+
+_learner_scope := _scope([primary | primary := policy.primary], policy.learner_allowed)
+
+# METADATA
 # title: T in order
 # description: >-
-#   The legal regions the tenant's organisational rules permit, sorted (the order
-#   of `regions.ordered`).
-ordered := [region | some region in legal.ordered; not banned[region]] if {
-	not policy.has_allow_list
-	banned := policy.prohibited
-} else := [region | some region in legal.ordered; region in scope; not banned[region]] if {
-	# with an allow-list, the primary and the allow-list are in scope
-	scope := array.concat([primary | primary := policy.primary], policy.allowed)
+#   T = L ∩ A − prohibited, sorted (the order of `regions.ordered`).
+ordered := _within(legal.ordered)
+
+_within(lawful) := [region | some region in lawful; region in scope; not banned[region]] if {
+	scope := organisational
 	banned := policy.prohibited
 }
+
+# METADATA
+# title: T for an inference provider
+# description: T_route(e) = L_route(e) ∩ A − prohibited, sorted (SPEC §11.A5).
+ordered_for(entry) := _within(legal.ordered_for(entry))
 
 # METADATA
 # title: T
@@ -49,6 +71,25 @@ eliminated := {region: _label(region, lawful, banned) |
 }
 
 _label(region, lawful, banned) := legal.elimination(legal.first_removal(region)) if {
+	not region in lawful
+} else := "tenant:prohibited" if {
+	banned[region]
+} else := "tenant:not_allowed"
+
+# METADATA
+# title: Eliminated for an inference provider
+# description: Every region outside T_route(e) and why, labelled as `eliminated`.
+eliminated_for(entry) := {region: _route_label(region, entry, lawful, banned) |
+	some region in regions.ordered
+	not region in permitted
+} if {
+	policy.present
+	permitted := ordered_for(entry)
+	lawful := legal.ordered_for(entry)
+	banned := policy.prohibited
+} else := {}
+
+_route_label(region, entry, lawful, banned) := legal.elimination(legal.first_removal_for(region, entry)) if {
 	not region in lawful
 } else := "tenant:prohibited" if {
 	banned[region]
