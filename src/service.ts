@@ -2,6 +2,7 @@ import type { KeyObject } from "node:crypto";
 import type { Redis } from "ioredis";
 import type { Registry } from "prom-client";
 import { createKeyAdmin } from "./admin/keys.ts";
+import { createLegalHoldAdmin } from "./admin/legal-holds.ts";
 import { createOverrideAdmin, type OverrideNotifier } from "./admin/overrides.ts";
 import { createPolicyAdmin } from "./admin/policies.ts";
 import { createRegionAdmin } from "./admin/regions.ts";
@@ -17,6 +18,7 @@ import { createCachedAuthenticate } from "./context/auth-cache.ts";
 import type { TenantCache } from "./context/cache.ts";
 import { createContextLoader } from "./context/context-loader.ts";
 import { createKeysRepo } from "./context/keys-repo.ts";
+import { createLegalHoldsRepo } from "./context/legal-holds-repo.ts";
 import { createOverridesRepo } from "./context/overrides-repo.ts";
 import { createPoliciesRepo } from "./context/policies-repo.ts";
 import { createRegionsRepo } from "./context/regions-repo.ts";
@@ -103,10 +105,12 @@ export async function createService(o: ServiceOptions) {
   const overridesRepo = createOverridesRepo(db);
   const regionsRepo = createRegionsRepo(db);
   const keysRepo = createKeysRepo(db);
+  const legalHoldsRepo = createLegalHoldsRepo(db);
   const context = createContextLoader({
     ...withClock,
     policies: policiesRepo,
     overrides: overridesRepo,
+    legalHolds: legalHoldsRepo,
     regions: regionsRepo,
     cache: o.cache,
     onLookup: (result) => metrics.cacheLookups.inc({ result }),
@@ -174,6 +178,7 @@ export async function createService(o: ServiceOptions) {
   });
   const policies = createPolicyAdmin({
     repo: policiesRepo,
+    holds: legalHoldsRepo,
     engine: engine,
     audit,
     invalidateTenant: context.invalidateTenant,
@@ -188,6 +193,13 @@ export async function createService(o: ServiceOptions) {
     ...withClock,
   });
   const keys = createKeyAdmin({ repo: keysRepo, audit, forgetKey: auth.forgetKey, ...withClock });
+  const legalHolds = createLegalHoldAdmin({
+    repo: legalHoldsRepo,
+    engine,
+    audit,
+    invalidateTenant: context.invalidateTenant,
+    ...withClock,
+  });
 
   const reportReadiness = createStateLog(logger);
   const app: App = createApp({
@@ -200,6 +212,7 @@ export async function createService(o: ServiceOptions) {
     overrides,
     regions,
     keys,
+    legalHolds,
     audit: auditReader,
     catalog: () => engine.current()?.reference.providers.catalog ?? null,
     health: async () => {
@@ -251,6 +264,7 @@ export async function createService(o: ServiceOptions) {
     overrides,
     policies,
     keys,
+    legalHolds,
     context,
     clock,
     /** Stops background work and drains the audit queue; leaves the clients to their owner. */

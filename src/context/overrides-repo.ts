@@ -189,6 +189,17 @@ export function createOverridesRepo(db: Db) {
      * (a recently expired one stays so a request naming it hears DENY_OVERRIDE_EXPIRED; older ones
      * would only grow every decision's input and audit record).
      */
+    /** Every override ever approved (activated) for the tenant, revoked or expired since: a write may have used it. */
+    async approvedTargets(
+      tenantId: string,
+    ): Promise<Array<{ target_region: RegionCode; learner_ids: string[] | null }>> {
+      const r = await db.query<{ target_region: RegionCode; learner_ids: string[] | null }>(
+        "SELECT target_region, learner_ids FROM overrides WHERE tenant_id = $1 AND activated_at IS NOT NULL",
+        [tenantId],
+      );
+      return r.rows;
+    },
+
     async liveForTenant(tenantId: string, now: Date): Promise<OverrideRecord[]> {
       const r = await db.query<Row>(
         `${SELECT} WHERE o.tenant_id = $1 AND o.revoked_at IS NULL AND o.expires_at > $2 ORDER BY o.created_at`,

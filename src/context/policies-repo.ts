@@ -127,6 +127,29 @@ export function createPoliciesRepo(db: Db) {
     latest: (policyId: string) => latest(db, policyId),
     writeVersion,
 
+    /**
+     * Every version, active or not, of the tenant-wide policy and of one learner's policy (learner
+     * null: of every learner policy of the tenant), newest first — what erasure must reach.
+     */
+    async versionsFor(tenantId: string, learnerId: string | null): Promise<StoredPolicy[]> {
+      const r = await db.query<PolicyRow>(
+        `SELECT ${COLUMNS} FROM policies
+         WHERE tenant_id = $1 AND (learner_id IS NULL OR $2::text IS NULL OR learner_id = $2)
+         ORDER BY version DESC`,
+        [tenantId, learnerId],
+      );
+      return r.rows.map(toStored);
+    },
+
+    /** Every active learner policy of a tenant (a tenant change must keep them valid, SPEC §11.A7). */
+    async activeLearners(tenantId: string): Promise<StoredPolicy[]> {
+      const r = await db.query<PolicyRow>(
+        `SELECT ${COLUMNS} FROM policies WHERE tenant_id = $1 AND learner_id IS NOT NULL AND is_active ORDER BY learner_id`,
+        [tenantId],
+      );
+      return r.rows.map(toStored);
+    },
+
     async history(policyId: string): Promise<StoredPolicy[]> {
       const r = await db.query<PolicyRow>(
         `SELECT ${COLUMNS} FROM policies WHERE policy_id = $1 ORDER BY version DESC`,

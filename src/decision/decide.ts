@@ -41,11 +41,17 @@ const reasonOf = (r: Reason): Reason => ({
   framework: r.framework,
   message: r.message,
 });
+// A bundle built before SPEC §11 answers without the newer keys: they read as their defaults.
 const obligationsOf = (o: Obligations): Obligations => ({
   retention_days: o.retention_days,
   erasure_deadline_days: o.erasure_deadline_days,
+  erasure_deadline_framework: o.erasure_deadline_framework ?? null,
   encryption_at_rest: o.encryption_at_rest,
   notify: o.notify,
+  dpia_required: o.dpia_required ?? false,
+  art9_condition_required: o.art9_condition_required ?? false,
+  ai_act_high_risk: o.ai_act_high_risk ?? null,
+  legal_hold: o.legal_hold ?? null,
 });
 const eliminatedOf = (e: Record<string, string>): Record<string, string> =>
   Object.fromEntries(
@@ -275,15 +281,23 @@ export function createDecide(deps: DecideDeps) {
       deps.context.tenantContext(request.tenant_id, request.learner_id ?? null),
       deps.context.regionHealth(),
     ]);
+    // A delete reaches every copy: the policy history, and after offboarding the last versions
+    // (SPEC §11.A8). Every other operation sees only the active policy.
+    const erasing = "operation_type" in request && request.operation_type === "delete";
+    const last = erasing && !context.effective ? context.inactive : null;
     const input = {
       now_ms: now.getTime(),
       request,
-      policy: context.effective,
+      policy: last ? last.effective : context.effective,
       region_health: health,
       ...(parts.overrides ? { overrides: context.overrides } : {}), // overrides never apply to inference
       settings,
+      tenant_policy: last ? last.tenantOwn : context.tenantOwn,
+      learner_policy: last ? last.learnerOwn : context.learnerOwn,
+      legal_hold: erasing ? context.deleteHold : context.hold,
+      ...(erasing ? { history: context.history } : {}),
     };
-    return { context, input };
+    return { context: last ? { ...context, policyRef: last.policyRef } : context, input };
   }
 
   type AccessOptions = {

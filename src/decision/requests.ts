@@ -2,6 +2,7 @@ import type {
   AccessOperation,
   DataClassification,
   InferenceOperation,
+  Purpose,
   RegionCode,
 } from "../domain/vocabulary.ts";
 
@@ -15,7 +16,7 @@ export type AccessRequest = {
   resource_type: string;
   resource_id: string;
   requested_region?: RegionCode | undefined;
-  purpose?: string | undefined;
+  purpose?: Purpose | undefined;
   override_id?: string | undefined;
   data_locations?: RegionCode[] | undefined;
 };
@@ -25,7 +26,7 @@ export type InferenceRequest = {
   model_type: string;
   learner_id?: string | undefined;
   operation_type: InferenceOperation;
-  purpose?: string | undefined;
+  purpose?: Purpose | undefined;
   data_classification?: DataClassification | undefined;
   requested_region?: RegionCode | undefined;
 };
@@ -38,6 +39,6 @@ export type PresignRequest = {
   expires_in: number;
   requested_region?: RegionCode | undefined;
   resource_type?: string | undefined;
-  purpose?: string | undefined;
+  purpose?: Purpose | undefined;
   override_id?: string | undefined;
 };

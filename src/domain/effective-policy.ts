@@ -110,6 +110,9 @@ export function mergePolicies(
   prov.tenant_id = "tenant";
   prov.transfer_mechanisms = tenant.transfer_mechanisms ? "tenant" : "default";
   prov.override_permitted = present(tenant.override_permitted) ? "tenant" : "default";
+  // Attestations of the tenant's (SPEC §11.A1): a learner policy cannot carry them (422 FIELD_TENANT_ONLY).
+  prov.min_learner_age = present(tenant.min_learner_age) ? "tenant" : "default";
+  prov.dpdp_education_exemption = present(tenant.dpdp_education_exemption) ? "tenant" : "default";
 
   const policy: EffectivePolicy = {
     tenant_id: tenant.tenant_id,
@@ -130,6 +133,8 @@ export function mergePolicies(
     transfer_mechanisms: mechanisms(tenant.transfer_mechanisms),
     consents,
     learner_age: pick("learner_age", learner?.learner_age, tenant.learner_age, null),
+    min_learner_age: tenant.min_learner_age ?? null,
+    dpdp_education_exemption: tenant.dpdp_education_exemption ?? false,
     override_permitted: tenant.override_permitted ?? false, // a contract: the tenant's alone
     emergency_contact: pick("emergency_contact", learner?.emergency_contact, tenant.emergency_contact, null),
   };
@@ -167,9 +172,13 @@ function mergeConsents(
 function mechanisms(m: TransferMechanisms | null | undefined): Required<TransferMechanisms> {
   return {
     dpf: m?.dpf ?? [],
+    uk_extension: m?.uk_extension ?? [],
     scc_tia: m?.scc_tia ?? [],
+    idta: m?.idta ?? [],
+    appi_equivalent_measures: m?.appi_equivalent_measures ?? [],
+    qc_pia: m?.qc_pia ?? [],
     pipeda_contract: m?.pipeda_contract ?? false,
     anpd_scc: m?.anpd_scc ?? false,
-    qc_pia: m?.qc_pia ?? [],
+    appi_consent: m?.appi_consent ?? false,
   };
 }

@@ -11,8 +11,16 @@ export type Reason = { code: string; decided_by: string; framework: string | nul
 export type Obligations = {
   retention_days: number | null;
   erasure_deadline_days: number | null;
+  /** The framework setting the shortest deadline (SPEC §11.A9). */
+  erasure_deadline_framework?: string | null;
   encryption_at_rest: boolean;
   notify: string[];
+  dpia_required?: boolean;
+  art9_condition_required?: boolean;
+  /** Inference with an AI Act Annex III(3) purpose (SPEC §11.A4). */
+  ai_act_high_risk?: { category: string; duties: string[] } | null;
+  /** While a legal hold is active: the matter's reference; erasure deadlines are suspended. */
+  legal_hold?: { reference: string; erasure_deadline_suspended: boolean } | null;
 };
 
 export type AccessResult = {
@@ -43,7 +51,14 @@ export type InferenceResult = Omit<AccessResult, "erasure_targets" | "deferred">
   rejected_candidates: Array<{ provider: string; region: string; code: string }>;
 };
 
-export type Violation = { code: string; field: string; framework: string | null; message: string };
+export type Violation = {
+  code: string;
+  field: string;
+  framework: string | null;
+  message: string;
+  /** LEARNER_POLICY_INVALIDATED: `{learner_ids, affected_count, by_code}` (SPEC §11.A7). */
+  details?: Record<string, unknown>;
+};
 export type ValidateResult = { valid: boolean; violations: Violation[]; warnings: Violation[] };
 
 export type RegionFacts = {

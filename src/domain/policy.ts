@@ -1,11 +1,26 @@
 import type { DataClassification, Framework, RegionCode } from "./vocabulary.ts";
 
+/** A mechanism naming one catalog provider: it covers that provider's inference only (SPEC §11.A2.2). */
+export type ProviderMechanism = {
+  provider: string;
+  regions: RegionCode[];
+  reference?: string | undefined;
+  assessed_at?: string | undefined;
+};
+
+/** A bare region covers the tenant's storage/search importer there; an item, one provider. */
+export type MechanismItem = RegionCode | ProviderMechanism;
+
 export type TransferMechanisms = {
   dpf?: RegionCode[];
-  scc_tia?: RegionCode[];
+  uk_extension?: RegionCode[];
+  scc_tia?: MechanismItem[];
+  idta?: MechanismItem[];
+  appi_equivalent_measures?: MechanismItem[];
+  qc_pia?: MechanismItem[];
   pipeda_contract?: boolean;
   anpd_scc?: boolean;
-  qc_pia?: RegionCode[];
+  appi_consent?: boolean;
 };
 
 export type Consents = {
@@ -29,6 +44,8 @@ export type PolicyDocument = {
   transfer_mechanisms?: TransferMechanisms | null;
   consents?: Consents | null;
   learner_age?: number | null;
+  min_learner_age?: number | null;
+  dpdp_education_exemption?: boolean | null;
   override_permitted?: boolean | null;
   emergency_contact?: string | null;
 };
@@ -60,6 +77,8 @@ export type EffectivePolicy = {
   transfer_mechanisms: Required<TransferMechanisms>;
   consents: Required<Consents>;
   learner_age: number | null;
+  min_learner_age: number | null;
+  dpdp_education_exemption: boolean;
   override_permitted: boolean;
   emergency_contact: string | null;
 };

@@ -21,6 +21,9 @@ export const FRAMEWORKS = [
   "lgpd",
   "quebec_law25",
   "ns_piidpa",
+  "dpdp",
+  "appi",
+  "uk_gdpr",
 ] as const;
 export type Framework = (typeof FRAMEWORKS)[number];
 
@@ -52,8 +55,27 @@ export const ROLES = [
   "auditor",
   "operator",
   "bundle_publisher",
+  "legal_admin",
 ] as const;
 export type Role = (typeof ROLES)[number];
+
+/** The closed purpose vocabulary of SPEC §11.A4 (exact, lower case; anything else is a 400). */
+export const PURPOSES = [
+  "instruction",
+  "assessment",
+  "admission",
+  "placement",
+  "proctoring",
+  "progress_monitoring",
+  "safety",
+  "administration",
+  "research",
+  "profiling",
+  "targeted_advertising",
+  "emotion_recognition",
+  "biometric_identification",
+] as const;
+export type Purpose = (typeof PURPOSES)[number];
 
 // Ids come from other systems and end up in SQL parameters, S3 keys and log lines: keep them boring.
 // "." and ".." are refused: ids become path segments (S3 key prefixes).

@@ -1,6 +1,7 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
 import express, { type NextFunction, type Request, type Response, type Router } from "express";
 import type { KeyAdmin } from "../admin/keys.ts";
+import type { LegalHoldAdmin } from "../admin/legal-holds.ts";
 import type { OverrideAdmin } from "../admin/overrides.ts";
 import type { PolicyAdmin } from "../admin/policies.ts";
 import type { RegionAdmin } from "../admin/regions.ts";
@@ -21,6 +22,7 @@ import { catalogRoutes } from "./routes/catalog.ts";
 import { consoleRoutes } from "./routes/console.ts";
 import { type HealthReport, healthRoutes } from "./routes/health.ts";
 import { keyRoutes } from "./routes/keys.ts";
+import { legalHoldRoutes } from "./routes/legal-holds.ts";
 import { openApiRoutes } from "./routes/openapi.ts";
 import { overrideRoutes } from "./routes/overrides.ts";
 import { policyRoutes } from "./routes/policies.ts";
@@ -47,6 +49,7 @@ export type AppDeps = {
   overrides: OverrideAdmin;
   regions: RegionAdmin;
   keys: KeyAdmin;
+  legalHolds: LegalHoldAdmin;
   audit: AuditReader;
   catalog: () => CatalogEntry[] | null;
   health: () => Promise<HealthReport>;
@@ -230,6 +233,7 @@ function expressMounts(deps: AppDeps): Mount[] {
     { path: "/api/v1/emergency", router: overrideRoutes(deps), json: true },
     { path: "/api/v1/regions", router: regionRoutes(deps), json: true },
     { path: "/api/v1/keys", router: keyRoutes(deps), json: true },
+    { path: "/api/v1/legal-holds", router: legalHoldRoutes(deps), json: true },
     { path: "/api/v1/audit", router: auditRoutes(deps), json: false },
     { path: "/api/v1/inference", router: catalogRoutes(deps), json: false },
     { path: "/api/v1/bundles", router: deps.bundleRoutes, json: false },

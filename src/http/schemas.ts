@@ -7,6 +7,7 @@ import {
   FRAMEWORKS,
   ID_PATTERN,
   INFERENCE_OPERATIONS,
+  PURPOSES,
   REGION_CODES,
   REGION_HEALTH,
   ROLES,
@@ -32,6 +33,25 @@ const text = (max: number) =>
     .max(max)
     .refine(storable, { message: "must be well-formed text without NUL characters" });
 
+// A mechanism item: a bare region (the storage/search importer there) or a provider item (that
+// catalog provider's inference in those regions, SPEC §11.A1). Unknown providers: 422 from the bundle.
+const mechanismItems = z
+  .array(
+    z.union([
+      region,
+      z.strictObject({
+        provider: z.string().regex(/^[a-z0-9-]{1,64}$/, "must match [a-z0-9-]{1,64}"),
+        regions: z.array(region).min(1).max(REGION_CODES.length),
+        reference: text(256).optional(),
+        assessed_at: z.iso.date().optional(),
+      }),
+    ]),
+  )
+  .max(64);
+
+/** The closed purpose vocabulary (SPEC §11.A4): exact and lower case, else a 400 naming `purpose`. */
+export const purpose = z.enum(PURPOSES);
+
 export const policyDocumentSchema = z
   .strictObject({
     tenant_id: id,
@@ -51,10 +71,14 @@ export const policyDocumentSchema = z
     transfer_mechanisms: z
       .strictObject({
         dpf: regionList.optional(),
-        scc_tia: regionList.optional(),
+        uk_extension: regionList.optional(),
+        scc_tia: mechanismItems.optional(),
+        idta: mechanismItems.optional(),
+        appi_equivalent_measures: mechanismItems.optional(),
+        qc_pia: mechanismItems.optional(),
         pipeda_contract: z.boolean().optional(),
         anpd_scc: z.boolean().optional(),
-        qc_pia: regionList.optional(),
+        appi_consent: z.boolean().optional(),
       })
       .nullish(),
     consents: z
@@ -65,6 +89,9 @@ export const policyDocumentSchema = z
       })
       .nullish(),
     learner_age: z.number().int().min(0).max(130).nullish(),
+    // Tenant-level only: on a learner policy the bundle answers 422 FIELD_TENANT_ONLY.
+    min_learner_age: z.number().int().min(0).max(130).nullish(),
+    dpdp_education_exemption: z.boolean().nullish(),
     override_permitted: z.boolean().nullish(),
     emergency_contact: z
       .string()
@@ -95,7 +122,7 @@ export const accessRequestSchema = z
     resource_type: text(64),
     resource_id: text(512),
     requested_region: region.optional(),
-    purpose: text(64).optional(),
+    purpose: purpose.optional(),
     override_id: id.optional(),
     data_locations: regionList.optional(),
   })
@@ -111,7 +138,7 @@ export const inferenceRequestSchema = z
     model_type: text(128),
     learner_id: id.optional(),
     operation_type: z.enum(INFERENCE_OPERATIONS),
-    purpose: text(64).optional(),
+    purpose: purpose.optional(),
     data_classification: z.enum(DATA_CLASSIFICATIONS).optional(),
     requested_region: region.optional(),
   })
@@ -151,7 +178,7 @@ export const presignRequestSchema = z
     expires_in: z.number().int().min(1).max(900).default(300),
     requested_region: region.optional(),
     resource_type: text(64).optional(),
-    purpose: text(64).optional(),
+    purpose: purpose.optional(),
     override_id: id.optional(),
   })
   .meta({ id: "PresignRequest" });
@@ -293,6 +320,32 @@ export const ifMatchHeader = z
   .transform((v) => Number(v.replace(/^W\//, "").replaceAll('"', "")));
 
 /** Zod issues as the envelope's details: where, and what was wrong. */
-export function issuesOf(error: z.ZodError): Array<{ path: string; message: string }> {
-  return error.issues.map((i) => ({ path: i.path.map(String).join(".") || "(body)", message: i.message }));
+/**
+ * Each issue's dotted path and, as `field`, the field it is about (the last named segment: a batch
+ * item's `requests.3.purpose` is about `purpose`), so clients can key on it (SPEC §11.A1).
+ */
+export function issuesOf(error: z.ZodError): Array<{ path: string; field: string | null; message: string }> {
+  return error.issues.map((i) => {
+    const named = i.path.filter((p): p is string => typeof p === "string");
+    return {
+      path: i.path.map(String).join(".") || "(body)",
+      field: named[named.length - 1] ?? null,
+      message: i.message,
+    };
+  });
 }
+
+/** Set (`active: true`) or release a legal hold; both need a reason and the matter's reference. */
+export const legalHoldSchema = z.strictObject({
+  tenant_id: id,
+  learner_id: id.optional(),
+  active: z.boolean(),
+  reason: text(500),
+  reference: text(128),
+});
+
+export const legalHoldListQuery = z.strictObject({
+  tenant_id: id.optional(),
+  learner_id: id.optional(),
+  active: boolString.optional(),
+});

@@ -47,6 +47,7 @@ function appWith(logger: AppDeps["logger"], ready = true) {
     overrides: {} as AppDeps["overrides"],
     regions: { list: failing } as unknown as AppDeps["regions"],
     keys: {} as AppDeps["keys"],
+    legalHolds: {} as AppDeps["legalHolds"],
     audit: {} as AppDeps["audit"],
     catalog: () => null,
     health: async () => ({ ready, checks: { store: { ok: ready } } }),

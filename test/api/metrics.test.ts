@@ -30,6 +30,7 @@ function appWith(overrides: Partial<AppDeps>) {
     overrides: {} as AppDeps["overrides"],
     regions: { list: failing } as unknown as AppDeps["regions"],
     keys: {} as AppDeps["keys"],
+    legalHolds: {} as AppDeps["legalHolds"],
     audit: {} as AppDeps["audit"],
     catalog: () => null,
     health: async () => ({ ready: false, checks: {} }),

@@ -23,6 +23,7 @@ function appDeps(t: TestService): AppDeps {
     overrides: s.overrides,
     regions: {} as AppDeps["regions"],
     keys: s.keys,
+    legalHolds: s.legalHolds,
     audit: {} as AppDeps["audit"],
     catalog: () => null,
     health: async () => ({ ready: true, checks: {} }),

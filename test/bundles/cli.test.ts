@@ -244,7 +244,7 @@ describe("the residency CLI", () => {
     const r = await cli(["bundle", "sign", "--key", keyFile, "--in", out, "--out", signed]);
     expect(r.code).toBe(0);
     // Every file of the bundle is signed (the count grows with rego/'s data files).
-    const files = readTarGz(readFileSync(out)).size;
+    const files = (await readTarGz(readFileSync(out))).size;
     expect(r.stdout).toMatch(
       new RegExp(
         `^signed .*signed\\.tar\\.gz \\(rev-[0-9a-f]{12}, ${files} files, ES256, sha256 [0-9a-f]{12}\\)\\n$`,

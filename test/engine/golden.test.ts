@@ -1,8 +1,7 @@
 import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { type LoadedBundle, loadBundle } from "../../src/bundles/candidate.ts";
-import { readTarGz } from "../../src/bundles/tar.ts";
-import { writeTarGz } from "../../src/bundles/tar-write.ts";
+import { readTarGz, writeTarGz } from "../../src/bundles/tar.ts";
 import type { Entrypoint } from "../../src/domain/policy-contract.ts";
 
 // The golden cases `opa test rego golden` runs through the Rego interpreter, run here through the
@@ -34,11 +33,11 @@ function union(base: unknown, patch: unknown): unknown {
 
 /** The shipped bundle with its data.json's `reference` changed as a compliance engineer would. */
 async function variant(bytes: Buffer, data: Record<string, unknown>): Promise<LoadedBundle> {
-  const files = readTarGz(bytes);
+  const files = await readTarGz(bytes);
   const doc = JSON.parse((files.get("data.json") as Buffer).toString("utf8")) as Record<string, unknown>;
   doc.reference = union(doc.reference, data);
   files.set("data.json", Buffer.from(JSON.stringify(doc)));
-  return loadBundle(writeTarGz(files));
+  return loadBundle(await writeTarGz(files));
 }
 
 function actual(result: Record<string, unknown>, key: string): unknown {

@@ -1,6 +1,6 @@
 import { Router } from "express";
 
-import { type PolicyAdmin, policyView } from "../../admin/policies.ts";
+import type { PolicyAdmin } from "../../admin/policies.ts";
 import { wholePage } from "../../domain/page.ts";
 import type { PolicyDocument } from "../../domain/policy.ts";
 import { AppError } from "../../errors.ts";
@@ -36,7 +36,7 @@ export function policyRoutes(deps: { authenticate: Authenticate; policies: Polic
       limit: q.limit,
       cursor: q.cursor,
     });
-    res.json({ items: page.items.map(policyView), next_cursor: page.next_cursor });
+    res.json({ items: await deps.policies.views(page.items), next_cursor: page.next_cursor });
   });
 
   // Before /:tenant_id so "effective" and "id" are never read as tenant ids.
@@ -50,7 +50,7 @@ export function policyRoutes(deps: { authenticate: Authenticate; policies: Polic
     const p = await deps.policies.get(policyId(req.params.policy_id));
     // Out-of-scope policies are reported as missing, not forbidden: ids leak nothing.
     if (!canSeeTenant(res.locals.principal, p.tenant_id)) throw new AppError("NOT_FOUND", "policy not found");
-    res.set("ETag", `"${p.version}"`).json(policyView(p));
+    res.set("ETag", `"${p.version}"`).json(await deps.policies.view(p));
   });
 
   r.get("/id/:policy_id/versions", readers, async (req, res) => {
@@ -58,7 +58,7 @@ export function policyRoutes(deps: { authenticate: Authenticate; policies: Polic
     if (versions.length === 0 || !canSeeTenant(res.locals.principal, versions[0]!.tenant_id)) {
       throw new AppError("NOT_FOUND", "policy not found");
     }
-    res.json(wholePage(versions.map(policyView)));
+    res.json(wholePage(await deps.policies.views(versions)));
   });
 
   r.put("/id/:policy_id", admin, async (req, res) => {
@@ -94,7 +94,7 @@ export function policyRoutes(deps: { authenticate: Authenticate; policies: Polic
       limit: q.limit,
       cursor: q.cursor,
     });
-    res.json({ items: page.items.map(policyView), next_cursor: page.next_cursor });
+    res.json({ items: await deps.policies.views(page.items), next_cursor: page.next_cursor });
   });
 
   return r;
