@@ -98,6 +98,45 @@ describe("legal rules, round two, through the API", () => {
     ]);
   });
 
+  it("checks mechanism items and the tenant's minimum age (422 MECHANISM_REGION_MISMATCH, UNKNOWN_PROVIDER, LEARNER_AGE_BELOW_TENANT_MINIMUM)", async () => {
+    const tenant = "legal-a1-mechanisms";
+    const bad = await policyAdmin.post("/api/v1/policies", {
+      tenant_id: tenant,
+      primary_region: "eu-west",
+      compliance_frameworks: ["gdpr"],
+      transfer_mechanisms: {
+        dpf: ["eu-central"],
+        scc_tia: [{ provider: "no-such-ai", regions: ["us-east"] }],
+      },
+    });
+    expect(bad.status).toBe(422);
+    expect(
+      bad.body.error.details.violations.map((v: { code: string; field: string }) => [v.code, v.field]),
+    ).toEqual([
+      ["MECHANISM_REGION_MISMATCH", "transfer_mechanisms.dpf"],
+      ["UNKNOWN_PROVIDER", "transfer_mechanisms.scc_tia"],
+    ]);
+    const ok = await policyAdmin.post("/api/v1/policies", {
+      tenant_id: tenant,
+      primary_region: "eu-west",
+      compliance_frameworks: ["gdpr"],
+      min_learner_age: 18,
+      transfer_mechanisms: {
+        scc_tia: [{ provider: "openai", regions: ["us-east"], reference: "SCC-2026-4" }],
+      },
+    });
+    expect(ok.status).toBe(201);
+    const young = await policyAdmin.post("/api/v1/policies", {
+      tenant_id: tenant,
+      learner_id: "l-1",
+      learner_age: 16,
+    });
+    expect(young.status).toBe(422);
+    expect(young.body.error.details.violations.map((v: { code: string }) => v.code)).toEqual([
+      "LEARNER_AGE_BELOW_TENANT_MINIMUM",
+    ]);
+  });
+
   it("refuses a tenant change that would invalidate active learner policies (422 LEARNER_POLICY_INVALIDATED), nothing written", async () => {
     const tenant = "legal-a7-invalidated";
     const created = await policyAdmin.post("/api/v1/policies", {

@@ -99,7 +99,17 @@ describe.each(testBackends())("hot reload under load on $name", (backend) => {
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     })();
-    const during = await load(SWAP_SECONDS, (status, body) => answers.push({ status, body }));
+    // Load runs until at least 10 swaps happened (at least SWAP_SECONDS): on a busy machine swaps
+    // take longer, and the claim is about every decision during swaps, not about how fast they go.
+    const onResponse = (status: number, body: string) => answers.push({ status, body });
+    const during = await load(SWAP_SECONDS, onResponse);
+    for (let extra = 0; swaps < 10 && extra < 10; extra++) {
+      const more = await load(2, onResponse);
+      during.requests.total += more.requests.total;
+      during.non2xx += more.non2xx;
+      during.errors += more.errors;
+      during.timeouts += more.timeouts;
+    }
     swapping = false;
     await swapper;
 
