@@ -155,9 +155,34 @@ const page = <T extends z.ZodType>(item: T, id: string) =>
     description: "A page: next_cursor is non-null exactly when more items follow (pass it as cursor).",
   });
 
+const legalHoldViewSchema = z
+  .object({
+    active: z.boolean(),
+    reason: z.string().nullable(),
+    reference: z.string().nullable(),
+    set_by: z.string().nullable(),
+    set_at: z.string().nullable(),
+  })
+  .meta({ id: "LegalHoldView", description: "Read-only: set through /api/v1/legal-holds" });
+
+export const legalHoldSchema = z
+  .object({
+    tenant_id: z.string(),
+    learner_id: z.string().nullable(),
+    active: z.boolean(),
+    reason: z.string(),
+    reference: z.string(),
+    set_by: z.string(),
+    set_at: instant,
+  })
+  .meta({ id: "LegalHold" });
+
+export const legalHoldPageSchema = page(legalHoldSchema, "LegalHoldPage");
+
 export const policySchema = z
   .looseObject({
     ...policyDocumentSchema.shape,
+    legal_hold: legalHoldViewSchema,
     policy_id: z.string(),
     version: z.number().int(),
     is_active: z.boolean(),
