@@ -1,7 +1,6 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readTarGz } from "../../src/bundles/tar.ts";
-import { writeTarGz } from "../../src/bundles/tar-write.ts";
+import { readTarGz, writeTarGz } from "../../src/bundles/tar.ts";
 import { type Api, api } from "../support/http.ts";
 import { ADMIN_KEY, BUNDLE_PATH, startTestService, type TestService } from "../support/service.ts";
 import { putBundle } from "./support.ts";
@@ -10,14 +9,14 @@ import { putBundle } from "./support.ts";
 // `mechanisms.dpf_valid` to false in bundle data. The dry run of that bundle shows exactly the
 // decisions that would change: the ones a DPF (or UK Extension) basis alone allowed.
 
-function withDpfWithdrawn(bytes: Buffer): Buffer {
-  const files = readTarGz(bytes);
+async function withDpfWithdrawn(bytes: Buffer): Promise<Buffer> {
+  const files = await readTarGz(bytes);
   const data = JSON.parse(files.get("data.json")!.toString("utf8"));
   data.reference.mechanisms = { ...data.reference.mechanisms, dpf_valid: false };
   files.set("data.json", Buffer.from(JSON.stringify(data)));
   const manifest = JSON.parse(files.get(".manifest")!.toString("utf8"));
   files.set(".manifest", Buffer.from(JSON.stringify({ ...manifest, revision: "rev-test-dpf-withdrawn" })));
-  return writeTarGz(files);
+  return await writeTarGz(files);
 }
 
 describe("a bundle with dpf_valid: false", () => {
@@ -68,7 +67,7 @@ describe("a bundle with dpf_valid: false", () => {
     const res = await putBundle(
       t.handler,
       publisher,
-      withDpfWithdrawn(readFileSync(BUNDLE_PATH)),
+      await withDpfWithdrawn(readFileSync(BUNDLE_PATH)),
       "?dry_run=true&limit=7",
     );
     expect(res.status).toBe(200);
@@ -84,7 +83,7 @@ describe("a bundle with dpf_valid: false", () => {
   });
 
   it("once active, those writes deny with DENY_NO_TRANSFER_MECHANISM and flag DPF_WITHDRAWN", async () => {
-    const res = await putBundle(t.handler, publisher, withDpfWithdrawn(readFileSync(BUNDLE_PATH)));
+    const res = await putBundle(t.handler, publisher, await withDpfWithdrawn(readFileSync(BUNDLE_PATH)));
     expect(res.status).toBe(201);
     for (const tenant of ["eu-school", "uk-school"]) {
       const denied = await write(tenant, "us-east");
