@@ -79,6 +79,17 @@ const envSchema = z.object({
     .union([z.literal("auto"), int(1, 256)])
     .default(1)
     .transform((v) => (v === "auto" ? availableParallelism() : v)),
+  // Unset ⇒ keep every record forever. Set ⇒ partitions older than this many days are archived,
+  // verified on read-back, then dropped.
+  AUDIT_RETENTION_DAYS: int(1, 36_500).optional(),
+  AUDIT_RETENTION_INTERVAL_MS: int(60_000, 86_400_000).default(3_600_000),
+  AUDIT_ARCHIVE_DIR: z.string().min(1).optional(),
+  AUDIT_ARCHIVE_BUCKET: z
+    .string()
+    .regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[\x21-\x7e]*)?$/, "must be s3://bucket[/prefix]")
+    .optional(),
+  AUDIT_ARCHIVE_S3_REGION: z.string().min(1).default("us-east-1"),
+  AUDIT_ARCHIVE_LOCK_DAYS: int(1, 36_500).default(2555),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   RESIDENCY_BOOTSTRAP_ADMIN_KEY: z
     .string()

@@ -1,8 +1,12 @@
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import type { RequestListener } from "node:http";
+import { join } from "node:path";
+import { S3Client } from "@aws-sdk/client-s3";
 import { Redis } from "ioredis";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { createWebhookNotifier } from "./admin/webhook.ts";
+import { directoryTarget } from "./audit/archive.ts";
+import { s3Target } from "./audit/archive-s3.ts";
 import { ed25519Signer } from "./audit/checkpoint.ts";
 import { isClusterWorker, superviseWorkers, WORKER_READY } from "./cluster.ts";
 import { ConfigError, parseConfig } from "./config.ts";
@@ -173,6 +177,38 @@ async function main() {
       : {}),
   });
 
+  // Retention: archives go to a bucket when one is configured, else to a directory beside the data.
+  let auditRetention: NonNullable<Parameters<typeof createService>[0]["auditRetention"]> | undefined;
+  if (config.AUDIT_RETENTION_DAYS) {
+    const bucket = config.AUDIT_ARCHIVE_BUCKET?.match(/^s3:\/\/([^/]+)\/?(.*)$/);
+    const target = bucket
+      ? s3Target({
+          client: new S3Client({
+            region: config.AUDIT_ARCHIVE_S3_REGION,
+            forcePathStyle: config.S3_FORCE_PATH_STYLE,
+            ...(config.S3_ENDPOINT ? { endpoint: config.S3_ENDPOINT } : {}),
+            ...(config.AWS_ACCESS_KEY_ID && config.AWS_SECRET_ACCESS_KEY
+              ? {
+                  credentials: {
+                    accessKeyId: config.AWS_ACCESS_KEY_ID,
+                    secretAccessKey: config.AWS_SECRET_ACCESS_KEY,
+                    ...(config.AWS_SESSION_TOKEN ? { sessionToken: config.AWS_SESSION_TOKEN } : {}),
+                  },
+                }
+              : {}),
+          }),
+          bucket: bucket[1]!,
+          prefix: bucket[2] ?? "",
+          lockDays: config.AUDIT_ARCHIVE_LOCK_DAYS,
+        })
+      : directoryTarget(config.AUDIT_ARCHIVE_DIR ?? join(config.RESIDENCY_DATA_DIR, "audit-archive"));
+    auditRetention = {
+      days: config.AUDIT_RETENTION_DAYS,
+      target,
+      intervalMs: config.AUDIT_RETENTION_INTERVAL_MS,
+    };
+  }
+
   const webhook = config.OVERRIDE_WEBHOOK_URL
     ? createWebhookNotifier({
         url: config.OVERRIDE_WEBHOOK_URL,
@@ -203,6 +239,7 @@ async function main() {
       everySeconds: config.AUDIT_CHECKPOINT_SECONDS,
       signer: auditSigner,
     },
+    ...(auditRetention ? { auditRetention } : {}),
     ...(webhook ? { notify: webhook } : {}),
   });
   const { app, keys, overrides } = service;

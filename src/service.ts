@@ -6,9 +6,11 @@ import { createLegalHoldAdmin } from "./admin/legal-holds.ts";
 import { createOverrideAdmin, type OverrideNotifier } from "./admin/overrides.ts";
 import { createPolicyAdmin } from "./admin/policies.ts";
 import { createRegionAdmin } from "./admin/regions.ts";
+import type { ArchiveTarget } from "./audit/archive.ts";
 import { createAuditLog } from "./audit/audit-log.ts";
 import type { CheckpointSigner } from "./audit/checkpoint.ts";
 import { createAuditReader } from "./audit/reader.ts";
+import { archiveOldestPartitions } from "./audit/retention.ts";
 import { createVerifyJobs } from "./audit/verify-job.ts";
 import { createBundleService } from "./bundles/bundle-service.ts";
 import type { LoadedBundle } from "./bundles/candidate.ts";
@@ -70,6 +72,8 @@ export type ServiceOptions = {
     everySeconds: number | null;
     signer: (CheckpointSigner & { publicKey: KeyObject }) | null;
   };
+  /** Archive and drop partitions older than `days` (default: keep everything). */
+  auditRetention?: { days: number; target: ArchiveTarget; intervalMs?: number };
 };
 
 export type Service = Awaited<ReturnType<typeof createService>>;
@@ -100,6 +104,30 @@ export async function createService(o: ServiceOptions) {
   });
 
   const verifyJobs = createVerifyJobs({ db, publicKey: checkpointSigner?.publicKey ?? null, clock });
+
+  // Retention runs on a timer; a second instance doing the same finds the work done or refused
+  // (archives are numbered, a partition is dropped once) and tries again next time.
+  const retention = o.auditRetention;
+  let retaining: Promise<unknown> = Promise.resolve();
+  const runRetention = async () => {
+    if (!retention) return [];
+    const done = await archiveOldestPartitions(db, {
+      target: retention.target,
+      publicKey: checkpointSigner?.publicKey ?? null,
+      retentionDays: retention.days,
+      clock,
+    });
+    for (const p of done) logger.info(p, "audit partition archived and dropped");
+    return done;
+  };
+  const retentionTimer = retention
+    ? setInterval(() => {
+        retaining = runRetention().catch((err) =>
+          logger.error({ err }, "audit retention failed; retrying later"),
+        );
+      }, retention.intervalMs ?? 3_600_000)
+    : null;
+  retentionTimer?.unref();
 
   const policiesRepo = createPoliciesRepo(db);
   const overridesRepo = createOverridesRepo(db);
@@ -259,6 +287,8 @@ export async function createService(o: ServiceOptions) {
     metrics,
     audit,
     verifyJobs,
+    /** One retention pass now (the timer runs them hourly): what was archived and dropped. */
+    runRetention,
     bundles,
     decide,
     overrides,
@@ -270,6 +300,8 @@ export async function createService(o: ServiceOptions) {
     /** Stops background work and drains the audit queue; leaves the clients to their owner. */
     async close() {
       await bundles.close();
+      if (retentionTimer) clearInterval(retentionTimer);
+      await retaining;
       await verifyJobs.idle();
       await audit.close();
       context.close();

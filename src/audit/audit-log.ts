@@ -83,7 +83,8 @@ export type Appended = { seq: number; hash: string };
 // schemas (isolated tests, the benchmark) are different chains and need not wait for each other.
 const CHAIN_LOCK = 727_002;
 
-const COLUMNS = RECORD_COLUMNS;
+// logged_on: the partition key (the writer's UTC day, never before the previous record's), not hashed.
+const COLUMNS = [...RECORD_COLUMNS, "logged_on"] as const;
 
 // The wire protocol allows 65,535 bind parameters per statement.
 const MAX_PARAMS = 60_000;
@@ -297,10 +298,6 @@ export function createPerRowAuditLog(options: Omit<AuditLogOptions, "maxBatch">)
   };
 }
 
-async function lockChain(tx: Queryable): Promise<void> {
-  await tx.query("SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))", [CHAIN_LOCK]);
-}
-
 /** Under the chain lock: read the head, link the records after it, insert them. */
 async function writeChain(
   tx: Queryable,
@@ -314,6 +311,8 @@ async function writeChain(
 type Head = {
   seq: number;
   hash: string;
+  /** The head record's partition day (YYYY-MM-DD); null for an empty log. */
+  day: string | null;
   checkpoint: (Pick<Checkpoint, "id" | "last_seq" | "hash"> & { created_at: Date }) | null;
 };
 
@@ -322,20 +321,22 @@ async function readHead(tx: Queryable): Promise<Head> {
   const { rows } = await tx.query<{
     seq: number | bigint | null;
     hash: string | null;
+    day: string | null;
     cp_id: number | bigint | null;
     cp_last_seq: number | bigint | null;
     cp_hash: string | null;
     cp_created_at: Date | string | null;
   }>(
-    `SELECT h.seq, h.hash, c.id AS cp_id, c.last_seq AS cp_last_seq, c.hash AS cp_hash, c.created_at AS cp_created_at
+    `SELECT h.seq, h.hash, h.day, c.id AS cp_id, c.last_seq AS cp_last_seq, c.hash AS cp_hash, c.created_at AS cp_created_at
        FROM (SELECT 1) AS one
-       LEFT JOIN LATERAL (SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1) AS h ON true
+       LEFT JOIN LATERAL (SELECT seq, hash, logged_on::text AS day FROM audit_log ORDER BY seq DESC LIMIT 1) AS h ON true
        LEFT JOIN LATERAL (SELECT id, last_seq, hash, created_at FROM audit_checkpoints ORDER BY id DESC LIMIT 1) AS c ON true`,
   );
   const row = rows[0]!;
   return {
     seq: row.seq === null ? 0 : Number(row.seq),
     hash: row.hash ?? GENESIS_HASH,
+    day: row.day,
     checkpoint:
       row.cp_id === null
         ? null
@@ -348,17 +349,26 @@ async function readHead(tx: Queryable): Promise<Head> {
   };
 }
 
-/** Under the chain lock, after the records up to `head` are written: a checkpoint if one is due. */
-async function maybeCheckpoint(tx: Queryable, head: Head, policy: CheckpointPolicy): Promise<void> {
+/**
+ * Under the chain lock, after the records up to `head` are written: a checkpoint if one is due (or
+ * `force`d, when a partition closes). Returns the last checkpoint after it.
+ */
+async function maybeCheckpoint(
+  tx: Queryable,
+  head: Head,
+  policy: CheckpointPolicy,
+  force = false,
+): Promise<Head["checkpoint"]> {
   const last = head.checkpoint;
   const coveredTo = last?.last_seq ?? 0;
   const pending = head.seq - coveredTo;
-  if (pending <= 0) return;
+  if (pending <= 0) return last;
   const now = policy.clock();
   const due =
+    force ||
     pending >= policy.everyRecords ||
     (policy.everyMs !== null && now.getTime() - (last?.created_at.getTime() ?? 0) >= policy.everyMs);
-  if (!due) return;
+  if (!due) return last;
   const checkpoint = makeCheckpoint(
     (last?.id ?? 0) + 1,
     {
@@ -371,6 +381,29 @@ async function maybeCheckpoint(tx: Queryable, head: Head, policy: CheckpointPoli
     policy.signer,
   );
   await insertCheckpoint(tx, checkpoint);
+  return { id: checkpoint.id, last_seq: checkpoint.last_seq, hash: checkpoint.hash, created_at: now };
+}
+
+/**
+ * The day the next records are logged on, never before the head's (clocks of several instances
+ * differ), so partitions hold contiguous seq ranges. On a new day the old partition is closed on a
+ * checkpoint — an archive of it then ends on a signed statement — and the new one is created.
+ */
+async function logDay(
+  tx: Queryable,
+  head: Head,
+  policy: CheckpointPolicy,
+): Promise<{ day: string; head: Head }> {
+  const today = policy.clock().toISOString().slice(0, 10);
+  const day = head.day !== null && head.day > today ? head.day : today;
+  if (day === head.day) return { day, head };
+  const checkpoint = await maybeCheckpoint(tx, head, policy, true);
+  await tx.query("SELECT audit_log_partition($1::date)", [day]);
+  return { day, head: { ...head, checkpoint } };
+}
+
+export async function lockChain(tx: Queryable): Promise<void> {
+  await tx.query("SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))", [CHAIN_LOCK]);
 }
 
 export async function insertCheckpoint(tx: Queryable, c: Checkpoint): Promise<void> {
@@ -397,7 +430,7 @@ async function writeLocked(
   policy: CheckpointPolicy,
 ): Promise<Appended[]> {
   // Read after the lock: under READ COMMITTED this statement sees the previous holder's commit.
-  const head = await readHead(tx);
+  const { day, head } = await logDay(tx, await readHead(tx), policy);
   let seq = head.seq;
   let prevHash = head.hash;
 
@@ -421,6 +454,7 @@ async function writeLocked(
       record.payloadJson,
       prevHash,
       hash,
+      day,
     );
     written.push({ seq, hash });
     prevHash = hash;

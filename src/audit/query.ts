@@ -51,7 +51,24 @@ export type AuditQuery = AuditFilters & {
 /** A record as the API and exports show it: the hashed fields, times as ISO strings. */
 export type AuditItem = Omit<AuditRecord, "occurred_at"> & { occurred_at: string };
 
-export type AuditPage = { items: AuditItem[]; next_cursor: string | null };
+export type AuditPage = {
+  items: AuditItem[];
+  next_cursor: string | null;
+  /**
+   * Present when archived (and dropped) ranges overlap the query's time window: the records there
+   * are no longer in the database, and these archives hold them (docs/decisions/0007).
+   */
+  archived?: ArchivedRange[];
+};
+
+export type ArchivedRange = {
+  archive_id: number;
+  first_seq: number;
+  last_seq: number;
+  first_occurred_at: string;
+  last_occurred_at: string;
+  location: string;
+};
 
 export const DEFAULT_LIMIT = 100;
 export const MAX_LIMIT = 1000;
@@ -81,7 +98,36 @@ export async function queryAuditLogs(db: Pick<Db, "query">, query: AuditQuery): 
   );
   const items = rows.slice(0, limit).map(toAuditItem);
   const last = items[items.length - 1];
-  return { items, next_cursor: rows.length > limit && last ? encodeCursor(last.seq) : null };
+  const next_cursor = rows.length > limit && last ? encodeCursor(last.seq) : null;
+  // The last page (or the only one) says where the older, archived part of the answer is.
+  const archived = next_cursor === null ? await archivedRanges(db, query) : [];
+  return archived.length > 0 ? { items, next_cursor, archived } : { items, next_cursor };
+}
+
+async function archivedRanges(db: Pick<Db, "query">, query: AuditFilters): Promise<ArchivedRange[]> {
+  const { rows } = await db.query<{
+    id: number | bigint;
+    first_seq: number | bigint;
+    last_seq: number | bigint;
+    first_occurred_at: Date | string;
+    last_occurred_at: Date | string;
+    location: string;
+  }>(
+    `SELECT id, first_seq, last_seq, first_occurred_at, last_occurred_at, location FROM audit_archives
+      WHERE dropped_at IS NOT NULL
+        AND ($1::timestamptz IS NULL OR last_occurred_at >= $1::timestamptz)
+        AND ($2::timestamptz IS NULL OR first_occurred_at < $2::timestamptz)
+      ORDER BY first_seq`,
+    [query.from ? parseInstant(query.from, "from") : null, query.to ? parseInstant(query.to, "to") : null],
+  );
+  return rows.map((r) => ({
+    archive_id: Number(r.id),
+    first_seq: Number(r.first_seq),
+    last_seq: Number(r.last_seq),
+    first_occurred_at: new Date(r.first_occurred_at).toISOString(),
+    last_occurred_at: new Date(r.last_occurred_at).toISOString(),
+    location: r.location,
+  }));
 }
 
 /** The newest `limit` records of these types, newest first. */

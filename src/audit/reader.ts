@@ -1,5 +1,6 @@
 import type { KeyObject } from "node:crypto";
 import type { Db } from "../store/db.ts";
+import { listArchives } from "./archive.ts";
 import { exportAuditLogs } from "./export.ts";
 import { latestRecords, queryAuditLogs } from "./query.ts";
 import { summarizeDecisions } from "./summary.ts";
@@ -20,6 +21,7 @@ export function createAuditReader(
     verify: (o = {}) => (o.from === "checkpoint" ? verifyFromCheckpoint(db, { publicKey }) : verifyChain(db)),
     startVerifyJob: () => jobs.start(),
     verifyJob: (id) => jobs.get(id),
+    archives: () => listArchives(db),
     export: (format, filters) => exportAuditLogs(db, { format, filters }),
     summary: ({ hours, tenant_ids }) => summarizeDecisions(db, { hours, tenant_ids, now: clock() }),
     latest: (types, limit) => latestRecords(db, types, limit),

@@ -81,6 +81,8 @@ export type AuditReader = {
   /** The full verification as a job with progress (verify-job.ts). */
   startVerifyJob(): { job_id: string; state: string };
   verifyJob(jobId: string): { job_id: string; state: string } | null;
+  /** Ranges written to archives (and dropped from the database once dropped_at is set). */
+  archives(): Promise<unknown[]>;
   export(format: "jsonl" | "csv", filters: AuditFilters): AsyncIterable<string>;
   /** Decisions per hour by outcome and top deny codes over the last `hours` (the console's overview). */
   summary(options: { hours: number; tenant_ids: string[] | null }): Promise<AuditSummary>;

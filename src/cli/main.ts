@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import * as audit from "./audit.ts";
 import * as bundle from "./bundle.ts";
 import { check } from "./check.ts";
 import { createCliClient } from "./client.ts";
@@ -73,9 +74,15 @@ function commandList(): string {
 }
 
 export const USAGE = `usage: residency bundle <command> [options]
+       residency audit verify <archive-or-directory> --public-key <file> [--json]
 
 commands
 ${commandList()}
+audit verify <archive-or-directory> --public-key <file> [--json]
+                      offline check of audit archives: every checkpoint's signature and link,
+                      every segment against its checkpoint; names a changed, missing or
+                      reordered segment. Exit 0 when everything verifies, 1 when not.
+
 ${GLOBAL}`;
 
 function commandHelp(name: string, c: Command): string {
@@ -116,6 +123,7 @@ const OPTIONS = {
   capabilities: { type: "string" },
   "signing-key": { type: "string" },
   "signing-alg": { type: "string" },
+  "public-key": { type: "string" },
 } as const;
 
 /** Exit code of `bundle diff --fail-on-change` when a decision would change. */
@@ -140,9 +148,21 @@ export async function run(argv: string[], io: Io): Promise<number> {
     (flags.help ? io.stdout : io.stderr).write(USAGE);
     return flags.help ? 0 : 2;
   }
+  if (group === "audit" && command === "verify") {
+    try {
+      return await audit.verify(io, rest, flags);
+    } catch (err) {
+      if (err instanceof CliError) {
+        io.stderr.write(`residency: ${err.message}\n`);
+        return err.exitCode;
+      }
+      io.stderr.write(`residency: unexpected error: ${(err as Error).stack ?? String(err)}\n`);
+      return 1;
+    }
+  }
   if (group !== "bundle") {
     io.stderr.write(
-      `residency: unknown command "${group}" (the commands are under "residency bundle")\n\n${USAGE}`,
+      `residency: unknown command "${group}" (the commands are under "residency bundle" and "residency audit verify")\n\n${USAGE}`,
     );
     return 2;
   }

@@ -58,10 +58,18 @@ describe("audit verify API", () => {
     expect((await auditor.get("/api/v1/audit/verify/jobs/nope")).status).toBe(404);
   });
 
+  it("lists archives (none while everything is kept)", async () => {
+    const res = await auditor.get("/api/v1/audit/archives");
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ items: [], next_cursor: null });
+    expect(await t.service.runRetention()).toEqual([]); // no retention configured: nothing to do
+  });
+
   it("is for unscoped auditors only", async () => {
     const scoped = api(t.handler, await t.keyFor(["auditor"], ["ver-a"]));
     expect((await scoped.get("/api/v1/audit/verify?from=checkpoint")).status).toBe(403);
     expect((await scoped.post("/api/v1/audit/verify/jobs", {})).status).toBe(403);
+    expect((await scoped.get("/api/v1/audit/archives")).status).toBe(403);
     const svc = api(t.handler, await t.keyFor(["service"]));
     expect((await svc.post("/api/v1/audit/verify/jobs", {})).status).toBe(403);
   });

@@ -57,6 +57,12 @@ export function auditRoutes(deps: { authenticate: Authenticate; audit: AuditRead
     res.json(await deps.audit.summary({ hours, tenant_ids: res.locals.principal.tenant_ids }));
   });
 
+  // Where archived ranges are: what an auditor fetches to verify offline (residency audit verify).
+  r.get("/archives", auditors, async (_req, res) => {
+    requireUnscoped(res.locals.principal, "listing archives (they span every tenant)");
+    res.json({ items: await deps.audit.archives(), next_cursor: null });
+  });
+
   r.get("/export", auditors, async (req, res) => {
     const { format, ...filters } = parse(exportQuery, req.query, "query");
     if (filters.tenant_id) requireTenant(res.locals.principal, filters.tenant_id);
