@@ -94,6 +94,41 @@ function decisionEvent(): AuditEventInput {
   };
 }
 
+/**
+ * What decide puts beside the answer so a dry run can replay it: the effective policy with its
+ * provenance, region health, overrides and settings (~1.3 KB), the same for every decision of a
+ * tenant until something changes. One of 50 tenants' contexts, and `now_ms`, differ per record.
+ */
+function evaluationContext(): Record<string, unknown> {
+  const tenant = `tenant-${Math.floor(Math.random() * 50)}`;
+  const regions = ["us-east", "us-west", "eu-west", "eu-central", "ca-central", "apac-south", "apac-east"];
+  return {
+    now_ms: Date.now(),
+    policy: {
+      tenant_id: tenant,
+      learner_id: null,
+      primary_region: "eu-central",
+      allowed_regions: ["eu-west", "eu-central"],
+      prohibited_regions: ["apac-east"],
+      compliance_frameworks: ["gdpr", "ferpa"],
+      data_classification: "confidential",
+      transfer_mechanisms: { scc_tia: [], dpf: [], idta: [], qc_pia: [], appi_equivalent_measures: [] },
+      consents: { parental_consent: false, school_authorization: true },
+      legal_hold: { active: false },
+      provenance: {
+        primary_region: { source: "tenant", policy_id: "pol-7d1f0b2e", version: 4 },
+        allowed_regions: { source: "tenant", policy_id: "pol-7d1f0b2e", version: 4 },
+        compliance_frameworks: { source: "tenant", policy_id: "pol-7d1f0b2e", version: 4 },
+      },
+    },
+    region_health: Object.fromEntries(
+      regions.map((r) => [r, { status: "healthy", reason: null, changed_at: "2026-11-30T08:00:00.000Z" }]),
+    ),
+    overrides: [],
+    settings: { required_approvals: 2, override_max_hours: 24 },
+  };
+}
+
 type Run = { rate: number; p50: number; p99: number; batches: number; records: number };
 
 async function run(
@@ -101,6 +136,7 @@ async function run(
   concurrency: number,
   durationMs: number,
   batchSizes: number[],
+  event: () => AuditEventInput = decisionEvent,
 ): Promise<Run> {
   const latencies: number[] = [];
   const started = performance.now();
@@ -109,7 +145,7 @@ async function run(
     Array.from({ length: concurrency }, async () => {
       while (performance.now() < deadline) {
         const t0 = performance.now();
-        await log.append(decisionEvent());
+        await log.append(event());
         latencies.push(performance.now() - t0);
       }
     }),
@@ -130,6 +166,15 @@ const fmt = (n: number, digits = 0) =>
   n.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
 
 const schema = `bench_audit_${randomBytes(4).toString("hex")}`;
+
+/** Bytes on disk of every audit_log partition and audit_contexts, indexes and TOAST included. */
+async function storedBytes(): Promise<number> {
+  const { rows } = await db.query<{ bytes: string }>(
+    `SELECT (coalesce(sum(pg_total_relation_size(i.inhrelid)), 0) + pg_total_relation_size('audit_contexts'))::text AS bytes
+       FROM pg_inherits i WHERE i.inhparent = 'audit_log'::regclass`,
+  );
+  return Number(rows[0]!.bytes);
+}
 // The per-row writer queues hundreds of callers for 16 connections: let them wait instead of failing.
 const db = await createPostgresDb({ connectionString: url, schema, max: 16, connectionTimeoutMs: 60_000 });
 let failed = false;
@@ -162,6 +207,47 @@ try {
       `${" ".repeat(13)}group / per-row = ${fmt(ratio, 1)}×  (targets ≥ ${TARGET_RATIO}× and ≥ ${fmt(TARGET_RATE)}/s: ${pass ? "met" : "MISSED"})\n`,
     );
   }
+
+  // Bytes per record with the evaluation context inline (as before) and stored once by hash.
+  // The payload decide writes (src/decision/decide.ts): the request, the recorded answer, and the
+  // evaluation context the bundle saw.
+  const withContext = (): AuditEventInput => {
+    const e = decisionEvent();
+    const { request } = e.payload as { request: unknown };
+    return {
+      ...e,
+      payload: {
+        request,
+        evaluation: evaluationContext(),
+        decision: {
+          allowed: true,
+          reason_code: "ALLOW_PERMITTED_REGION",
+          target_region: "eu-central",
+          override_id: null,
+          failover: false,
+          flags: [],
+          legal_regions: ["eu-west", "eu-central", "ca-central", "apac-east"],
+          permitted_regions: ["eu-west", "eu-central"],
+        },
+      },
+    };
+  };
+  const sizeConcurrency = Number(process.env.AUDIT_BENCH_SIZE_CONCURRENCY ?? 256);
+  console.log(
+    `record size — decide's payload: ${fmt(Buffer.byteLength(canonicalJson(withContext().payload)))} bytes inline, of which the evaluation context ${fmt(Buffer.byteLength(canonicalJson(evaluationContext())))} (50 distinct); group commit, ${sizeConcurrency} callers`,
+  );
+  console.log("records      records/s   bytes/record (table + indexes + contexts)");
+  for (const compact of [false, true]) {
+    const before = await storedBytes();
+    const log = createAuditLog({ db, compactContexts: compact });
+    const result = await run(log, sizeConcurrency, seconds * 1000, [], withContext);
+    await log.close();
+    const bytes = (await storedBytes()) - before;
+    console.log(
+      `${(compact ? "compact" : "inline").padEnd(9)} ${fmt(result.rate).padStart(12)}   ${fmt(bytes / result.records).padStart(8)}   (${fmt(result.records)} records, ${fmt(bytes / 1e6, 1)} MB)`,
+    );
+  }
+  console.log("");
 
   const started = performance.now();
   const verified = await verifyChain(db);

@@ -25,6 +25,7 @@ import {
   GENESIS_CHECKPOINT_HASH,
   makeCheckpoint,
 } from "../src/audit/checkpoint.ts";
+import { listPartitions } from "../src/audit/retention.ts";
 import { verifyFromCheckpoint } from "../src/audit/verify.ts";
 import { createVerifyJobs } from "../src/audit/verify-job.ts";
 import { createPostgresDb } from "../src/store/db-postgres.ts";
@@ -135,10 +136,9 @@ async function main() {
     const { privateKey } = generateKeyPairSync("ed25519");
     const privatePem = privateKey.export({ type: "pkcs8", format: "pem" }).toString();
     const signer = ed25519Signer(privatePem);
-    const { rows: dayEnds } = await db.query<{ last: string }>(
-      "SELECT max(seq)::text AS last FROM audit_log GROUP BY logged_on",
-    );
-    const bounds = new Set<number>(dayEnds.map((r) => Number(r.last)).filter((s) => s <= total - tail));
+    // Each partition's last seq (an index lookup per partition, not a scan of ten million rows).
+    const dayEnds = (await listPartitions(db)).map((p) => p.last_seq).filter((s): s is number => s !== null);
+    const bounds = new Set<number>(dayEnds.filter((s) => s <= total - tail));
     for (let s = every; s <= total - tail; s += every) bounds.add(s);
     const ends = [...bounds].sort((a, b) => a - b);
     const cpStarted = performance.now();
@@ -217,7 +217,6 @@ async function main() {
         target: directoryTarget(dir),
         publicKey,
         retentionDays: 0,
-        limit: 1,
       });
       log(
         `archived and dropped ${JSON.stringify(archived)} in ${((performance.now() - t0) / 1000).toFixed(0)} s → ${dir}`,
@@ -227,7 +226,19 @@ async function main() {
       log(
         `after the drop, verify from checkpoint: ok=${after.ok} in ${(performance.now() - t1).toFixed(0)} ms`,
       );
-      log(`offline: npx residency audit verify ${dir} --public-key ${join(dir, "public-key.pem")}`);
+      const { run } = await import("../src/cli/main.ts");
+      let out = "";
+      const t2 = performance.now();
+      const code = await run(["audit", "verify", dir, "--public-key", join(dir, "public-key.pem")], {
+        stdout: { write: (t: string) => (out += t) },
+        stderr: { write: (t: string) => (out += t) },
+        env: {},
+        cwd: process.cwd(),
+      });
+      log(
+        `offline: residency audit verify ${dir} --public-key …/public-key.pem → exit ${code} in ${((performance.now() - t2) / 1000).toFixed(1)} s`,
+      );
+      for (const line of out.trim().split("\n")) log(`  ${line}`);
     }
   } finally {
     await db.close();

@@ -16,12 +16,14 @@ import { promisify } from "node:util";
 import { gunzip } from "node:zlib";
 import { canonicalJson, chainHashPreSerialized } from "./canonical.ts";
 import { type Checkpoint, checkpointProblem, linkProblem } from "./checkpoint.ts";
+import { contextRefOf } from "./contexts.ts";
 
 const gunzipAsync = promisify(gunzip);
 
 export const ARCHIVE_FORMAT = "residency.audit.archive/1";
 export const MANIFEST_FILE = "manifest.json";
 export const CHECKPOINTS_FILE = "checkpoints.jsonl";
+export const CONTEXTS_FILE = "contexts.jsonl.gz";
 
 export type SegmentEntry = {
   file: string;
@@ -50,6 +52,8 @@ export type ArchiveManifest = {
   created_at: string;
   key_id: string | null;
   checkpoints: { file: string; count: number; sha256: string };
+  /** The evaluation contexts the records reference (compact records), one `{sha256, body}` a line. */
+  contexts: { file: string; count: number; sha256: string } | null;
   segments: SegmentEntry[];
 };
 
@@ -76,6 +80,8 @@ export type FindingCode =
   | "record_gap"
   | "record_broken_link"
   | "record_hash_mismatch"
+  | "context_missing"
+  | "context_mismatch"
   | "segment_head_mismatch"
   | "archive_discontinuous";
 
@@ -231,7 +237,38 @@ export async function verifyArchive(
     });
   }
 
-  // 2. The segments, in checkpoint order: each must hold exactly its checkpoint's range.
+  // 2. The contexts compact records reference: each must hash to its name.
+  const contexts = new Set<string>();
+  if (manifest.contexts) {
+    const file = manifest.contexts.file;
+    const bytes = await files.read(file);
+    let lines: string[] = [];
+    try {
+      if (bytes === null) throw new Error("is missing");
+      lines = (await gunzipAsync(bytes))
+        .toString("utf8")
+        .split("\n")
+        .filter((l) => l !== "");
+    } catch (err) {
+      findings.push({ code: "context_missing", file, message: `${file}: ${(err as Error).message}` });
+    }
+    lines.forEach((line, i) => {
+      try {
+        const { sha256, body } = JSON.parse(line) as { sha256: string; body: unknown };
+        if (sha256Hex(canonicalJson(body)) !== sha256) {
+          findings.push({
+            code: "context_mismatch",
+            file,
+            message: `${file} line ${i + 1}: context ${sha256} does not match its hash`,
+          });
+        } else contexts.add(sha256);
+      } catch {
+        findings.push({ code: "context_mismatch", file, message: `${file} line ${i + 1} is not JSON` });
+      }
+    });
+  }
+
+  // 3. The segments, in checkpoint order: each must hold exactly its checkpoint's range.
   const byRange = new Map(manifest.segments.map((s) => [`${s.first_seq}-${s.last_seq}`, s]));
   let prevHash = manifest.prev_hash;
   for (const c of checkpoints) {
@@ -313,7 +350,7 @@ export async function verifyArchive(
       prevHash = c.head_hash;
       continue;
     }
-    const broken = checkRecords(records, c, prevHash, entry.file, label);
+    const broken = checkRecords(records, c, prevHash, entry.file, label, contexts);
     report.records_checked += broken.checked;
     if (broken.finding) {
       findings.push(broken.finding);
@@ -338,6 +375,7 @@ function checkRecords(
   startHash: string,
   file: string,
   label: string,
+  contexts: ReadonlySet<string>,
 ): { checked: number; finding: Finding | null } {
   let prevHash = startHash;
   let expected = c.first_seq;
@@ -363,6 +401,13 @@ function checkRecords(
         "record_hash_mismatch",
         r.seq,
         `seq ${r.seq} does not match its hash (the record was changed)`,
+      );
+    const ref = contextRefOf(r.payload);
+    if (ref !== null && !contexts.has(ref))
+      return at(
+        "context_missing",
+        r.seq,
+        `seq ${r.seq} references context ${ref}, which the archive does not hold`,
       );
     prevHash = r.hash;
     expected += 1;

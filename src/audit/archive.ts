@@ -16,6 +16,7 @@ import {
   type ArchiveFiles,
   type ArchiveManifest,
   CHECKPOINTS_FILE,
+  CONTEXTS_FILE,
   MANIFEST_FILE,
   type SegmentEntry,
   segmentFile,
@@ -156,6 +157,7 @@ function recordLine(r: RecordTextRow): string {
 }
 
 const PAGE = 5000;
+const CONTEXT_REF = /"context_sha256":"([0-9a-f]{64})"/;
 
 /**
  * Archives (after the last archive, lastSeq] — lastSeq must end a checkpoint — to `target`, reads
@@ -200,6 +202,7 @@ export async function archiveRange(
   let firstAt: string | null = null;
   let lastAt: string | null = null;
   let records = 0;
+  const refs = new Set<string>();
   for (let i = 0; i < checkpoints.length; i++) {
     const c = checkpoints[i]!;
     let text = "";
@@ -214,6 +217,9 @@ export async function archiveRange(
       if (rows.length === 0) break;
       for (const row of rows) {
         text += recordLine(row);
+        // Compact records name their context; a regex on the canonical text is enough to find it.
+        const ref = CONTEXT_REF.exec(row.payload_text);
+        if (ref) refs.add(ref[1]!);
         // Earliest and latest, not first and last: occurred_at is the caller's clock.
         const at = iso(row.occurred_at);
         if (firstAt === null || at < firstAt) firstAt = at;
@@ -239,6 +245,17 @@ export async function archiveRange(
     });
     records += count;
   }
+  let contextsEntry: ArchiveManifest["contexts"] = null;
+  if (refs.size > 0) {
+    const { rows } = await db.query<{ sha256: string; body: string }>(
+      "SELECT sha256, body::text AS body FROM audit_contexts WHERE sha256 = ANY($1::text[]) ORDER BY sha256",
+      [[...refs]],
+    );
+    const text = rows.map((r) => `{"sha256":"${r.sha256}","body":${r.body}}\n`).join("");
+    const bytes = await gzipAsync(Buffer.from(text, "utf8"));
+    await store.write(CONTEXTS_FILE, bytes);
+    contextsEntry = { file: CONTEXTS_FILE, count: rows.length, sha256: sha256Hex(bytes) };
+  }
   const checkpointText = checkpoints.map((c) => `${JSON.stringify(c)}\n`).join("");
   await store.write(CHECKPOINTS_FILE, Buffer.from(checkpointText, "utf8"));
   const prevHash =
@@ -260,6 +277,7 @@ export async function archiveRange(
     created_at: clock().toISOString(),
     key_id: checkpoints[0]!.key_id,
     checkpoints: { file: CHECKPOINTS_FILE, count: checkpoints.length, sha256: sha256Hex(checkpointText) },
+    contexts: contextsEntry,
     segments,
   };
   const manifestBytes = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`, "utf8");

@@ -7,6 +7,7 @@
 // queue for the next batch, batches grow with load and no timer adds latency when idle. A batch
 // commits whole or not at all, and its waiters learn the same outcome.
 
+import { LRUCache } from "lru-cache";
 import { AppError, toError } from "../errors.ts";
 import type { Db, Queryable } from "../store/db.ts";
 import {
@@ -22,6 +23,7 @@ import {
   GENESIS_CHECKPOINT_HASH,
   makeCheckpoint,
 } from "./checkpoint.ts";
+import { compactPayload, type StoredContext, storeContexts } from "./contexts.ts";
 import { type AuditAppender, type AuditEventInput, RECORD_COLUMNS } from "./types.ts";
 
 export type AuditLog = AuditAppender & {
@@ -40,6 +42,11 @@ export type AuditLogOptions = {
   onError?: (err: Error, info: { size: number }) => void;
   /** When to write checkpoints (docs/decisions/0007). Default: every 10,000 records, unsigned. */
   checkpoints?: CheckpointOptions;
+  /**
+   * Store each record's evaluation context once, by hash (contexts.ts). Default true; false writes
+   * it inline in every record, as before (the benchmark's "before").
+   */
+  compactContexts?: boolean;
 };
 
 export type CheckpointOptions = {
@@ -60,6 +67,8 @@ type CheckpointPolicy = {
   everyMs: number | null;
   signer: CheckpointSigner | null;
   clock: () => Date;
+  /** Context hashes known committed (skipped on insert); null: insert every time (appendInTx). */
+  knownContexts: LRUCache<string, true> | null;
 };
 
 function checkpointPolicy(options: CheckpointOptions = {}): CheckpointPolicy {
@@ -73,6 +82,7 @@ function checkpointPolicy(options: CheckpointOptions = {}): CheckpointPolicy {
     everyMs: seconds === null ? null : seconds * 1000,
     signer: options.signer ?? null,
     clock: options.clock ?? (() => new Date()),
+    knownContexts: new LRUCache<string, true>({ max: 10_000 }),
   };
 }
 
@@ -95,6 +105,8 @@ const INT4_MAX = 2_147_483_647;
 type Prepared = Omit<AuditEventInput, "occurred_at" | "payload"> & {
   occurred_at: string;
   payloadJson: string;
+  /** The evaluation context this record references, stored before it (compact records). */
+  context: StoredContext | null;
 };
 
 // One caller's records: a decision and, say, its override.use record. They always share a batch,
@@ -133,6 +145,8 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
     throw new RangeError(`maxBatch must be a positive integer`);
   const maxLanes = options.lanes ?? 2;
   const policy = checkpointPolicy(options.checkpoints);
+  const compact = options.compactContexts ?? true;
+  const prepareOne = (event: AuditEventInput) => prepare(event, compact);
 
   const queue: Waiter[] = [];
   const lanes = new Set<Promise<void>>();
@@ -155,6 +169,8 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
           return batch.length > 0 ? writeLocked(tx, recordsOf(batch), policy) : [];
         });
         settle(batch, written);
+        for (const record of recordsOf(batch))
+          if (record.context) policy.knownContexts?.set(record.context.sha256, true);
         const size = recordsOf(batch).length;
         if (size > 0) report(() => options.onFlush?.({ size, ms: performance.now() - started }));
       } catch (err) {
@@ -190,7 +206,7 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
     if (closed) return Promise.reject(new AppError("AUDIT_UNAVAILABLE", "audit log is closed"));
     let records: Prepared[];
     try {
-      records = events.map(prepare);
+      records = events.map(prepareOne);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -233,10 +249,11 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
     appendAll: enqueue,
     async appendInTx(tx, events) {
       if (closed) throw new AppError("AUDIT_UNAVAILABLE", "audit log is closed");
-      const prepared = events.map(prepare);
+      const prepared = events.map(prepareOne);
       try {
         await lockChain(tx);
-        return await writeLocked(tx, prepared, policy);
+        // The caller's transaction may still roll back: remember no context as committed.
+        return await writeLocked(tx, prepared, { ...policy, knownContexts: null });
       } catch (err) {
         const cause = toError(err);
         report(() => options.onError?.(cause, { size: prepared.length }));
@@ -258,13 +275,14 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
  */
 export function createPerRowAuditLog(options: Omit<AuditLogOptions, "maxBatch">): AuditLog {
   const { db } = options;
-  const policy = checkpointPolicy(options.checkpoints);
+  const policy = { ...checkpointPolicy(options.checkpoints), knownContexts: null };
+  const compact = options.compactContexts ?? true;
   const inFlight = new Set<Promise<unknown>>();
   let closed = false;
 
   async function writeAlone(events: AuditEventInput[]): Promise<Appended[]> {
     if (closed) throw new AppError("AUDIT_UNAVAILABLE", "audit log is closed");
-    const prepared = events.map(prepare);
+    const prepared = events.map((e) => prepare(e, compact));
     const started = performance.now();
     const write = db.transaction((tx) => writeChain(tx, prepared, policy));
     inFlight.add(write);
@@ -289,7 +307,11 @@ export function createPerRowAuditLog(options: Omit<AuditLogOptions, "maxBatch">)
     appendAll: (events) => writeAlone(events),
     async appendInTx(tx, events) {
       await lockChain(tx);
-      return writeLocked(tx, events.map(prepare), policy);
+      return writeLocked(
+        tx,
+        events.map((e) => prepare(e, compact)),
+        policy,
+      );
     },
     async close() {
       closed = true;
@@ -431,6 +453,7 @@ async function writeLocked(
 ): Promise<Appended[]> {
   // Read after the lock: under READ COMMITTED this statement sees the previous holder's commit.
   const { day, head } = await logDay(tx, await readHead(tx), policy);
+  await storeContexts(tx, newContexts(records, policy.knownContexts));
   let seq = head.seq;
   let prevHash = head.hash;
 
@@ -468,6 +491,16 @@ async function writeLocked(
   return written;
 }
 
+/** The distinct contexts of a batch not known to be stored already. */
+function newContexts(records: readonly Prepared[], known: LRUCache<string, true> | null): StoredContext[] {
+  const out = new Map<string, StoredContext>();
+  for (const r of records) {
+    if (r.context && !out.has(r.context.sha256) && !known?.has(r.context.sha256))
+      out.set(r.context.sha256, r.context);
+  }
+  return [...out.values()];
+}
+
 const insertSqlCache = new Map<number, string>();
 
 function insertSql(rows: number): string {
@@ -488,8 +521,11 @@ function insertSql(rows: number): string {
  * Checks the record before it joins a batch: whatever the store would refuse is refused here,
  * for this caller alone.
  */
-function prepare(event: AuditEventInput): Prepared {
+function prepare(event: AuditEventInput, compact: boolean): Prepared {
   try {
+    const { payload, context } = compact
+      ? compactPayload(event.payload)
+      : { payload: event.payload, context: null };
     return {
       event_id: requiredText(event.event_id, "event_id"),
       type: requiredText(event.type, "type"),
@@ -501,7 +537,8 @@ function prepare(event: AuditEventInput): Prepared {
       bundle_revision: optionalText(event.bundle_revision, "bundle_revision"),
       policy_id: optionalText(event.policy_id, "policy_id"),
       policy_version: policyVersion(event.policy_version),
-      payloadJson: canonicalJson(event.payload),
+      payloadJson: canonicalJson(payload),
+      context,
     };
   } catch (err) {
     throw new AppError("AUDIT_UNAVAILABLE", `audit record refused: ${toError(err).message}`, { cause: err });

@@ -6,6 +6,7 @@
 
 import { AppError } from "../errors.ts";
 import type { Db } from "../store/db.ts";
+import { expandRows } from "./contexts.ts";
 import { type AuditRecord, type LatestRecord, RECORD_COLUMNS } from "./types.ts";
 
 /**
@@ -141,11 +142,15 @@ export async function latestRecords(
        FROM audit_log WHERE type = ANY($1) ORDER BY seq DESC LIMIT $2`,
     [[...types], limit],
   );
-  return rows.map((row) => ({
-    ...row,
-    occurred_at: new Date(row.occurred_at).toISOString(),
-    payload: typeof row.payload === "string" ? JSON.parse(row.payload) : row.payload,
-  }));
+  // Compact records reference their evaluation context by hash: put it back (the exact input).
+  return expandRows(
+    db,
+    rows.map((row) => ({
+      ...row,
+      occurred_at: new Date(row.occurred_at).toISOString(),
+      payload: typeof row.payload === "string" ? JSON.parse(row.payload) : row.payload,
+    })),
+  );
 }
 
 /** SQL conditions for the filters; pushes their parameters onto `params`. */

@@ -19,6 +19,16 @@ import { decisionEvent, testKeys } from "./fixtures.ts";
 // verifies; an auditor's offline check passes, and names a flipped byte, a missing segment and
 // two swapped segments precisely.
 
+/** A decision record with its evaluation context (one of two), as the service writes them. */
+function withContext(event: ReturnType<typeof decisionEvent>, variant: number) {
+  const evaluation = {
+    now_ms: event.occurred_at.getTime(),
+    policy: { primary_region: variant ? "eu-west" : "us-east" },
+    overrides: [],
+  };
+  return { ...event, payload: { ...(event.payload as object), evaluation } };
+}
+
 async function cli(args: string[]) {
   let stdout = "";
   let stderr = "";
@@ -50,7 +60,11 @@ describe.each(testBackends())("audit archives on $name", (backend) => {
     // Waves of 5 so checkpoints fall on multiples of 10; a new day closes the day before.
     const write = async (n: number) => {
       for (let i = 0; i < n; i += 5)
-        await Promise.all(Array.from({ length: 5 }, () => log.append(decisionEvent({ occurred_at: now }))));
+        await Promise.all(
+          Array.from({ length: 5 }, (_, k) =>
+            log.append(withContext(decisionEvent({ occurred_at: now }), k % 2)),
+          ),
+        );
     };
     await write(35); // 2026-03-01: seq 1–35, checkpoints 10, 20, 30, then 35 at the rollover
     now = new Date("2026-03-02T09:00:00.000Z");
@@ -199,6 +213,25 @@ describe.each(testBackends())("audit archives on $name", (backend) => {
           seq: 21,
         }),
       ]);
+    });
+
+    it("carries the contexts its records reference, and names a record whose context is missing", async () => {
+      const manifest = JSON.parse(await readFile(join(archive(), "manifest.json"), "utf8"));
+      expect(manifest.contexts).toMatchObject({ file: "contexts.jsonl.gz", count: 2 });
+      const dir = await tampered("no-contexts", async (d) => {
+        const file = join(d, "contexts.jsonl.gz");
+        const lines = gunzipSync(await readFile(file))
+          .toString("utf8")
+          .trim()
+          .split("\n");
+        await writeFile(file, gzipSync(`${lines[0]}\n`));
+      });
+      const r = await cli(["audit", "verify", dir, "--public-key", keyFile, "--json"]);
+      expect(r.code).toBe(1);
+      const findings = JSON.parse(r.stdout).archives[0].findings;
+      expect(findings.length).toBeGreaterThan(0);
+      expect(findings.every((f: { code: string }) => f.code === "context_missing")).toBe(true);
+      expect(findings[0]).toMatchObject({ file: "segments/000001.jsonl.gz", checkpoint_id: 1 });
     });
 
     it("names a missing segment", async () => {

@@ -53,7 +53,7 @@ export async function asSuperuser(db: Db, sql: string, params: unknown[] = []): 
 
 /** Empties the log between tests (starting a PGlite costs seconds, so suites share one). */
 export function resetAuditLog(db: Db): Promise<void> {
-  return asSuperuser(db, "TRUNCATE audit_log, audit_checkpoints, audit_archives");
+  return asSuperuser(db, "TRUNCATE audit_log, audit_checkpoints, audit_archives, audit_contexts");
 }
 
 /** Appends `events` at once through a group-commit log (as concurrent requests would); their hashes. */
