@@ -3,6 +3,7 @@ import type { ErrorCode } from "../errors.ts";
 import {
   accessBatchResponseSchema,
   accessDecisionSchema,
+  auditArchivesSchema,
   auditPageSchema,
   auditSummarySchema,
   auditVerifySchema,
@@ -335,6 +336,13 @@ export const API = {
     status: 200,
     response: verifyJobSchema,
     errors: ["NOT_FOUND"],
+  },
+  "GET /api/v1/audit/archives": {
+    summary:
+      "Archived ranges of the chain and where they are (unscoped keys only): what `residency audit verify` checks offline",
+    roles: ["auditor"],
+    status: 200,
+    response: auditArchivesSchema,
   },
   "GET /api/v1/audit/summary": {
     summary: "Decisions per hour by outcome and the top deny codes (the console's overview)",

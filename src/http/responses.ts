@@ -330,7 +330,47 @@ export const auditRecordSchema = z
   })
   .meta({ id: "AuditRecord" });
 
-export const auditPageSchema = page(auditRecordSchema, "AuditPage");
+export const archivedRangeSchema = z
+  .object({
+    archive_id: z.number().int(),
+    first_seq: z.number().int(),
+    last_seq: z.number().int(),
+    first_occurred_at: instant,
+    last_occurred_at: instant,
+    location: z.string(),
+  })
+  .meta({ id: "ArchivedRange", description: "Records no longer in the database: this archive holds them." });
+
+export const auditPageSchema = z
+  .object({
+    items: z.array(auditRecordSchema),
+    next_cursor: z.string().nullable(),
+    archived: z.array(archivedRangeSchema).optional(),
+  })
+  .meta({
+    id: "AuditPage",
+    description:
+      "A page: next_cursor is non-null exactly when more items follow. On the last page, `archived` names the archives holding records of the query's time window that were dropped from the database.",
+  });
+
+export const auditArchiveSchema = z
+  .looseObject({
+    id: z.number().int(),
+    first_seq: z.number().int(),
+    last_seq: z.number().int(),
+    first_occurred_at: instant,
+    last_occurred_at: instant,
+    prev_hash: z.string(),
+    head_hash: z.string(),
+    partition_name: z.string().nullable(),
+    location: z.string(),
+    manifest_sha256: z.string(),
+    created_at: instant,
+    dropped_at: instant.nullable(),
+  })
+  .meta({ id: "AuditArchive" });
+
+export const auditArchivesSchema = page(auditArchiveSchema, "AuditArchives");
 
 export const auditVerifySchema = z
   .looseObject({
