@@ -1,18 +1,17 @@
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import type { RequestListener } from "node:http";
 import { join } from "node:path";
-import { S3Client } from "@aws-sdk/client-s3";
 import { Redis } from "ioredis";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { createWebhookNotifier } from "./admin/webhook.ts";
 import { directoryTarget } from "./audit/archive.ts";
-import { s3Target } from "./audit/archive-s3.ts";
 import { ed25519Signer } from "./audit/checkpoint.ts";
 import { isClusterWorker, superviseWorkers, WORKER_READY } from "./cluster.ts";
 import { ConfigError, parseConfig } from "./config.ts";
 import { createMemoryCache, type TenantCache } from "./context/cache.ts";
 import { cacheRedisOptions, createRedisCache, subscriberRedisOptions } from "./context/cache-redis.ts";
 import { createStoreGenerations } from "./context/generations.ts";
+import { createS3ArchiveTarget } from "./endpoints/archive-s3.ts";
 import { loadInfrastructure } from "./endpoints/infrastructure.ts";
 import { createPresigner } from "./endpoints/presigner.ts";
 import { AppError, toError } from "./errors.ts";
@@ -182,23 +181,21 @@ async function main() {
   if (config.AUDIT_RETENTION_DAYS) {
     const bucket = config.AUDIT_ARCHIVE_BUCKET?.match(/^s3:\/\/([^/]+)\/?(.*)$/);
     const target = bucket
-      ? s3Target({
-          client: new S3Client({
-            region: config.AUDIT_ARCHIVE_S3_REGION,
-            forcePathStyle: config.S3_FORCE_PATH_STYLE,
-            ...(config.S3_ENDPOINT ? { endpoint: config.S3_ENDPOINT } : {}),
-            ...(config.AWS_ACCESS_KEY_ID && config.AWS_SECRET_ACCESS_KEY
-              ? {
-                  credentials: {
-                    accessKeyId: config.AWS_ACCESS_KEY_ID,
-                    secretAccessKey: config.AWS_SECRET_ACCESS_KEY,
-                    ...(config.AWS_SESSION_TOKEN ? { sessionToken: config.AWS_SESSION_TOKEN } : {}),
-                  },
-                }
-              : {}),
-          }),
+      ? createS3ArchiveTarget({
           bucket: bucket[1]!,
           prefix: bucket[2] ?? "",
+          region: config.AUDIT_ARCHIVE_S3_REGION,
+          forcePathStyle: config.S3_FORCE_PATH_STYLE,
+          ...(config.S3_ENDPOINT ? { endpoint: config.S3_ENDPOINT } : {}),
+          ...(config.AWS_ACCESS_KEY_ID && config.AWS_SECRET_ACCESS_KEY
+            ? {
+                credentials: {
+                  accessKeyId: config.AWS_ACCESS_KEY_ID,
+                  secretAccessKey: config.AWS_SECRET_ACCESS_KEY,
+                  ...(config.AWS_SESSION_TOKEN ? { sessionToken: config.AWS_SESSION_TOKEN } : {}),
+                },
+              }
+            : {}),
           lockDays: config.AUDIT_ARCHIVE_LOCK_DAYS,
         })
       : directoryTarget(config.AUDIT_ARCHIVE_DIR ?? join(config.RESIDENCY_DATA_DIR, "audit-archive"));

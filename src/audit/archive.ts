@@ -1,5 +1,5 @@
 // Writing a range of the chain to an archive (docs/decisions/0007): a local directory on embedded
-// defaults, or an S3-compatible bucket (archive-s3.ts). The range ends on a checkpoint and each
+// defaults, or an S3-compatible bucket (endpoints/archive-s3.ts). The range ends on a checkpoint and each
 // segment is one checkpoint's range, so the archive verifies offline against signed statements.
 // Nothing is recorded as archived until the files were read back from where they were written and
 // verified by the same code an auditor runs (archive-format.ts).

@@ -1,4 +1,5 @@
-// Archives in an S3-compatible bucket. Objects are written with Object Lock (compliance mode, a
+// Audit archives in an S3-compatible bucket (this room holds the cloud clients; the audit room
+// sees only its ArchiveTarget interface). Objects are written with Object Lock (compliance mode, a
 // retain-until date) when the bucket has Object Lock enabled — then not even the account that
 // wrote them can delete or overwrite them before that date — and plainly when it has not.
 
@@ -6,9 +7,9 @@ import {
   GetObjectCommand,
   GetObjectLockConfigurationCommand,
   PutObjectCommand,
-  type S3Client,
+  S3Client,
 } from "@aws-sdk/client-s3";
-import type { ArchiveTarget } from "./archive.ts";
+import type { ArchiveTarget } from "../audit/archive.ts";
 
 export function s3Target(options: {
   client: S3Client;
@@ -66,4 +67,28 @@ export function s3Target(options: {
       };
     },
   };
+}
+
+/** The target for `s3://bucket/prefix`, with its own client (main.ts passes the configuration). */
+export function createS3ArchiveTarget(options: {
+  bucket: string;
+  prefix?: string;
+  region: string;
+  endpoint?: string;
+  forcePathStyle?: boolean;
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  lockDays?: number;
+}): ArchiveTarget & { objectLock(): Promise<boolean> } {
+  const client = new S3Client({
+    region: options.region,
+    forcePathStyle: options.forcePathStyle ?? false,
+    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+    ...(options.credentials ? { credentials: options.credentials } : {}),
+  });
+  return s3Target({
+    client,
+    bucket: options.bucket,
+    ...(options.prefix ? { prefix: options.prefix } : {}),
+    ...(options.lockDays ? { lockDays: options.lockDays } : {}),
+  });
 }
