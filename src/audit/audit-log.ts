@@ -96,10 +96,6 @@ const CHAIN_LOCK = 727_002;
 // logged_on: the partition key (the writer's UTC day, never before the previous record's), not hashed.
 const COLUMNS = [...RECORD_COLUMNS, "logged_on"] as const;
 
-// The wire protocol allows 65,535 bind parameters per statement.
-const MAX_PARAMS = 60_000;
-const ROWS_PER_INSERT = Math.floor(MAX_PARAMS / COLUMNS.length);
-
 const INT4_MAX = 2_147_483_647;
 
 type Prepared = Omit<AuditEventInput, "occurred_at" | "payload"> & {
@@ -482,11 +478,7 @@ async function writeLocked(
     written.push({ seq, hash });
     prevHash = hash;
   }
-  for (let row = 0; row < records.length; row += ROWS_PER_INSERT) {
-    const rows = Math.min(ROWS_PER_INSERT, records.length - row);
-    const start = row * COLUMNS.length;
-    await tx.query(insertSql(rows), params.slice(start, start + rows * COLUMNS.length));
-  }
+  await tx.query(INSERT_FROM_JSON, [rowsAsJson(params, records.length)]);
   await maybeCheckpoint(tx, { ...head, seq, hash: prevHash }, policy);
   return written;
 }
@@ -501,20 +493,50 @@ function newContexts(records: readonly Prepared[], known: LRUCache<string, true>
   return [...out.values()];
 }
 
-const insertSqlCache = new Map<number, string>();
+// The whole batch as ONE bind parameter, a JSON array unpacked by the database: a batch of 50 is
+// otherwise 750 parameters, each serialised and bound separately (the costliest part of an append
+// on PGlite). A json value keeps the exact text it is given, so `payload` is spliced in as the
+// canonical text that was hashed, never re-serialised — inside a one-element array, because a bare
+// JSON null would unpack as SQL NULL, and `->0` on json returns the element's own text. (Canonical
+// text never holds \u0000, which json_to_recordset would refuse: canonical.ts refuses NUL first.)
+const COLUMN_TYPES: Record<(typeof COLUMNS)[number], string> = {
+  seq: "bigint",
+  event_id: "text",
+  type: "text",
+  occurred_at: "timestamptz",
+  tenant_id: "text",
+  learner_id: "text",
+  actor: "text",
+  request_id: "text",
+  bundle_revision: "text",
+  policy_id: "text",
+  policy_version: "integer",
+  payload: "json",
+  prev_hash: "text",
+  hash: "text",
+  logged_on: "date",
+};
+const INSERT_FROM_JSON = `INSERT INTO audit_log (${COLUMNS.join(",")}) SELECT ${COLUMNS.map((c) => (c === "payload" ? "payload->0" : c)).join(",")} FROM json_to_recordset($1::json) AS r(${COLUMNS.map((c) => `${c} ${COLUMN_TYPES[c]}`).join(", ")})`;
+const PAYLOAD_COLUMN = COLUMNS.indexOf("payload");
+const JSON_KEYS = COLUMNS.map((c) => `${JSON.stringify(c)}:`);
 
-function insertSql(rows: number): string {
-  let sql = insertSqlCache.get(rows);
-  if (sql === undefined) {
-    const tuples: string[] = [];
-    for (let r = 0; r < rows; r++) {
-      const base = r * COLUMNS.length;
-      tuples.push(`(${COLUMNS.map((_, c) => `$${base + c + 1}`).join(",")})`);
+function rowsAsJson(params: readonly unknown[], rows: number): string {
+  let out = "[";
+  for (let r = 0; r < rows; r++) {
+    out += r === 0 ? "{" : ",{";
+    for (let c = 0; c < COLUMNS.length; c++) {
+      const v = params[r * COLUMNS.length + c];
+      out += (c === 0 ? "" : ",") + JSON_KEYS[c];
+      out +=
+        c === PAYLOAD_COLUMN
+          ? `[${v as string}]`
+          : v === null || v === undefined
+            ? "null"
+            : JSON.stringify(v);
     }
-    sql = `INSERT INTO audit_log (${COLUMNS.join(",")}) VALUES ${tuples.join(",")}`;
-    if (insertSqlCache.size < 64) insertSqlCache.set(rows, sql);
+    out += "}";
   }
-  return sql;
+  return `${out}]`;
 }
 
 /**
