@@ -21,7 +21,7 @@ import { createLogger } from "./observability/logger.ts";
 import { createService } from "./service.ts";
 import { lockDataDir } from "./store/data-dir-lock.ts";
 import type { Db } from "./store/db.ts";
-import { createPgliteDb } from "./store/db-pglite.ts";
+import { createPgliteThreadDb } from "./store/db-pglite-thread.ts";
 import { createPostgresDb } from "./store/db-postgres.ts";
 import { migrate } from "./store/migrate.ts";
 
@@ -105,7 +105,8 @@ async function main() {
       onError: (err) => logger.warn({ err }, "postgres connection error"),
     });
   } else {
-    db = await createPgliteDb(config.RESIDENCY_DATA_DIR);
+    // On a thread of its own: PGlite's work then runs beside the event loop, not on it.
+    db = await createPgliteThreadDb(config.RESIDENCY_DATA_DIR);
     // Said once, at start: what the embedded default does and does not promise (README, "Embedded store").
     logger.warn(
       { dataDir: config.RESIDENCY_DATA_DIR },

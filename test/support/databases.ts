@@ -11,7 +11,7 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import type { Db } from "../../src/store/db.ts";
-import { createPgliteDb } from "../../src/store/db-pglite.ts";
+import { createPgliteThreadDb as createPgliteDb } from "../../src/store/db-pglite-thread.ts";
 import { createPostgresDb } from "../../src/store/db-postgres.ts";
 import { migrate } from "../../src/store/migrate.ts";
 
