@@ -3,21 +3,13 @@ import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { Db, Queryable, QueryResult, Row } from "./db.ts";
+import type { ThreadReply, ThreadRequest } from "./pglite-thread-protocol.ts";
 
 // Embedded Postgres on a thread of its own. PGlite is Postgres compiled to wasm and runs where it
 // is called: on the event loop it took about half of the service's main-thread time (parsing,
 // binding, executing, writing pages), time no request could use. Here the event loop only posts
 // statements and receives rows; the database works on the second core. Same Db surface, same SQL,
 // same single-connection semantics (PGlite queues statements itself).
-
-export type ThreadRequest =
-  | { id: number; op: "query" | "txquery"; sql: string; params: unknown[]; tx: number }
-  | { id: number; op: "exec"; sql: string; tx?: undefined }
-  | { id: number; op: "begin" | "commit" | "rollback"; tx: number }
-  | { id: number; op: "close"; tx?: undefined };
-export type ThreadReply =
-  | { id: number; result: unknown; error?: undefined }
-  | { id: number; error: { message: string; fields: Record<string, unknown> }; result?: undefined };
 
 type WithoutId<T> = T extends unknown ? Omit<T, "id"> : never;
 

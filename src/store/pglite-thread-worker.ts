@@ -1,6 +1,6 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { PGlite, type Transaction } from "@electric-sql/pglite";
-import type { ThreadReply, ThreadRequest } from "./db-pglite-thread.ts";
+import type { ThreadReply, ThreadRequest } from "./pglite-thread-protocol.ts";
 
 // The thread that owns the embedded database (db-pglite-thread.ts). PGlite runs one statement at a
 // time and queues the rest itself, so messages are handled as they come; a transaction's own
