@@ -97,7 +97,9 @@ function sortedCopy(input: unknown, key: string, depth: number): unknown {
   const record = value as Record<string, unknown>;
   const out: Record<string, unknown> = {};
   for (const name of Object.keys(record).sort()) {
-    if (INTEGER_KEY.test(name) || !isStorableText(name)) return BAIL;
+    // "__proto__" assigned to a plain object would set its prototype, not add the member: the
+    // writer below prints it as it prints every other name.
+    if (INTEGER_KEY.test(name) || name === "__proto__" || !isStorableText(name)) return BAIL;
     const member = sortedCopy(record[name], name, depth + 1);
     if (member === BAIL) return BAIL;
     if (member !== undefined) out[name] = member;

@@ -99,6 +99,12 @@ describe("canonicalJson against the `canonicalize` package", () => {
     );
   });
 
+  it("keeps a member named __proto__ (found by the property above: it was dropped)", () => {
+    const value = JSON.parse('{"b":1,"__proto__":false,"a":{"__proto__":{"x":1}}}');
+    expect(canonicalJson(value)).toBe('{"__proto__":false,"a":{"__proto__":{"x":1}},"b":1}');
+    expect(canonicalJson(value)).toBe(canonicalize(value));
+  });
+
   it("agrees on objects whose keys look like integers (JavaScript orders those first)", () => {
     fc.assert(
       fc.property(
