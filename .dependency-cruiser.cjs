@@ -1,5 +1,5 @@
 // The rooms of docs/architecture.md as rules. `make lint` checks them with dependency-cruiser
-// (scripts/dependency-rules.ts feeds it the import graph; see docs/decisions/0010-rooms-checked.md).
+// (scripts/dependency-rules.ts feeds it the import graph; see docs/decisions/0013-rooms-checked.md).
 
 const LEAVES = "context|engine|bundles|endpoints|audit";
 const ABOVE = "http|decision|admin|cli";

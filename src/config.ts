@@ -51,7 +51,7 @@ const envSchema = z.object({
     ])
     .optional(),
   BUNDLE_POLL_INTERVAL_MS: int(200, 3_600_000).default(5_000),
-  BUNDLE_EVALUATION_TIMEOUT_MS: int(0, 10_000).default(250),
+  BUNDLE_EVALUATION_TIMEOUT_MS: int(0, 10_000).default(1_000),
   DECISION_MEMO_ENTRIES: int(0, 1_000_000).default(50_000),
   INFRASTRUCTURE_CONFIG: z.string().min(1).optional(),
   OVERRIDE_MAX_HOURS: z.coerce

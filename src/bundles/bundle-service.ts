@@ -156,7 +156,8 @@ const SYSTEM: Actor = { principal: "system", requestId: null };
 const WATCHDOG: Actor = { principal: "watchdog", requestId: null };
 
 /** The serving path's default limit on one evaluation (the shipped bundle needs well under 1 ms). */
-export const EVALUATION_TIMEOUT_MS = 250;
+// Wall clock: a normal evaluation on a starved CPU must not look hostile (decision 0012).
+export const EVALUATION_TIMEOUT_MS = 1_000;
 
 /** Recent audited decisions a candidate is probed with (real tenants' inputs), besides the matrix. */
 const PROBED_DECISIONS = 200;

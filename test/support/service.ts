@@ -88,9 +88,8 @@ export async function startTestService(
     bundlePollIntervalMs: options.bundlePollIntervalMs ?? 60_000,
     decisionMemoEntries: options.decisionMemoEntries ?? 50_000,
     bundleWatch: options.bundleWatch ?? false,
-    ...(options.bundleEvaluationTimeoutMs !== undefined
-      ? { bundleEvaluationTimeoutMs: options.bundleEvaluationTimeoutMs }
-      : {}),
+    // Suites share two cores with each other: a generous wall-clock limit unless a test sets one.
+    bundleEvaluationTimeoutMs: options.bundleEvaluationTimeoutMs ?? 5_000,
     ...(options.bundleSandbox ? { bundleSandbox: options.bundleSandbox } : {}),
     ...(options.bundleWatchdog ? { bundleWatchdog: options.bundleWatchdog } : {}),
     requiredApprovals: options.requiredApprovals ?? 2,
