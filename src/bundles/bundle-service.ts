@@ -850,7 +850,9 @@ export async function createBundleService(deps: BundleServiceDeps): Promise<Bund
 
   let subscriber: Redis | null = null;
   if (deps.redis) {
-    const sub = deps.redis.duplicate();
+    // A subscriber must queue while offline: ioredis resubscribes on reconnect, and with the
+    // cache client's no-offline-queue option that resubscribe rejects unhandled (seen in faults).
+    const sub = deps.redis.duplicate({ enableOfflineQueue: true, commandTimeout: undefined });
     subscriber = sub;
     sub.on("error", (err) => logger.warn({ err }, "redis bundle subscriber error"));
     sub.on("message", (from: string) => {
