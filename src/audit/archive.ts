@@ -25,7 +25,7 @@ import {
 } from "./archive-format.ts";
 import { GENESIS_HASH } from "./canonical.ts";
 import { type Checkpoint, GENESIS_CHECKPOINT_HASH } from "./checkpoint.ts";
-import { CHECKPOINT_COLUMNS, type CheckpointRow, toCheckpoint } from "./verify.ts";
+import { CHECKPOINT_COLUMNS, type CheckpointRow, type HashRow, toCheckpoint } from "./verify.ts";
 
 const gzipAsync = promisify(gzip);
 
@@ -119,25 +119,8 @@ export async function listArchives(db: Queryable): Promise<ArchiveEntry[]> {
   return rows.map(toEntry);
 }
 
-type RecordTextRow = {
-  seq: number | bigint;
-  event_id: string;
-  type: string;
-  occurred_at: Date | string;
-  tenant_id: string | null;
-  learner_id: string | null;
-  actor: string | null;
-  request_id: string | null;
-  bundle_revision: string | null;
-  policy_id: string | null;
-  policy_version: number | null;
-  payload_text: string;
-  prev_hash: string;
-  hash: string;
-};
-
 /** A record as one JSON line, its payload spliced in as the exact stored (canonical) text. */
-function recordLine(r: RecordTextRow): string {
+function recordLine(r: HashRow): string {
   const head = JSON.stringify({
     seq: Number(r.seq),
     event_id: r.event_id,
@@ -208,7 +191,7 @@ export async function archiveRange(
     let text = "";
     let count = 0;
     for (let from = c.first_seq - 1; from < c.last_seq; ) {
-      const { rows } = await db.query<RecordTextRow>(
+      const { rows } = await db.query<HashRow>(
         `SELECT seq, event_id, type, occurred_at, tenant_id, learner_id, actor, request_id, bundle_revision,
                 policy_id, policy_version, payload::text AS payload_text, prev_hash, hash
            FROM audit_log WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3`,

@@ -50,7 +50,8 @@ export type ChainStart = { after_seq: number; prev_hash: string };
 const RECORD_SELECT = `SELECT seq, event_id, type, occurred_at, tenant_id, learner_id, actor, request_id,
   bundle_revision, policy_id, policy_version, payload::text AS payload_text, prev_hash, hash FROM audit_log`;
 
-type HashRow = {
+/** A stored record with its payload as the exact text that was hashed (archive and verify read it). */
+export type HashRow = {
   seq: number | bigint;
   event_id: string;
   type: string;
