@@ -83,6 +83,7 @@ const envSchema = z.object({
   // verified on read-back, then dropped.
   AUDIT_RETENTION_DAYS: int(1, 36_500).optional(),
   AUDIT_RETENTION_INTERVAL_MS: int(60_000, 86_400_000).default(3_600_000),
+  BUNDLE_HISTORY_KEEP: int(1, 100_000).default(20),
   AUDIT_ARCHIVE_DIR: z.string().min(1).optional(),
   AUDIT_ARCHIVE_BUCKET: z
     .string()

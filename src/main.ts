@@ -204,6 +204,7 @@ async function main() {
       days: config.AUDIT_RETENTION_DAYS,
       target,
       intervalMs: config.AUDIT_RETENTION_INTERVAL_MS,
+      bundleHistoryKeep: config.BUNDLE_HISTORY_KEEP,
     };
   }
 

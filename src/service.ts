@@ -12,6 +12,7 @@ import type { CheckpointSigner } from "./audit/checkpoint.ts";
 import { createAuditReader } from "./audit/reader.ts";
 import { archiveOldestPartitions } from "./audit/retention.ts";
 import { createVerifyJobs } from "./audit/verify-job.ts";
+import { BUNDLE_HISTORY_KEEP, pruneBundles } from "./bundles/bundle-pruning.ts";
 import { createBundleService } from "./bundles/bundle-service.ts";
 import type { LoadedBundle } from "./bundles/candidate.ts";
 import type { SandboxBudget } from "./bundles/sandbox.ts";
@@ -72,8 +73,12 @@ export type ServiceOptions = {
     everySeconds: number | null;
     signer: (CheckpointSigner & { publicKey: KeyObject }) | null;
   };
-  /** Archive and drop partitions older than `days` (default: keep everything). */
-  auditRetention?: { days: number; target: ArchiveTarget; intervalMs?: number };
+  /**
+   * Archive and drop partitions older than `days` (default: keep everything); then prune the bundles
+   * no retained record cites beyond the last `bundleHistoryKeep` (default 20), archived to the same
+   * target (docs/decisions/0014).
+   */
+  auditRetention?: { days: number; target: ArchiveTarget; intervalMs?: number; bundleHistoryKeep?: number };
 };
 
 export type Service = Awaited<ReturnType<typeof createService>>;
@@ -118,6 +123,14 @@ export async function createService(o: ServiceOptions) {
       clock,
     });
     for (const p of done) logger.info(p, "audit partition archived and dropped");
+    // Records leaving may free the bundles only they cited; run every pass (a cheap query when not).
+    const pruned = await pruneBundles(db, {
+      keep: retention.bundleHistoryKeep ?? BUNDLE_HISTORY_KEEP,
+      archive: retention.target.open("bundles"),
+      audit,
+      clock,
+    });
+    for (const b of pruned) logger.info(b, "bundle pruned from the store (archived)");
     return done;
   };
   const retentionTimer = retention

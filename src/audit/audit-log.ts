@@ -23,6 +23,7 @@ import {
   GENESIS_CHECKPOINT_HASH,
   makeCheckpoint,
 } from "./checkpoint.ts";
+import { storeCitations } from "./citations.ts";
 import { compactPayload, type StoredContext, storeContexts } from "./contexts.ts";
 import { type AuditAppender, type AuditEventInput, RECORD_COLUMNS } from "./types.ts";
 
@@ -69,6 +70,8 @@ type CheckpointPolicy = {
   clock: () => Date;
   /** Context hashes known committed (skipped on insert); null: insert every time (appendInTx). */
   knownContexts: LRUCache<string, true> | null;
+  /** Bundle citations (citations.ts) known committed, likewise. */
+  knownCitations: LRUCache<string, true> | null;
 };
 
 function checkpointPolicy(options: CheckpointOptions = {}): CheckpointPolicy {
@@ -83,6 +86,7 @@ function checkpointPolicy(options: CheckpointOptions = {}): CheckpointPolicy {
     signer: options.signer ?? null,
     clock: options.clock ?? (() => new Date()),
     knownContexts: new LRUCache<string, true>({ max: 10_000 }),
+    knownCitations: new LRUCache<string, true>({ max: 1_000 }),
   };
 }
 
@@ -159,14 +163,16 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
       let batch: Waiter[] = [];
       const started = performance.now();
       try {
+        const cited: string[] = [];
         const written = await db.transaction(async (tx) => {
           await lockChain(tx);
           batch = takeBatch(queue, maxBatch);
-          return batch.length > 0 ? writeLocked(tx, recordsOf(batch), policy) : [];
+          return batch.length > 0 ? writeLocked(tx, recordsOf(batch), policy, cited) : [];
         });
         settle(batch, written);
         for (const record of recordsOf(batch))
           if (record.context) policy.knownContexts?.set(record.context.sha256, true);
+        for (const key of cited) policy.knownCitations?.set(key, true);
         const size = recordsOf(batch).length;
         if (size > 0) report(() => options.onFlush?.({ size, ms: performance.now() - started }));
       } catch (err) {
@@ -249,7 +255,7 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
       try {
         await lockChain(tx);
         // The caller's transaction may still roll back: remember no context as committed.
-        return await writeLocked(tx, prepared, { ...policy, knownContexts: null });
+        return await writeLocked(tx, prepared, { ...policy, knownContexts: null, knownCitations: null });
       } catch (err) {
         const cause = toError(err);
         report(() => options.onError?.(cause, { size: prepared.length }));
@@ -271,7 +277,7 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
  */
 export function createPerRowAuditLog(options: Omit<AuditLogOptions, "maxBatch">): AuditLog {
   const { db } = options;
-  const policy = { ...checkpointPolicy(options.checkpoints), knownContexts: null };
+  const policy = { ...checkpointPolicy(options.checkpoints), knownContexts: null, knownCitations: null };
   const compact = options.compactContexts ?? true;
   const inFlight = new Set<Promise<unknown>>();
   let closed = false;
@@ -446,10 +452,19 @@ async function writeLocked(
   tx: Queryable,
   records: readonly Prepared[],
   policy: CheckpointPolicy,
+  /** Receives the citations written, to remember once the transaction commits. */
+  cited?: string[],
 ): Promise<Appended[]> {
   // Read after the lock: under READ COMMITTED this statement sees the previous holder's commit.
   const { day, head } = await logDay(tx, await readHead(tx), policy);
   await storeContexts(tx, newContexts(records, policy.knownContexts));
+  const keys = await storeCitations(
+    tx,
+    day,
+    records.map((r) => r.bundle_revision),
+    policy.knownCitations,
+  );
+  cited?.push(...keys);
   let seq = head.seq;
   let prevHash = head.hash;
 

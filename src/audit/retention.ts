@@ -10,6 +10,7 @@ import { AppError } from "../errors.ts";
 import type { Db, Queryable } from "../store/db.ts";
 import { type ArchiveTarget, archiveRange, listArchives } from "./archive.ts";
 import { lockChain } from "./audit-log.ts";
+import { dropCitations } from "./citations.ts";
 
 export type AuditPartition = {
   name: string;
@@ -85,7 +86,7 @@ export async function archiveOldestPartitions(
     if (p.to > cutoff) break; // partitions are in order: the rest are younger
     if (p.last_seq !== null && p.last_seq >= headSeq) break; // the head's partition stays
     if (p.first_seq === null) {
-      await dropPartition(db, p.name, null, clock);
+      await dropPartition(db, p, null, clock);
       done.push({ partition: p.name, archive_id: null, first_seq: null, last_seq: null, location: null });
       continue;
     }
@@ -110,7 +111,7 @@ export async function archiveOldestPartitions(
         `partition ${p.name} holds seq ${p.first_seq}–${p.last_seq}, but its archive seq ${entry.first_seq}–${entry.last_seq}`,
       );
     }
-    await dropPartition(db, p.name, entry.id, clock);
+    await dropPartition(db, p, entry.id, clock);
     done.push({
       partition: p.name,
       archive_id: entry.id,
@@ -124,15 +125,18 @@ export async function archiveOldestPartitions(
 
 async function dropPartition(
   db: Db,
-  name: string,
+  partition: AuditPartition,
   archiveId: number | null,
   clock: () => Date,
 ): Promise<void> {
+  const { name } = partition;
   await db.transaction(async (tx) => {
     // Under the chain lock: no writer is reading the head while a partition leaves.
     await lockChain(tx);
     await tx.query(`ALTER TABLE audit_log DETACH PARTITION ${quoteIdent(name)}`);
     await tx.query(`DROP TABLE ${quoteIdent(name)}`);
+    // Its records no longer hold their bundles back from pruning (citations.ts).
+    await dropCitations(tx, partition.from, partition.to);
     if (archiveId !== null) {
       await tx.query("UPDATE audit_archives SET dropped_at = $1 WHERE id = $2", [
         clock().toISOString(),

@@ -15,9 +15,11 @@ import { revisionOf, sha256Hex } from "./bundle-facts.ts";
 import {
   type ActivationRecord,
   type ActiveRecord,
+  BundlePruned,
   type BundleStore,
   createBundleStore,
   RevisionConflict,
+  type StoredBundle,
 } from "./bundle-store.ts";
 import { type BundleWatcher, watchBundleFile } from "./bundle-watcher.ts";
 import { type LoadedBundle, type LoadOptions, loadBundle } from "./candidate.ts";
@@ -85,6 +87,9 @@ export type BundleHistory = {
     uploaded_by: string | null;
     uploaded_at: string;
     active: boolean;
+    /** Its bytes were pruned (bundle-pruning.ts): the row stays, the bytes are in the archive. */
+    pruned_at: string | null;
+    archived_location: string | null;
   }>;
   /** Pass back as `cursor` for older bundles; null when `items` holds the rest. */
   next_cursor: string | null;
@@ -172,6 +177,27 @@ async function archiveOf(bytes: Buffer) {
     const code = err instanceof ArchiveLimitError ? "BUNDLE_TOO_LARGE" : "BUNDLE_CORRUPT";
     throw new BundleError(code, toError(err).message, { cause: err });
   }
+}
+
+/**
+ * A stored bundle whose bytes were pruned (docs/decisions/0014): the record stays, the bytes are in
+ * the archive; uploading them again (PUT /api/v1/bundles) stores and activates them.
+ */
+function prunedError(target: StoredBundle): AppError {
+  const where = target.archived_location ? ` (archived at ${target.archived_location})` : "";
+  return new AppError(
+    "CONFLICT",
+    `bundle ${target.revision} was pruned from the store${where}; upload it again to activate it`,
+    {
+      details: {
+        code: "BUNDLE_PRUNED",
+        revision: target.revision,
+        sha256: target.sha256,
+        pruned_at: target.pruned_at?.toISOString() ?? null,
+        archived_location: target.archived_location,
+      },
+    },
+  );
 }
 
 function storeUnavailable(err: unknown): AppError {
@@ -497,30 +523,32 @@ export async function createBundleService(deps: BundleServiceDeps): Promise<Bund
       } catch (err) {
         throw await refuse(err, bytes, options);
       }
-      // A bundle stored before (a swap back) is not sent to Postgres again.
-      const stored = await store.has(sha256).catch(() => false);
-      const activation = await store
-        .activate({
+      // A bundle stored before (a swap back) is not sent to Postgres again — unless it was pruned.
+      const stored = await store.hasBytes(sha256).catch(() => false);
+      const record = {
+        sha256,
+        revision: candidate.revision,
+        bytes,
+        manifest: candidate.manifest,
+        entrypoints: candidate.entrypoints,
+        signed: candidate.files.has(SIGNATURES_FILE),
+        source: options.source,
+        uploaded_by: options.actor.principal,
+        uploaded_at: clock(),
+      };
+      const activateWith = (bundle: typeof record | undefined) =>
+        store.activate({
           sha256,
           revision: candidate.revision,
           source: options.source,
           actor: options.actor.principal,
           at: clock(),
           onWritten: recordActivation("bundle.activated", options.actor),
-          bundle: stored
-            ? undefined
-            : {
-                sha256,
-                revision: candidate.revision,
-                bytes,
-                manifest: candidate.manifest,
-                entrypoints: candidate.entrypoints,
-                signed: candidate.files.has(SIGNATURES_FILE),
-                source: options.source,
-                uploaded_by: options.actor.principal,
-                uploaded_at: clock(),
-              },
-        })
+          bundle,
+        });
+      const activation = await activateWith(stored ? undefined : record)
+        // Pruned since it was found stored: this upload brings the bytes back.
+        .catch((err) => (err instanceof BundlePruned ? activateWith(record) : Promise.reject(err)))
         .catch(async (err) => {
           // Checked above; a second instance storing the same revision meanwhile is caught here.
           if (err instanceof RevisionConflict) {
@@ -564,7 +592,7 @@ export async function createBundleService(deps: BundleServiceDeps): Promise<Bund
       const bytes = await store.bytes(target.sha256).catch((err) => {
         throw storeUnavailable(err);
       });
-      if (!bytes) throw new AppError("NOT_FOUND", `bundle ${target.sha256} has no stored bytes`);
+      if (!bytes) throw prunedError(target);
       // Re-verified: the verification key may have changed since it was uploaded.
       let candidate: LoadedBundle;
       try {
@@ -587,7 +615,7 @@ export async function createBundleService(deps: BundleServiceDeps): Promise<Bund
           onWritten: recordActivation(older ? "bundle.rolled_back" : "bundle.activated", actor),
         })
         .catch((err) => {
-          throw storeUnavailable(err);
+          throw err instanceof BundlePruned ? prunedError(target) : storeUnavailable(err);
         });
       if (activation) cluster = activation;
       else cluster = await store.active().catch(() => cluster);
@@ -797,6 +825,8 @@ export async function createBundleService(deps: BundleServiceDeps): Promise<Bund
         uploaded_by: b.uploaded_by,
         uploaded_at: b.uploaded_at.toISOString(),
         active: active?.sha256 === b.sha256,
+        pruned_at: b.pruned_at ? b.pruned_at.toISOString() : null,
+        archived_location: b.archived_location,
       })),
       activations: activations.map((a) => ({
         generation: a.generation,

@@ -16,9 +16,15 @@ export type StoredBundle = {
   source: string;
   uploaded_by: string | null;
   uploaded_at: Date;
+  /** Set once its bytes were pruned (bundle-pruning.ts); the row stays. */
+  pruned_at: Date | null;
+  archived_location: string | null;
 };
 
-export type NewBundle = Omit<StoredBundle, "uploaded_at" | "size_bytes"> & {
+export type NewBundle = Omit<
+  StoredBundle,
+  "uploaded_at" | "size_bytes" | "pruned_at" | "archived_location"
+> & {
   bytes: Buffer;
   uploaded_at: Date;
 };
@@ -39,6 +45,19 @@ export type ActivationRecord = ActiveRecord & {
 
 export type BundleStore = ReturnType<typeof createBundleStore>;
 
+/** Serialises activations and pruning across every instance (held to the transaction's end). */
+export async function lockActivations(tx: Queryable): Promise<void> {
+  await tx.query("SELECT pg_advisory_xact_lock($1)", [ACTIVATION_LOCK]);
+}
+
+/** The bundle to activate lost its bytes to pruning meanwhile. */
+export class BundlePruned extends Error {
+  constructor(readonly sha256: string) {
+    super(`bundle ${sha256} was pruned`);
+    this.name = "BundlePruned";
+  }
+}
+
 /** Another bundle is stored under this revision (a revision names one content). */
 export class RevisionConflict extends Error {
   constructor(
@@ -51,7 +70,7 @@ export class RevisionConflict extends Error {
 }
 
 const SUMMARY_COLUMNS =
-  "sha256, revision, size_bytes, manifest, entrypoints, signed, source, uploaded_by, uploaded_at";
+  "sha256, revision, size_bytes, manifest, entrypoints, signed, source, uploaded_by, uploaded_at, pruned_at, archived_location";
 
 function toBundle(row: Row): StoredBundle {
   return {
@@ -64,6 +83,8 @@ function toBundle(row: Row): StoredBundle {
     source: String(row.source),
     uploaded_by: (row.uploaded_by as string | null) ?? null,
     uploaded_at: new Date(row.uploaded_at as string | Date),
+    pruned_at: row.pruned_at ? new Date(row.pruned_at as string | Date) : null,
+    archived_location: (row.archived_location as string | null) ?? null,
   };
 }
 
@@ -88,12 +109,14 @@ function toBuffer(value: unknown): Buffer {
 }
 
 async function insertBundle(q: Queryable, b: NewBundle): Promise<void> {
-  // Bytes are immutable per sha256: a second upload of the same bundle keeps the first record.
+  // Bytes are immutable per sha256: a second upload of the same bundle keeps the first record, and
+  // only puts the bytes back when they were pruned (the same bytes: the sha256 says so).
   await q.query(
     `INSERT INTO bundles (sha256, revision, bytes, size_bytes, manifest, entrypoints, signed, source,
                           uploaded_by, uploaded_at)
      VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9, $10)
-     ON CONFLICT (sha256) DO NOTHING`,
+     ON CONFLICT (sha256) DO UPDATE SET bytes = EXCLUDED.bytes, pruned_at = NULL
+       WHERE bundles.bytes IS NULL`,
     [
       b.sha256,
       b.revision,
@@ -118,9 +141,16 @@ export function createBundleStore(db: Db) {
   return {
     has,
 
+    /** Stored with its bytes (not pruned). */
+    async hasBytes(sha256: string): Promise<boolean> {
+      const r = await db.query("SELECT 1 FROM bundles WHERE sha256 = $1 AND bytes IS NOT NULL", [sha256]);
+      return r.rows.length > 0;
+    },
+
     async bytes(sha256: string): Promise<Buffer | null> {
       const r = await db.query<{ bytes: unknown }>("SELECT bytes FROM bundles WHERE sha256 = $1", [sha256]);
-      return r.rows[0] ? toBuffer(r.rows[0].bytes) : null;
+      const bytes = r.rows[0]?.bytes;
+      return bytes === undefined || bytes === null ? null : toBuffer(bytes);
     },
 
     /** By sha256 (64 hex digits), else by revision: the latest upload carrying it. */
@@ -202,7 +232,15 @@ export function createBundleStore(db: Db) {
       onWritten?: InTx<ActivationRecord>;
     }): Promise<ActivationRecord | null> {
       return db.transaction(async (tx) => {
-        await tx.query("SELECT pg_advisory_xact_lock($1)", [ACTIVATION_LOCK]);
+        await lockActivations(tx);
+        if (!a.bundle) {
+          // Pruning holds the same lock: bytes present now stay until this activation commits
+          // (and then its own record cites the revision, which keeps them).
+          const present = await tx.query("SELECT 1 FROM bundles WHERE sha256 = $1 AND bytes IS NOT NULL", [
+            a.sha256,
+          ]);
+          if (present.rows.length === 0) throw new BundlePruned(a.sha256);
+        }
         if (a.bundle) {
           // Under the lock every insert takes, so two instances cannot both store one revision.
           const other = await tx.query<{ sha256: string }>(

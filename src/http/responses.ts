@@ -432,6 +432,13 @@ export const bundleHistorySchema = z
         uploaded_by: z.string().nullable(),
         uploaded_at: instant,
         active: z.boolean(),
+        pruned_at: instant
+          .nullable()
+          .describe("When its bytes left the database (BUNDLE_HISTORY_KEEP); null while stored"),
+        archived_location: z
+          .string()
+          .nullable()
+          .describe("Where the pruned bytes were archived (read back before they were removed)"),
       }),
     ),
     next_cursor: z.string().nullable(),

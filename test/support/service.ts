@@ -57,6 +57,7 @@ export async function startTestService(
     /** An S3-compatible server for every region (path-style URLs), with its credentials. */
     s3?: { endpoint: string; accessKeyId: string; secretAccessKey: string };
     auditCheckpoints?: ServiceOptions["auditCheckpoints"];
+    auditRetention?: ServiceOptions["auditRetention"];
     /** Silent unless a test reads the log lines. */
     logger?: Logger;
   } = {},
@@ -97,6 +98,7 @@ export async function startTestService(
     ...(options.notify ? { notify: options.notify } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.auditCheckpoints ? { auditCheckpoints: options.auditCheckpoints } : {}),
+    ...(options.auditRetention ? { auditRetention: options.auditRetention } : {}),
   });
   await service.keys.bootstrap(ADMIN_KEY);
   const handler = service.app.handler;
