@@ -284,14 +284,22 @@ async function prepare(base: string) {
   );
   const logs = await callJson(base, ADMIN, "GET", `/api/v1/audit/access-logs?tenant_id=bench&limit=1`);
   const item = (
-    logs.body.items as { event_id: string; payload: { request: unknown; evaluation: object } }[]
+    logs.body.items as {
+      event_id: string;
+      payload: { request: unknown; evaluation: { context_sha256?: string; now_ms?: number } };
+    }[]
   )[0]!;
   if (item.event_id !== decided.body.decision_id)
     throw new Error("the audited record is not the decision just made");
+  // A compact record references its evaluation context by hash: fetch it, put now_ms back.
+  const { context_sha256, ...evaluation } = item.payload.evaluation;
+  const context = context_sha256
+    ? (await callJson(base, ADMIN, "GET", `/api/v1/audit/contexts/${context_sha256}`)).body.context
+    : {};
   return {
     serviceKey,
     decision: decided.body,
-    input: { ...item.payload.evaluation, request: item.payload.request },
+    input: { ...context, ...evaluation, request: item.payload.request },
   };
 }
 

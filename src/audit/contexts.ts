@@ -73,6 +73,15 @@ export async function loadContexts(
   return out;
 }
 
+/** One stored context, as the exact canonical text its sha256 was taken of (null: none such). */
+export async function readContext(db: Queryable, sha256: string): Promise<string | null> {
+  const { rows } = await db.query<{ body: string }>(
+    "SELECT body::text AS body FROM audit_contexts WHERE sha256 = $1",
+    [sha256],
+  );
+  return rows[0]?.body ?? null;
+}
+
 /** Rows of decision records with their payloads expanded (what dry runs replay). */
 export async function expandRows<T extends { payload: unknown }>(db: Queryable, rows: T[]): Promise<T[]> {
   const parsed = rows.map((r) => ({

@@ -1,6 +1,7 @@
 import type { KeyObject } from "node:crypto";
 import type { Db } from "../store/db.ts";
 import { listArchives } from "./archive.ts";
+import { readContext } from "./contexts.ts";
 import { exportAuditLogs } from "./export.ts";
 import { latestRecords, queryAuditLogs } from "./query.ts";
 import { summarizeDecisions } from "./summary.ts";
@@ -24,6 +25,7 @@ export function createAuditReader(
     archives: () => listArchives(db),
     export: (format, filters) => exportAuditLogs(db, { format, filters }),
     summary: ({ hours, tenant_ids }) => summarizeDecisions(db, { hours, tenant_ids, now: clock() }),
+    context: (sha256) => readContext(db, sha256),
     latest: (types, limit) => latestRecords(db, types, limit),
   };
 }

@@ -86,6 +86,8 @@ export type AuditReader = {
   export(format: "jsonl" | "csv", filters: AuditFilters): AsyncIterable<string>;
   /** Decisions per hour by outcome and top deny codes over the last `hours` (the console's overview). */
   summary(options: { hours: number; tenant_ids: string[] | null }): Promise<AuditSummary>;
+  /** A compact record's evaluation context (contexts.ts): its canonical text, null when unknown. */
+  context(sha256: string): Promise<string | null>;
   /** The newest `limit` records of these types, newest first (what a dry run replays). */
   latest(types: readonly string[], limit: number): Promise<LatestRecord[]>;
 };

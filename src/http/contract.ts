@@ -4,6 +4,7 @@ import {
   accessBatchResponseSchema,
   accessDecisionSchema,
   auditArchivesSchema,
+  auditContextSchema,
   auditPageSchema,
   auditSummarySchema,
   auditVerifySchema,
@@ -39,6 +40,7 @@ import {
   bundleListQuery,
   bundlePutQuery,
   bundleRefParam,
+  contextSha,
   effectiveQuery,
   endpointsQuery,
   exportQuery,
@@ -315,6 +317,15 @@ export const API = {
     query: auditQuery,
     status: 200,
     response: auditPageSchema,
+  },
+  "GET /api/v1/audit/contexts/{hash}": {
+    summary:
+      "A compact record's evaluation context by its context_sha256 (the body hashes to it); scoped keys see only contexts naming their tenants",
+    roles: ["auditor"],
+    params: z.strictObject({ hash: contextSha }),
+    status: 200,
+    response: auditContextSchema,
+    errors: ["NOT_FOUND"],
   },
   "GET /api/v1/audit/verify": {
     summary: "Walk the hash chain (unscoped keys only); from=checkpoint starts at the newest good checkpoint",

@@ -372,6 +372,17 @@ export const auditArchiveSchema = z
 
 export const auditArchivesSchema = page(auditArchiveSchema, "AuditArchives");
 
+export const auditContextSchema = z
+  .looseObject({
+    sha256: z.string(),
+    context: z
+      .record(z.string(), z.unknown())
+      .describe(
+        "What the bundle saw besides the request and now_ms: effective policy, health, overrides, settings",
+      ),
+  })
+  .meta({ id: "AuditContext" });
+
 export const auditVerifySchema = z
   .looseObject({
     ok: z.boolean(),

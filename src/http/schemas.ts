@@ -17,6 +17,9 @@ import {
 // never silently ignored (a typo in `prohibited_regions` must not widen where data may go).
 
 export const id = z.string().regex(ID_PATTERN, "must match [A-Za-z0-9._-]{1,128}");
+
+/** A sha256 as lowercase hex (an evaluation context's reference). */
+export const contextSha = z.string().regex(/^[0-9a-f]{64}$/, "must be 64 lowercase hex digits");
 export const region = z.enum(REGION_CODES);
 const regionList = z
   .array(region)

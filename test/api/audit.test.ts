@@ -37,6 +37,29 @@ describe("audit API", () => {
   });
   afterAll(() => t.close());
 
+  it("gives a compact record's evaluation context back by its hash, to its tenant's auditors", async () => {
+    const page = await auditor.get("/api/v1/audit/access-logs/aud-a?type=decision.access&limit=1");
+    const record = page.body.items[0];
+    const sha = record.payload.evaluation.context_sha256 as string;
+    expect(sha).toMatch(/^[0-9a-f]{64}$/);
+    const res = await auditor.get(`/api/v1/audit/contexts/${sha}`);
+    expect(res.status).toBe(200);
+    expect(res.body.sha256).toBe(sha);
+    expect(res.body.context.policy).toMatchObject({ tenant_id: "aud-a", primary_region: "eu-west" });
+    // The body is what was hashed: its canonical text hashes to the reference.
+    const { canonicalJson } = await import("../../src/audit/canonical.ts");
+    const { createHash } = await import("node:crypto");
+    expect(createHash("sha256").update(canonicalJson(res.body.context)).digest("hex")).toBe(sha);
+    // A key scoped to another tenant does not learn it exists; bad and unknown hashes are 400 / 404.
+    const other = api(t.handler, await t.keyFor(["auditor"], ["aud-b"]));
+    expect((await other.get(`/api/v1/audit/contexts/${sha}`)).status).toBe(404);
+    const own = api(t.handler, await t.keyFor(["auditor"], ["aud-a"]));
+    expect((await own.get(`/api/v1/audit/contexts/${sha}`)).status).toBe(200);
+    expect((await auditor.get("/api/v1/audit/contexts/NOT-A-HASH")).status).toBe(400);
+    expect((await auditor.get(`/api/v1/audit/contexts/${"0".repeat(64)}`)).status).toBe(404);
+    expect((await svc.get(`/api/v1/audit/contexts/${sha}`)).status).toBe(403);
+  });
+
   it("filters by tenant, learner, operation, outcome and type; pages with a cursor", async () => {
     const all: Array<{ event_id: string; seq: number }> = [];
     let cursor: string | null = null;

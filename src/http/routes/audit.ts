@@ -7,7 +7,16 @@ import { AppError } from "../../errors.ts";
 import type { Authenticate } from "../auth.ts";
 import { requireTenant, requireUnscoped } from "../auth.ts";
 import { guard, parse } from "../express-kit.ts";
-import { auditQuery, exportQuery, id, summaryQuery, verifyQuery } from "../schemas.ts";
+import { auditQuery, contextSha, exportQuery, id, summaryQuery, verifyQuery } from "../schemas.ts";
+
+/** The tenants an evaluation context names: its effective policy's and its overrides'. */
+function tenantsOf(context: {
+  policy?: { tenant_id?: unknown } | null;
+  overrides?: Array<{ tenant_id?: unknown }>;
+}): string[] {
+  const named = [context.policy?.tenant_id, ...(context.overrides ?? []).map((o) => o.tenant_id)];
+  return named.filter((t): t is string => typeof t === "string");
+}
 
 export function auditRoutes(deps: { authenticate: Authenticate; audit: AuditReader }): Router {
   const r = Router();
@@ -55,6 +64,19 @@ export function auditRoutes(deps: { authenticate: Authenticate; audit: AuditRead
   r.get("/summary", auditors, async (req, res) => {
     const { hours } = parse(summaryQuery, req.query, "query");
     res.json(await deps.audit.summary({ hours, tenant_ids: res.locals.principal.tenant_ids }));
+  });
+
+  // A compact record's evaluation context (docs/decisions/0007), as the canonical text its
+  // context_sha256 was taken of: sha256 of the body is the reference, so the reader can check it.
+  // A scoped key sees a context only when every tenant it names is one of the key's (else 404).
+  r.get("/contexts/:hash", auditors, async (req, res) => {
+    const sha256 = parse(contextSha, req.params.hash, "hash");
+    const body = await deps.audit.context(sha256);
+    const scope = res.locals.principal.tenant_ids as string[] | null;
+    if (body === null || (scope !== null && !tenantsOf(JSON.parse(body)).every((t) => scope.includes(t)))) {
+      throw new AppError("NOT_FOUND", `no evaluation context ${sha256}`);
+    }
+    res.json({ sha256, context: JSON.parse(body) });
   });
 
   // Where archived ranges are: what an auditor fetches to verify offline (residency audit verify).
