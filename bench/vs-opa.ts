@@ -294,7 +294,8 @@ async function prepare(base: string) {
   // A compact record references its evaluation context by hash: fetch it, put now_ms back.
   const { context_sha256, ...evaluation } = item.payload.evaluation;
   const context = context_sha256
-    ? (await callJson(base, ADMIN, "GET", `/api/v1/audit/contexts/${context_sha256}`)).body.context
+    ? ((await callJson(base, ADMIN, "GET", `/api/v1/audit/contexts/${context_sha256}`)).body
+        .context as object)
     : {};
   return {
     serviceKey,

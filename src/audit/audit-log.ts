@@ -11,7 +11,7 @@ import { LRUCache } from "lru-cache";
 import { AppError, toError } from "../errors.ts";
 import type { Db, Queryable } from "../store/db.ts";
 import {
-  canonicalJson,
+  canonicalJsonReusing,
   chainHashPreSerialized,
   GENESIS_HASH,
   isStorableText,
@@ -574,7 +574,7 @@ function prepare(event: AuditEventInput, compact: boolean): Prepared {
       bundle_revision: optionalText(event.bundle_revision, "bundle_revision"),
       policy_id: optionalText(event.policy_id, "policy_id"),
       policy_version: policyVersion(event.policy_version),
-      payloadJson: canonicalJson(payload),
+      payloadJson: canonicalJsonReusing(payload),
       context,
     };
   } catch (err) {

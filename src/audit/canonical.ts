@@ -13,6 +13,7 @@
 // than discovered later as a "broken" chain.
 
 import { createHash } from "node:crypto";
+import { isSealed } from "../domain/sealed.ts";
 import type { AuditRecord } from "./types.ts";
 
 /** prev_hash of seq 1. */
@@ -53,6 +54,46 @@ export function canonicalJson(value: unknown): string {
   const out = write(value, "", trail, new Set());
   if (out === undefined) throw new TypeError("canonical JSON: top-level value is not JSON");
   return out;
+}
+
+// Sealed values (domain/sealed.ts: deep-frozen, never changed again — the cached policies, health and
+// overrides that make up most of a decision's record) are canonicalised once.
+const sealedTexts = new WeakMap<object, string>();
+
+/**
+ * canonicalJson, reusing the remembered text of every sealed value at the top two levels of
+ * `value` (a record's payload and its evaluation context). Equal to canonicalJson(value): JCS
+ * prints an object as its members in key order, each member's text independent of the others, so
+ * a member's text may come from a memo. Anything this does not handle goes to canonicalJson whole.
+ */
+export function canonicalJsonReusing(value: unknown, depth = 0): string {
+  if (value === null || typeof value !== "object") return canonicalJson(value);
+  if (isSealed(value)) {
+    let text = sealedTexts.get(value);
+    if (text === undefined) {
+      text = canonicalJson(value);
+      sealedTexts.set(value, text);
+    }
+    return text;
+  }
+  const record = value as Record<string, unknown>;
+  if (
+    depth >= 2 ||
+    Array.isArray(value) ||
+    Object.getPrototypeOf(value) !== Object.prototype ||
+    typeof record.toJSON === "function"
+  ) {
+    return canonicalJson(value);
+  }
+  let out = "{";
+  for (const name of Object.keys(record).sort()) {
+    if (INTEGER_KEY.test(name) || !isStorableText(name)) return canonicalJson(value);
+    const member = record[name];
+    const kind = typeof member;
+    if (kind === "undefined" || kind === "function" || kind === "symbol") continue;
+    out += `${out.length > 1 ? "," : ""}${JSON.stringify(name)}:${canonicalJsonReusing(member, depth + 1)}`;
+  }
+  return `${out}}`;
 }
 
 /** What JSON.stringify would print for `input`: its toJSON() result when it has one (Dates). */

@@ -11,12 +11,16 @@
 // the hashing rule did not change, only what the writer puts in the payload.
 
 import { createHash } from "node:crypto";
+import { LRUCache } from "lru-cache";
 import type { Queryable } from "../store/db.ts";
-import { canonicalJson } from "./canonical.ts";
+import { canonicalJsonReusing } from "./canonical.ts";
 
 export type ContextRef = { context_sha256: string; now_ms?: number };
 
 export type StoredContext = { sha256: string; json: string };
+
+/** The sha256 of context texts seen lately, by text (a few MiB at most). */
+const recentHashes = new LRUCache<string, string>({ max: 2_000 });
 
 /**
  * The compact form of a payload whose `evaluation` is an object: the payload to hash and store,
@@ -31,8 +35,14 @@ export function compactPayload(payload: unknown): { payload: unknown; context: S
   }
   if (Object.hasOwn(evaluation, "context_sha256")) return { payload, context: null }; // already compact
   const { now_ms, ...context } = evaluation as Record<string, unknown>;
-  const json = canonicalJson(context);
-  const sha256 = createHash("sha256").update(json).digest("hex");
+  // Most of it is sealed, cached values: their text is reused, and so is the hash of a text seen
+  // lately (thousands of decisions share one context).
+  const json = canonicalJsonReusing(context);
+  let sha256 = recentHashes.get(json);
+  if (sha256 === undefined) {
+    sha256 = createHash("sha256").update(json).digest("hex");
+    recentHashes.set(json, sha256);
+  }
   const ref: ContextRef =
     now_ms === undefined ? { context_sha256: sha256 } : { context_sha256: sha256, now_ms: now_ms as number };
   return { payload: { ...(payload as object), evaluation: ref }, context: { sha256, json } };

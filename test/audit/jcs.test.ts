@@ -2,8 +2,9 @@ import { createHash } from "node:crypto";
 import canonicalize from "canonicalize";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { canonicalJson, GENESIS_HASH } from "../../src/audit/canonical.ts";
+import { canonicalJson, canonicalJsonReusing, GENESIS_HASH } from "../../src/audit/canonical.ts";
 import { exportAuditLogs } from "../../src/audit/export.ts";
+import { seal } from "../../src/domain/sealed.ts";
 import { type TestDb, testBackends } from "../support/databases.ts";
 import { appendAll, decisionEvent } from "./fixtures.ts";
 
@@ -115,6 +116,35 @@ describe("canonicalJson against the `canonicalize` package", () => {
       ),
       { numRuns: 500 },
     );
+  });
+});
+
+describe("canonicalJsonReusing (sealed members' text remembered) equals canonicalJson", () => {
+  it("on random values whose members are sealed or not, read twice (memo cold, then warm)", () => {
+    const member = fc.oneof(
+      jsonValues,
+      jsonValues.map((v) => seal(structuredClone(v))),
+    );
+    fc.assert(
+      fc.property(fc.dictionary(fc.string(), fc.oneof(member, fc.dictionary(fc.string(), member))), (o) => {
+        const expected = canonicalize(o);
+        expect(canonicalJsonReusing(o)).toBe(expected);
+        expect(canonicalJsonReusing(o)).toBe(expected);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it("on the awkward cases: integer-like keys, undefined members, toJSON, __proto__", () => {
+    const cases: unknown[] = [
+      { 2: "a", 10: "b", x: seal({ b: 1, a: 2 }) },
+      { a: undefined, b: () => 1, c: seal([1, { z: 0, y: null }]) },
+      { at: new Date(0), n: { toJSON: () => "x" } },
+      { toJSON: () => ({ replaced: true }), a: 1 },
+      JSON.parse('{"__proto__":{"b":1,"a":2},"z":1}'),
+      seal({ nested: { deeper: { deepest: [1, 2, 3] } } }),
+    ];
+    for (const value of cases) expect(canonicalJsonReusing(value)).toBe(canonicalJson(value));
   });
 });
 
