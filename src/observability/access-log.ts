@@ -26,9 +26,9 @@ export function createAccessLog(deps: {
       const status = res.statusCode;
       const level = QUIET.test(req.url ?? "")
         ? "debug"
-        : !finished || status >= 500
+        : status >= 500
           ? "error"
-          : status >= 400
+          : !finished || status >= 400
             ? "warn"
             : "info";
       if (!logger.isLevelEnabled(level)) return;
