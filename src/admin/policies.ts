@@ -61,7 +61,7 @@ const LISTED_LEARNERS = 50;
 
 export type PolicyAdminDeps = {
   repo: PoliciesRepo;
-  holds: Pick<LegalHoldsRepo, "list">;
+  holds: Pick<LegalHoldsRepo, "all">;
   engine: Pick<PolicyEngine<LoadedBundle>, "current">;
   audit: AuditAppender;
   invalidateTenant: (tenantId: string) => Promise<void>;
@@ -179,7 +179,7 @@ export function createPolicyAdmin(deps: PolicyAdminDeps) {
   /** Policies as shown: each with its scope's legal hold, read-only (SPEC §11.A1). */
   async function views(policies: StoredPolicy[]): Promise<PolicyView[]> {
     const tenants = [...new Set(policies.map((p) => p.tenant_id))];
-    const holds = tenants.length > 0 ? await deps.holds.list({ tenantIds: tenants }) : [];
+    const holds = tenants.length > 0 ? await deps.holds.all({ tenantIds: tenants }) : [];
     const key = (tenant: string, learner: string | null) => `${tenant}\u0000${learner ?? ""}`;
     const byScope = new Map(holds.map((h) => [key(h.tenant_id, h.learner_id), h]));
     return policies.map((p) => policyView(p, byScope.get(key(p.tenant_id, p.learner_id)) ?? null));
@@ -261,7 +261,7 @@ export function createPolicyAdmin(deps: PolicyAdminDeps) {
       const learner = learnerId ? await deps.repo.activeFor(tenantId, learnerId) : null;
       const { policy, provenance } = mergePolicies(tenant.document, learner?.document ?? null);
       // Active when the tenant's or the learner's hold is (SPEC §11.A1); shown, never merged in.
-      const holds = await deps.holds.list({ tenantIds: [tenantId], active: true });
+      const holds = await deps.holds.all({ tenantIds: [tenantId], active: true });
       const hold =
         holds.find((h) => h.learner_id === null) ??
         holds.find((h) => learnerId !== null && h.learner_id === learnerId);

@@ -1,3 +1,4 @@
+import { decodeCursor, type Page, pageOf } from "../domain/page.ts";
 import type { Db, InTx } from "../store/db.ts";
 
 /** A legal hold as stored and shown (SPEC §11.A8). */
@@ -18,7 +19,49 @@ const toHold = (row: Row): LegalHold => ({ ...row, set_at: new Date(row.set_at).
 
 export type LegalHoldsRepo = ReturnType<typeof createLegalHoldsRepo>;
 
+type HoldFilter = {
+  tenantIds: string[] | null;
+  tenantId?: string | undefined;
+  learnerId?: string | undefined;
+  active?: boolean | undefined;
+};
+
 export function createLegalHoldsRepo(db: Db) {
+  async function select(
+    filter: HoldFilter & { limit?: number; cursor?: string | undefined },
+  ): Promise<Page<LegalHold>> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    const add = (sql: string, ...values: unknown[]) => {
+      let text = sql;
+      for (const value of values) {
+        args.push(value);
+        text = text.replace("?", `$${args.length}`);
+      }
+      where.push(text);
+    };
+    if (filter.tenantIds) add("tenant_id = ANY(?)", filter.tenantIds);
+    if (filter.tenantId) add("tenant_id = ?", filter.tenantId);
+    if (filter.learnerId) add("learner_id = ?", filter.learnerId);
+    if (filter.active !== undefined) add("active = ?", filter.active);
+    // The unique key (legal_holds_scope): a tenant's own hold has learner '' (ids are never empty).
+    if (filter.cursor) {
+      const [tenant, learner] = decodeCursor(filter.cursor, ["string", "string"]);
+      add("(tenant_id, coalesce(learner_id, '')) > (?, ?)", tenant, learner);
+    }
+    const limit = filter.limit;
+    if (limit !== undefined) args.push(limit + 1);
+    const r = await db.query<Row>(
+      `SELECT ${COLUMNS} FROM legal_holds ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+       ORDER BY tenant_id, coalesce(learner_id, '')${limit !== undefined ? ` LIMIT $${args.length}` : ""}`,
+      args,
+    );
+    const holds = r.rows.map(toHold);
+    return limit === undefined
+      ? { items: holds, next_cursor: null }
+      : pageOf(holds, limit, (h) => [h.tenant_id, h.learner_id ?? ""]);
+  }
+
   return {
     /**
      * Sets or releases the hold of one scope, returning it and the state it replaced; `onWritten`
@@ -64,29 +107,16 @@ export function createLegalHoldsRepo(db: Db) {
       });
     },
 
-    /** Every hold of the tenants in scope (null: all), optionally one learner's or only active ones. */
-    async list(filter: {
-      tenantIds: string[] | null;
-      tenantId?: string | undefined;
-      learnerId?: string | undefined;
-      active?: boolean | undefined;
-    }): Promise<LegalHold[]> {
-      const where: string[] = [];
-      const args: unknown[] = [];
-      const add = (sql: string, value: unknown) => {
-        args.push(value);
-        where.push(sql.replace("?", `$${args.length}`));
-      };
-      if (filter.tenantIds) add("tenant_id = ANY(?)", filter.tenantIds);
-      if (filter.tenantId) add("tenant_id = ?", filter.tenantId);
-      if (filter.learnerId) add("learner_id = ?", filter.learnerId);
-      if (filter.active !== undefined) add("active = ?", filter.active);
-      const r = await db.query<Row>(
-        `SELECT ${COLUMNS} FROM legal_holds ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
-         ORDER BY tenant_id, learner_id NULLS FIRST`,
-        args,
-      );
-      return r.rows.map(toHold);
+    /**
+     * The holds of the tenants in scope (null: all), optionally one learner's or only active ones,
+     * by tenant then learner (the tenant's own hold first), a page at a time (the listing route).
+     */
+    list: (filter: HoldFilter & { limit: number; cursor?: string | undefined }): Promise<Page<LegalHold>> =>
+      select(filter),
+
+    /** Every hold the filter matches, unpaged: the holds shown beside the policies on one page. */
+    async all(filter: HoldFilter): Promise<LegalHold[]> {
+      return (await select(filter)).items;
     },
 
     /** The active holds that bear on a tenant's decisions: the tenant's own and its learners'. */

@@ -351,4 +351,6 @@ export const legalHoldListQuery = z.strictObject({
   tenant_id: id.optional(),
   learner_id: id.optional(),
   active: boolString.optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(200),
+  cursor: z.string().min(1).max(1024).optional(),
 });

@@ -384,4 +384,34 @@ describe("legal rules, round two, through the API", () => {
     });
     expect(never.body.reason.code).toBe("DENY_NO_POLICY");
   });
+
+  it("lists legal holds a page at a time: the tenant's own hold first, then its learners'", async () => {
+    const tenant = "hold-pages";
+    await admin.post("/api/v1/policies", { tenant_id: tenant, primary_region: "eu-west" });
+    const put = (learner: string | null) =>
+      legal.put("/api/v1/legal-holds", {
+        tenant_id: tenant,
+        ...(learner ? { learner_id: learner } : {}),
+        active: true,
+        reason: "litigation",
+        reference: "CASE-PAGES",
+      });
+    for (const learner of ["l-3", null, "l-1", "l-2"]) expect((await put(learner)).status).toBe(200);
+    const seen: Array<string | null> = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const page = await auditor.get(
+        `/api/v1/legal-holds?tenant_id=${tenant}&limit=3${cursor ? `&cursor=${cursor}` : ""}`,
+      );
+      expect(page.status).toBe(200);
+      expect(page.body.items.length).toBeLessThanOrEqual(3);
+      seen.push(...page.body.items.map((h: { learner_id: string | null }) => h.learner_id));
+      cursor = page.body.next_cursor;
+      pages++;
+    } while (cursor);
+    expect(pages).toBe(2);
+    expect(seen).toEqual([null, "l-1", "l-2", "l-3"]);
+    expect((await auditor.get("/api/v1/legal-holds?cursor=not-a-cursor")).status).toBe(400);
+  });
 });

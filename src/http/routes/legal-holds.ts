@@ -19,13 +19,16 @@ export function legalHoldRoutes(deps: { authenticate: Authenticate; legalHolds: 
   r.get("/", guard(deps.authenticate, ["legal_admin", "auditor", "policy_admin"]), async (req, res) => {
     const q = parse(legalHoldListQuery, req.query, "query");
     if (q.tenant_id) requireTenant(res.locals.principal, q.tenant_id);
-    const holds = await deps.legalHolds.list({
-      tenantIds: res.locals.principal.tenant_ids,
-      tenantId: q.tenant_id,
-      learnerId: q.learner_id,
-      active: q.active,
-    });
-    res.json(wholePage(holds));
+    res.json(
+      await deps.legalHolds.list({
+        tenantIds: res.locals.principal.tenant_ids,
+        tenantId: q.tenant_id,
+        learnerId: q.learner_id,
+        active: q.active,
+        limit: q.limit,
+        cursor: q.cursor,
+      }),
+    );
   });
 
   return r;
