@@ -742,12 +742,16 @@ export async function createBundleService(deps: BundleServiceDeps): Promise<Bund
     );
     let target: { sha256: string; revision: string; bytes: Buffer } | null = restored;
     if (!target) {
-      const earlier = await store
-        .activations(50)
-        .then((list) => list.find((a) => a.sha256 !== r.sha256 && !refused.has(a.sha256)) ?? null)
-        .catch(() => null);
-      const bytes = earlier ? await store.bytes(earlier.sha256).catch(() => null) : null;
-      target = earlier && bytes ? { sha256: earlier.sha256, revision: earlier.revision, bytes } : null;
+      // The newest earlier activation whose bytes are still stored (an older one may be pruned).
+      const earlier = await store.activations(50).catch(() => []);
+      for (const a of earlier) {
+        if (a.sha256 === r.sha256 || refused.has(a.sha256)) continue;
+        const bytes = await store.bytes(a.sha256).catch(() => null);
+        if (bytes) {
+          target = { sha256: a.sha256, revision: a.revision, bytes };
+          break;
+        }
+      }
     }
     if (!target) {
       logger.error(
