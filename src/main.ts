@@ -6,7 +6,7 @@ import { collectDefaultMetrics, Registry } from "prom-client";
 import { createWebhookNotifier } from "./admin/webhook.ts";
 import { directoryTarget } from "./audit/archive.ts";
 import { ed25519Signer } from "./audit/checkpoint.ts";
-import { isClusterWorker, superviseWorkers, WORKER_READY } from "./cluster.ts";
+import { clusterMetricsSource, isClusterWorker, superviseWorkers, WORKER_READY } from "./cluster.ts";
 import { ConfigError, parseConfig } from "./config.ts";
 import { createMemoryCache, type TenantCache } from "./context/cache.ts";
 import { cacheRedisOptions, createRedisCache, subscriberRedisOptions } from "./context/cache-redis.ts";
@@ -223,6 +223,7 @@ async function main() {
     redisPrefix: config.REDIS_PREFIX,
     logger,
     registry,
+    ...(isClusterWorker() ? { metricsText: clusterMetricsSource(registry) } : {}),
     infrastructure,
     presigner,
     bundlePath: config.BUNDLE_PATH,

@@ -48,6 +48,8 @@ export type ServiceOptions = {
   redisPrefix: string;
   logger: Logger;
   registry: Registry;
+  /** What /metrics answers instead of `registry`'s text (WORKERS > 1: every worker's, aggregated). */
+  metricsText?: () => Promise<string>;
   infrastructure: InfrastructureMap;
   presigner: Presigner;
   bundlePath: string;
@@ -246,6 +248,7 @@ export async function createService(o: ServiceOptions) {
   const app: App = createApp({
     logger,
     metrics,
+    ...(o.metricsText ? { metricsText: o.metricsText } : {}),
     authenticate: auth.authenticate,
     decide,
     presign,

@@ -42,6 +42,8 @@ import {
 export type AppDeps = {
   logger: Logger;
   metrics: Metrics;
+  /** What /metrics answers instead of this registry's text (WORKERS > 1: the cluster's aggregate). */
+  metricsText?: () => Promise<string>;
   authenticate: Authenticate;
   decide: Decide;
   presign: ReturnType<typeof createPresign>;
@@ -225,7 +227,11 @@ function expressMounts(deps: AppDeps): Mount[] {
   return [
     {
       path: "/",
-      router: healthRoutes({ health: deps.health, registry: deps.metrics.registry }),
+      router: healthRoutes({
+        health: deps.health,
+        registry: deps.metrics.registry,
+        ...(deps.metricsText ? { metricsText: deps.metricsText } : {}),
+      }),
       json: false,
     },
     { path: "/", router: openApiRoutes(), json: false },

@@ -27,6 +27,8 @@ export function createMetrics(registry: Registry) {
     }),
     healthChecks: new Gauge({
       name: "residency_health_check_up",
+      // WORKERS > 1: a check failing in any worker shows as failing.
+      aggregator: "min",
       help: "Readiness checks at the last scrape or probe (1 ok, 0 failing or degraded), by check",
       labelNames: ["check"] as const,
       registers,
@@ -92,6 +94,8 @@ export function createMetrics(registry: Registry) {
     }),
     bundleInfo: new Gauge({
       name: "residency_bundle_active_info",
+      // WORKERS > 1: 1 for every revision some worker serves (two lines while they differ).
+      aggregator: "max",
       help: "The active bundle revision (value 1)",
       labelNames: ["revision"] as const,
       registers,
@@ -104,6 +108,8 @@ export function createMetrics(registry: Registry) {
     }),
     activeOverrides: new Gauge({
       name: "residency_active_overrides",
+      // The same cluster-wide count in every worker: not a sum.
+      aggregator: "max",
       help: "Break-glass overrides currently active",
       registers,
     }),

@@ -90,11 +90,44 @@ describe.skipIf(!databaseUrl || !redisUrl)("WORKERS=2 on Postgres + Redis", () =
     await admin?.end();
   });
 
+  it("a scrape of any worker counts every worker's decisions", { timeout: 60_000 }, async () => {
+    const decisions = async () => {
+      const text = await (await fetch(`${base}/metrics`, { headers: { connection: "close" } })).text();
+      return [...text.matchAll(/^residency_decisions_total\{[^}]*\} (\d+)/gm)].reduce(
+        (sum, m) => sum + Number(m[1]),
+        0,
+      );
+    };
+    const before = await decisions();
+    const made = 40;
+    for (let i = 0; i < made; i++) {
+      const res = await fetch(`${base}/api/v1/access/resolve`, {
+        method: "POST",
+        // A new connection each time, so the kernel spreads them over the workers.
+        headers: { authorization: `Bearer ${key}`, "content-type": "application/json", connection: "close" },
+        body: JSON.stringify({
+          tenant_id: "workers",
+          operation_type: "read",
+          resource_type: "d",
+          resource_id: `m-${i}`,
+        }),
+      });
+      expect(res.status).toBe(200);
+    }
+    // Whichever worker answers the scrape, it counts all of them (one worker's own count would
+    // miss those the other answered).
+    for (let scrape = 0; scrape < 6; scrape++) expect(await decisions()).toBe(before + made);
+  });
+
   it("answers from both workers, survives one being killed, and keeps one verified chain", {
     timeout: 90_000,
   }, async () => {
-    const workers = childrenOf(server.pid!);
-    expect(workers.length, `worker processes: ${workers.join(", ")}`).toBeGreaterThanOrEqual(2);
+    // Two workers (a worker being replaced shows as a third process for a moment: wait it out).
+    const workers = await until(
+      () => childrenOf(server.pid!),
+      (c) => c.length === 2,
+    );
+    expect(workers, `worker processes: ${workers.join(", ")}`).toHaveLength(2);
 
     const answered: string[] = [];
     let stop = false;

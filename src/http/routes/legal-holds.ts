@@ -1,6 +1,5 @@
 import { Router } from "express";
 import type { LegalHoldAdmin } from "../../admin/legal-holds.ts";
-import { wholePage } from "../../domain/page.ts";
 import { type Authenticate, requireTenant } from "../auth.ts";
 import { callerOf, guard, parse } from "../express-kit.ts";
 import { legalHoldListQuery, legalHoldSchema } from "../schemas.ts";
