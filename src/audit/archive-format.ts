@@ -17,6 +17,7 @@ import { gunzip } from "node:zlib";
 import { canonicalJson, chainHashPreSerialized } from "./canonical.ts";
 import { type Checkpoint, checkpointProblem, linkProblem } from "./checkpoint.ts";
 import { contextRefOf } from "./contexts.ts";
+import type { AuditRecord } from "./types.ts";
 
 const gunzipAsync = promisify(gunzip);
 
@@ -112,22 +113,8 @@ export type ArchiveReport = {
   previous_checkpoint_hash: string | null;
 };
 
-type ArchivedRecord = {
-  seq: number;
-  event_id: string;
-  type: string;
-  occurred_at: string;
-  tenant_id: string | null;
-  learner_id: string | null;
-  actor: string | null;
-  request_id: string | null;
-  bundle_revision: string | null;
-  policy_id: string | null;
-  policy_version: number | null;
-  payload: unknown;
-  prev_hash: string;
-  hash: string;
-};
+/** A record as a segment line holds it: the stored record, its time as an ISO string. */
+type ArchivedRecord = Omit<AuditRecord, "occurred_at"> & { occurred_at: string };
 
 const range = (a: number, b: number) => `seq ${a}–${b}`;
 
