@@ -12,6 +12,7 @@ import {
   stopChild,
   waitForHttp,
 } from "../scripts/lib/local-server.ts";
+import { DECISION_BODY } from "./decision-request.ts";
 
 const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
@@ -38,14 +39,7 @@ async function load(url: string, headers: Record<string, string>, body: string) 
   };
 }
 
-const body = JSON.stringify({
-  tenant_id: "bench",
-  learner_id: "learner-1",
-  operation_type: "read",
-  resource_type: "document",
-  resource_id: "doc-1",
-  requested_region: "eu-central",
-});
+const body = DECISION_BODY;
 
 // 1. The floor: bare node:http parsing the same JSON body.
 const barePort = await freePort();

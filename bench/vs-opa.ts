@@ -28,6 +28,7 @@ import {
   stopChild,
   waitForHttp,
 } from "../scripts/lib/local-server.ts";
+import { DECISION_BODY } from "./decision-request.ts";
 
 const run = promisify(execFile);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
@@ -256,14 +257,7 @@ const learnerPolicy = {
   learner_age: 16,
   primary_region: "eu-west",
 };
-const decisionBody = JSON.stringify({
-  tenant_id: "bench",
-  learner_id: "learner-1",
-  operation_type: "read",
-  resource_type: "document",
-  resource_id: "doc-1",
-  requested_region: "eu-central",
-});
+const decisionBody = DECISION_BODY;
 
 async function prepare(base: string) {
   for (const policy of [tenantPolicy, learnerPolicy]) {
