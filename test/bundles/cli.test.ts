@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
+import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,7 +10,7 @@ import { createBundleVerifier, parseVerificationKey } from "../../src/bundles/si
 import { readTarGz } from "../../src/bundles/tar.ts";
 import { run } from "../../src/cli/main.ts";
 import { type TestDb, testBackends } from "../support/databases.ts";
-import { api } from "../support/http.ts";
+import { api, serve, stopServing } from "../support/http.ts";
 import { ADMIN_KEY, startTestService, type TestService } from "../support/service.ts";
 import {
   buildBundle,
@@ -28,7 +28,6 @@ const exec = promisify(execFile);
 describe("the residency CLI", () => {
   let db: TestDb;
   let t: TestService;
-  let server: Server;
   let url: string;
   let publisherKey: string;
   let work: string;
@@ -50,12 +49,10 @@ describe("the residency CLI", () => {
     db = await testBackends()[0]!.create();
     t = await startTestService({ db });
     publisherKey = await t.keyFor(["bundle_publisher"], undefined, "compliance-engineer");
-    server = createServer(t.handler);
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    url = await serve(t.handler);
   });
   afterAll(async () => {
-    await new Promise((resolve) => server?.close(resolve));
+    if (t) await stopServing(t.handler);
     await t?.close();
     await db?.close();
     rmSync(work, { recursive: true, force: true });

@@ -1,11 +1,9 @@
 import { readFileSync, writeFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readTarGz, writeTarGz } from "../../src/bundles/tar.ts";
 import type { TestDb } from "../support/databases.ts";
-import { api } from "../support/http.ts";
+import { api, serve, stopServing } from "../support/http.ts";
 import { ADMIN_KEY, primaryBackend, startTestService, type TestService } from "../support/service.ts";
 import { spinningDecision, spinningForVictim } from "./hostile-support.ts";
 import { buildBundle, DECISION, FILE_BUNDLE, fileRevision, putBundle } from "./support.ts";
@@ -53,7 +51,6 @@ describe("hostile bundles", () => {
   const fileRev = fileRevision();
   let db: TestDb;
   let t: TestService;
-  let server: Server;
   let url: string;
   let publisherKey: string;
   let serviceKey: string;
@@ -88,13 +85,11 @@ describe("hostile bundles", () => {
         })
       ).status,
     ).toBe(201);
-    server = createServer(t.handler);
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    url = await serve(t.handler);
   });
 
   afterAll(async () => {
-    await new Promise((resolve) => server?.close(resolve));
+    if (t) await stopServing(t.handler);
     await t?.close();
     await db?.close();
   });
