@@ -356,7 +356,7 @@ async function main() {
               `Residency ${fmt(r.rps)} req/s p50 ${fmt(r.p50, 2)} ms p99 ${fmt(r.p99, 2)} ms | ` +
               `ratio ${fmt(r.rps / o.rps, 2)}× req/s, p99 ${fmt(r.p99 / o.p99, 2)}× | ` +
               `CPU/decision service ${fmt(cpuUs)} µs${backends.length ? `, postgres ${fmt(dbUs)} µs` : ""} | ` +
-              `errors ${o.bad + r.bad}`,
+              `errors OPA ${o.bad}, Residency ${r.bad}`,
           );
           summary.push(
             `${config.name}\t${round}\t${fmt(o.rps)}\t${fmt(r.rps)}\t${fmt(r.rps / o.rps, 2)}\t${fmt(o.p99, 2)}\t${fmt(r.p99, 2)}\t${fmt(cpuUs)}\t${backends.length ? fmt(dbUs) : "-"}`,
