@@ -12,14 +12,18 @@ const databaseUrl = process.env.DATABASE_URL;
 const redisUrl = process.env.REDIS_URL;
 const ADMIN = `workers-admin-${randomBytes(12).toString("hex")}`;
 
-/** The live (not zombie) child processes of `pid`. */
+/**
+ * The live (not zombie) worker processes of supervisor `pid`. Only its service children count:
+ * tsx also gives the supervisor an esbuild service process now and then.
+ */
 function childrenOf(pid: number): number[] {
   return readdirSync("/proc")
     .filter((e) => /^\d+$/.test(e))
     .filter((e) => {
       try {
         const fields = readFileSync(`/proc/${e}/stat`, "utf8").split(") ")[1]!.split(" ");
-        return Number(fields[1]) === pid && fields[0] !== "Z";
+        if (Number(fields[1]) !== pid || fields[0] === "Z") return false;
+        return readFileSync(`/proc/${e}/cmdline`, "utf8").includes("src/main.ts");
       } catch {
         return false;
       }
