@@ -12,6 +12,7 @@
 
 import { createHash } from "node:crypto";
 import { LRUCache } from "lru-cache";
+import { identityOf } from "../domain/sealed.ts";
 import type { Queryable } from "../store/db.ts";
 import { canonicalJsonReusing } from "./canonical.ts";
 
@@ -21,6 +22,25 @@ export type StoredContext = { sha256: string; json: string };
 
 /** The sha256 of context texts seen lately, by text (a few MiB at most). */
 const recentHashes = new LRUCache<string, string>({ max: 2_000 });
+
+/**
+ * Contexts seen lately, by the identity of their members: a context assembled from the same sealed
+ * (never changing) cached values has the same text and hash, found without printing or hashing
+ * its ~1.3 KB again.
+ */
+const byMembers = new LRUCache<string, StoredContext>({ max: 2_000 });
+
+/** The members' names and identities; null when a member is not sealed (its text must be built). */
+function membersKey(context: Record<string, unknown>): string | null {
+  let key = "";
+  for (const name of Object.keys(context)) {
+    const member = context[name];
+    const id = member === null ? "null" : identityOf(member);
+    if (id === undefined) return null;
+    key += `${JSON.stringify(name)}=${id};`;
+  }
+  return key;
+}
 
 /**
  * The compact form of a payload whose `evaluation` is an object: the payload to hash and store,
@@ -35,6 +55,20 @@ export function compactPayload(payload: unknown): { payload: unknown; context: S
   }
   if (Object.hasOwn(evaluation, "context_sha256")) return { payload, context: null }; // already compact
   const { now_ms, ...context } = evaluation as Record<string, unknown>;
+  const key = membersKey(context);
+  let stored = key === null ? undefined : byMembers.get(key);
+  if (stored === undefined) {
+    stored = storedContext(context);
+    if (key !== null) byMembers.set(key, stored);
+  }
+  const ref: ContextRef =
+    now_ms === undefined
+      ? { context_sha256: stored.sha256 }
+      : { context_sha256: stored.sha256, now_ms: now_ms as number };
+  return { payload: { ...(payload as object), evaluation: ref }, context: stored };
+}
+
+function storedContext(context: Record<string, unknown>): StoredContext {
   // Most of it is sealed, cached values: their text is reused, and so is the hash of a text seen
   // lately (thousands of decisions share one context).
   const json = canonicalJsonReusing(context);
@@ -43,9 +77,7 @@ export function compactPayload(payload: unknown): { payload: unknown; context: S
     sha256 = createHash("sha256").update(json).digest("hex");
     recentHashes.set(json, sha256);
   }
-  const ref: ContextRef =
-    now_ms === undefined ? { context_sha256: sha256 } : { context_sha256: sha256, now_ms: now_ms as number };
-  return { payload: { ...(payload as object), evaluation: ref }, context: { sha256, json } };
+  return { sha256, json };
 }
 
 export function contextRefOf(payload: unknown): string | null {

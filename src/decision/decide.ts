@@ -144,6 +144,7 @@ export function createDecide(deps: DecideDeps) {
   const clock = deps.clock ?? (() => new Date());
   const newId = deps.newId ?? randomUUID;
   const settings = seal({ required_approvals: deps.requiredApprovals });
+  const outcomes = new WeakMap<object, Record<string, unknown>>();
 
   function activeBundle(): LoadedBundle {
     const bundle = deps.engine.current();
@@ -191,7 +192,7 @@ export function createDecide(deps: DecideDeps) {
     input: unknown,
     caller: Caller,
     now: Date,
-    extra: Record<string, unknown> = {},
+    outcome: Record<string, unknown>,
   ): AuditEventInput {
     return {
       event_id: decision.decision_id,
@@ -209,22 +210,42 @@ export function createDecide(deps: DecideDeps) {
         // The rest of the evaluated input (effective policy, health, overrides, now): with `request`
         // it is exactly what the bundle saw, so a candidate bundle can replay it (dry runs).
         evaluation: withoutRequest(input),
-        decision: {
-          allowed: decision.allowed,
-          reason_code: decision.reason.code,
-          reason: decision.reason,
-          target_region: decision.target_region,
-          override_id: decision.override_id,
-          failover: decision.failover,
-          flags: decision.flags,
-          legal_regions: decision.legal_regions,
-          permitted_regions: decision.permitted_regions,
-          // Why each region was removed: what an auditor reads first on a deny.
-          eliminated: decision.eliminated,
-          ...extra,
-        },
+        decision: outcome,
       },
     };
+  }
+
+  /** The record's `decision`: what was decided and why, in the bundle's words. */
+  function outcomeOf(decision: AccessDecision | InferenceDecision, extra: Record<string, unknown> = {}) {
+    return {
+      allowed: decision.allowed,
+      reason_code: decision.reason.code,
+      reason: decision.reason,
+      target_region: decision.target_region,
+      override_id: decision.override_id,
+      failover: decision.failover,
+      flags: decision.flags,
+      legal_regions: decision.legal_regions,
+      permitted_regions: decision.permitted_regions,
+      // Why each region was removed: what an auditor reads first on a deny.
+      eliminated: decision.eliminated,
+      ...extra,
+    };
+  }
+
+  /**
+   * `outcomeOf` when it depends on the bundle's answer alone. A memo's answer is frozen and shared
+   * by every decision it serves: its outcome is built and sealed once, so the audit writer reuses
+   * that part's canonical text instead of printing it for each record.
+   */
+  function sharedOutcome(answer: object, build: () => Record<string, unknown>): Record<string, unknown> {
+    if (!Object.isFrozen(answer)) return build();
+    let outcome = outcomes.get(answer);
+    if (outcome === undefined) {
+      outcome = seal(build());
+      outcomes.set(answer, outcome);
+    }
+    return outcome;
   }
 
   /** The decision's record, and the override's use when the decision rests on one: one fact. */
@@ -326,7 +347,10 @@ export function createDecide(deps: DecideDeps) {
     const type = options.auditType ?? "decision.access";
     const enriched = options.enrich ? await options.enrich(decision) : null;
     if (enriched) decision = { ...decision, ...enriched.response };
-    const record = auditRecord(type, decision, request, input, caller, now, enriched?.audit);
+    const outcome = enriched
+      ? outcomeOf(decision, enriched.audit)
+      : sharedOutcome(result, () => outcomeOf(decision));
+    const record = auditRecord(type, decision, request, input, caller, now, outcome);
     return { decision, input, context, record, type };
   }
 
@@ -382,11 +406,21 @@ export function createDecide(deps: DecideDeps) {
       result,
     );
     await commit(
-      auditRecord("decision.inference", decision, request, input, caller, now, {
-        provider: decision.provider,
-        model: decision.model,
-        provider_region: decision.provider_region,
-      }),
+      auditRecord(
+        "decision.inference",
+        decision,
+        request,
+        input,
+        caller,
+        now,
+        sharedOutcome(result, () =>
+          outcomeOf(decision, {
+            provider: decision.provider,
+            model: decision.model,
+            provider_region: decision.provider_region,
+          }),
+        ),
+      ),
       decision,
       caller,
       now,

@@ -57,6 +57,17 @@ export const keyOf = (value: unknown): string | undefined =>
     ? remembered(tokens, value, () => contentToken(jsonOf(value) as string))
     : JSON.stringify(value);
 
+const identities = new WeakMap<object, string>();
+let nextIdentity = 0;
+
+/**
+ * A short name for one sealed object, never given to another (a counter, not an address): a
+ * lookup key built from such names stands for exactly those unchanging values. Undefined for
+ * anything not sealed.
+ */
+export const identityOf = (value: unknown): string | undefined =>
+  isSealed(value) ? remembered(identities, value, () => `@${(nextIdentity++).toString(36)}`) : undefined;
+
 function remembered(memo: WeakMap<object, string>, value: object, compute: () => string): string {
   let text = memo.get(value);
   if (text === undefined) {

@@ -447,6 +447,29 @@ describe("decision API (access, inference, presign)", () => {
         [ids],
       );
       expect(Number(audited.rows[0]!.n)).toBe(6);
+      // Every record, the reused ones too, says what its answer said.
+      const records = await t.db.query<{ event_id: string; payload: unknown }>(
+        "SELECT event_id, payload FROM audit_log WHERE event_id = ANY($1::text[])",
+        [ids],
+      );
+      for (const row of records.rows) {
+        const a = answers[ids.indexOf(row.event_id)]!.body;
+        const payload = (typeof row.payload === "string" ? JSON.parse(row.payload) : row.payload) as {
+          decision: unknown;
+        };
+        expect(payload.decision).toEqual({
+          allowed: a.allowed,
+          reason_code: a.reason.code,
+          reason: a.reason,
+          target_region: a.target_region,
+          override_id: a.override_id,
+          failover: a.failover,
+          flags: a.flags,
+          legal_regions: a.legal_regions,
+          permitted_regions: a.permitted_regions,
+          eliminated: a.eliminated,
+        });
+      }
 
       const moved = await admin.post("/api/v1/policies", {
         tenant_id: "memo-school",

@@ -108,3 +108,29 @@ describe.each(testBackends())("compact audit records on $name", (backend) => {
     await expect(db.query("DELETE FROM audit_contexts")).rejects.toThrow(/append-only/);
   });
 });
+
+describe("a context assembled from sealed cached values", () => {
+  it("has the text and hash of its content, whichever objects hold it", async () => {
+    const { compactPayload } = await import("../../src/audit/contexts.ts");
+    const { canonicalJson } = await import("../../src/audit/canonical.ts");
+    const { seal } = await import("../../src/domain/sealed.ts");
+    const { createHash } = await import("node:crypto");
+    const parts = () => {
+      const { now_ms: _, ...rest } = evaluation("t-sealed", 0);
+      return Object.fromEntries(Object.entries(rest).map(([k, v]) => [k, seal(structuredClone(v))]));
+    };
+    const first = parts();
+    const again = compactPayload({ evaluation: { ...first, now_ms: 1 } });
+    const reused = compactPayload({ evaluation: { ...first, now_ms: 2 } }); // same objects: found by identity
+    const copy = compactPayload({ evaluation: { ...parts(), now_ms: 3 } }); // equal values, other objects
+    const changed = compactPayload({ evaluation: { ...first, learner_policy: seal({ x: 1 }), now_ms: 4 } });
+    const expected = canonicalJson(parts());
+    const sha = createHash("sha256").update(expected).digest("hex");
+    for (const c of [again, reused, copy]) {
+      expect(c.context).toEqual({ sha256: sha, json: expected });
+    }
+    expect(reused.payload).toEqual({ evaluation: { context_sha256: sha, now_ms: 2 } });
+    expect(changed.context!.sha256).not.toBe(sha);
+    expect(changed.context!.json).toBe(canonicalJson({ ...parts(), learner_policy: { x: 1 } }));
+  });
+});
