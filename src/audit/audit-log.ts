@@ -355,6 +355,8 @@ async function readHead(tx: Queryable): Promise<Head> {
        FROM (SELECT 1) AS one
        LEFT JOIN LATERAL (SELECT seq, hash, logged_on::text AS day FROM audit_log ORDER BY seq DESC LIMIT 1) AS h ON true
        LEFT JOIN LATERAL (SELECT id, last_seq, hash, created_at FROM audit_checkpoints ORDER BY id DESC LIMIT 1) AS c ON true`,
+    [],
+    { named: "residency_audit_head" },
   );
   const row = rows[0]!;
   return {
@@ -427,7 +429,9 @@ async function logDay(
 }
 
 export async function lockChain(tx: Queryable): Promise<void> {
-  await tx.query("SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))", [CHAIN_LOCK]);
+  await tx.query("SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))", [CHAIN_LOCK], {
+    named: "residency_audit_lock",
+  });
 }
 
 export async function insertCheckpoint(tx: Queryable, c: Checkpoint): Promise<void> {
@@ -493,7 +497,7 @@ async function writeLocked(
     written.push({ seq, hash });
     prevHash = hash;
   }
-  await tx.query(INSERT_FROM_JSON, [rowsAsJson(params, records.length)]);
+  await tx.query(INSERT_FROM_JSON, [rowsAsJson(params, records.length)], { named: "residency_audit_insert" });
   await maybeCheckpoint(tx, { ...head, seq, hash: prevHash }, policy);
   return written;
 }

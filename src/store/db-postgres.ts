@@ -1,6 +1,6 @@
 import pg from "pg";
 import { AppError } from "../errors.ts";
-import type { Db, QueryResult, Row } from "./db.ts";
+import type { Db, QueryOptions, QueryResult, Row } from "./db.ts";
 
 export type PostgresOptions = {
   connectionString: string;
@@ -60,6 +60,13 @@ function typed(err: unknown): unknown {
     : err;
 }
 
+// pg keeps a named statement per connection: parsed on first use there, executed by name after.
+const config = (sql: string, params: readonly unknown[], options?: QueryOptions): pg.QueryConfig => ({
+  text: sql,
+  values: params as unknown[],
+  ...(options?.named ? { name: options.named } : {}),
+});
+
 export async function createPostgresDb(options: PostgresOptions): Promise<Db> {
   const pool = new pg.Pool({
     connectionString: options.connectionString,
@@ -90,9 +97,9 @@ export async function createPostgresDb(options: PostgresOptions): Promise<Db> {
   let closed = false;
   return {
     kind: "postgres",
-    async query<T extends Row = Row>(sql: string, params: readonly unknown[] = []) {
+    async query<T extends Row = Row>(sql: string, params: readonly unknown[] = [], options?: QueryOptions) {
       try {
-        return toResult<T>(await pool.query(sql, params as unknown[]));
+        return toResult<T>(await pool.query(config(sql, params, options)));
       } catch (err) {
         throw typed(err);
       }
@@ -130,8 +137,12 @@ export async function createPostgresDb(options: PostgresOptions): Promise<Db> {
     try {
       await client.query("BEGIN");
       const value = await fn({
-        async query<R extends Row = Row>(sql: string, params: readonly unknown[] = []) {
-          return toResult<R>(await client.query(sql, params as unknown[]));
+        async query<R extends Row = Row>(
+          sql: string,
+          params: readonly unknown[] = [],
+          options?: QueryOptions,
+        ) {
+          return toResult<R>(await client.query(config(sql, params, options)));
         },
       });
       await client.query("COMMIT");

@@ -5,8 +5,21 @@ export type Row = Record<string, unknown>;
 
 export type QueryResult<T extends Row = Row> = { rows: T[]; rowCount: number };
 
+export type QueryOptions = {
+  /**
+   * A name for a statement run again and again with the same text (the audit writer's): Postgres
+   * then parses and plans it once per connection and re-executes the plan — planning over the audit
+   * partitions cost more than running the statements. The embedded store ignores it.
+   */
+  named?: string;
+};
+
 export type Queryable = {
-  query<T extends Row = Row>(sql: string, params?: readonly unknown[]): Promise<QueryResult<T>>;
+  query<T extends Row = Row>(
+    sql: string,
+    params?: readonly unknown[],
+    options?: QueryOptions,
+  ): Promise<QueryResult<T>>;
 };
 
 export type Db = Queryable & {
