@@ -7,7 +7,8 @@
 //    req/s, p50, p99, and Residency/OPA ratios per round. Every Residency answer is an audited
 //    decision (durable commit before the answer), OPA's is an evaluation.
 // 3. Open loop at half of Residency's best closed-loop rate (a fixed schedule that does not wait for
-//    answers, latency measured from the scheduled send time, so a stall is not hidden).
+//    answers, latency measured from the scheduled send time, so a stall is not hidden), after 2 s at
+//    that rate that are not counted (the client's connections are opened then).
 // 4. CPU per audited decision from /proc: the service process(es), and the Postgres backends serving
 //    them (by application_name).
 // 5. WORKERS=1..N on Postgres + Redis (the node:cluster mode): scaling of req/s.
@@ -38,6 +39,7 @@ const WORKER_COUNTS = (process.env.BENCH_WORKERS ?? "1,2").split(",").map(Number
 const ADMIN = "bench-admin-key-0123456789abcdefghij";
 const APP_NAME = "residency-bench";
 const CLK_TCK = 100;
+const WARM_SECONDS = 2;
 
 type Load = { rps: number; p50: number; p99: number; requests: number; bad: number };
 
@@ -94,7 +96,8 @@ async function wrk(
 
 /**
  * Open loop: requests sent on a fixed schedule whatever the answers do; each latency runs from its
- * scheduled time (no coordinated omission).
+ * scheduled time (no coordinated omission). The first WARM_SECONDS run at the same rate and are not
+ * counted: the client opens its connections then (wrk opens all of its own before it starts).
  */
 async function openLoop(
   url: string,
@@ -107,8 +110,10 @@ async function openLoop(
   const target = new URL(url);
   const latencies: number[] = [];
   let bad = 0;
-  const total = Math.floor(rate * seconds);
+  const total = Math.floor(rate * (seconds + WARM_SECONDS));
   const start = performance.now();
+  const counted = start + WARM_SECONDS * 1000;
+  let countedFrom = Number.NaN;
   const inFlight: Promise<void>[] = [];
   const one = (scheduled: number) =>
     new Promise<void>((resolve) => {
@@ -128,14 +133,16 @@ async function openLoop(
         (res) => {
           res.resume();
           res.on("end", () => {
-            if (res.statusCode !== 200) bad++;
-            latencies.push(performance.now() - scheduled);
+            if (scheduled >= counted) {
+              if (res.statusCode !== 200) bad++;
+              latencies.push(performance.now() - scheduled);
+            }
             resolve();
           });
         },
       );
       req.on("error", () => {
-        bad++;
+        if (scheduled >= counted) bad++;
         resolve();
       });
       req.end(body);
@@ -144,6 +151,7 @@ async function openLoop(
     const scheduled = start + (i * 1000) / rate;
     const wait = scheduled - performance.now();
     if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    if (scheduled >= counted && Number.isNaN(countedFrom)) countedFrom = performance.now();
     inFlight.push(one(scheduled));
   }
   await Promise.all(inFlight);
@@ -151,7 +159,12 @@ async function openLoop(
   latencies.sort((a, b) => a - b);
   const at = (q: number) =>
     latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
-  return { rate: total / ((performance.now() - start) / 1000), p50: at(0.5), p99: at(0.99), bad };
+  return {
+    rate: latencies.length / ((performance.now() - countedFrom) / 1000),
+    p50: at(0.5),
+    p99: at(0.99),
+    bad,
+  };
 }
 
 /** utime + stime of these pids, in seconds. */
