@@ -165,9 +165,9 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
       try {
         const cited: string[] = [];
         const written = await db.transaction(async (tx) => {
-          await lockChain(tx);
+          const head = await lockAndReadHead(tx);
           batch = takeBatch(queue, maxBatch);
-          return batch.length > 0 ? writeLocked(tx, recordsOf(batch), policy, cited) : [];
+          return batch.length > 0 ? writeLocked(tx, recordsOf(batch), policy, cited, head) : [];
         });
         settle(batch, written);
         for (const record of recordsOf(batch))
@@ -340,17 +340,30 @@ type Head = {
   checkpoint: (Pick<Checkpoint, "id" | "last_seq" | "hash"> & { created_at: Date }) | null;
 };
 
-// The head record and the last checkpoint in one round trip: this runs for every batch.
+type HeadRow = {
+  seq: number | bigint | null;
+  hash: string | null;
+  day: string | null;
+  cp_id: number | bigint | null;
+  cp_last_seq: number | bigint | null;
+  cp_hash: string | null;
+  cp_created_at: Date | string | null;
+};
+
+/**
+ * The chain lock, then the head: one round trip for what every batch does first (migration 009:
+ * the function reads the head with a snapshot taken after the lock is held).
+ */
+async function lockAndReadHead(tx: Queryable): Promise<Head> {
+  const { rows } = await tx.query<HeadRow>("SELECT * FROM audit_lock_and_head($1)", [CHAIN_LOCK], {
+    named: "residency_audit_lock_and_head",
+  });
+  return headOf(rows[0]!);
+}
+
+// The head record and the last checkpoint in one round trip (under a lock the caller holds).
 async function readHead(tx: Queryable): Promise<Head> {
-  const { rows } = await tx.query<{
-    seq: number | bigint | null;
-    hash: string | null;
-    day: string | null;
-    cp_id: number | bigint | null;
-    cp_last_seq: number | bigint | null;
-    cp_hash: string | null;
-    cp_created_at: Date | string | null;
-  }>(
+  const { rows } = await tx.query<HeadRow>(
     `SELECT h.seq, h.hash, h.day, c.id AS cp_id, c.last_seq AS cp_last_seq, c.hash AS cp_hash, c.created_at AS cp_created_at
        FROM (SELECT 1) AS one
        LEFT JOIN LATERAL (SELECT seq, hash, logged_on::text AS day FROM audit_log ORDER BY seq DESC LIMIT 1) AS h ON true
@@ -358,7 +371,10 @@ async function readHead(tx: Queryable): Promise<Head> {
     [],
     { named: "residency_audit_head" },
   );
-  const row = rows[0]!;
+  return headOf(rows[0]!);
+}
+
+function headOf(row: HeadRow): Head {
   return {
     seq: row.seq === null ? 0 : Number(row.seq),
     hash: row.hash ?? GENESIS_HASH,
@@ -458,9 +474,11 @@ async function writeLocked(
   policy: CheckpointPolicy,
   /** Receives the citations written, to remember once the transaction commits. */
   cited?: string[],
+  /** The head, when the caller read it with the lock (lockAndReadHead). */
+  locked?: Head,
 ): Promise<Appended[]> {
   // Read after the lock: under READ COMMITTED this statement sees the previous holder's commit.
-  const { day, head } = await logDay(tx, await readHead(tx), policy);
+  const { day, head } = await logDay(tx, locked ?? (await readHead(tx)), policy);
   await storeContexts(tx, newContexts(records, policy.knownContexts));
   const keys = await storeCitations(
     tx,

@@ -99,6 +99,35 @@ describe.each(testBackends())("audit log on $name", (backend) => {
     await expectIntactChain(1000);
   });
 
+  it("a writer waiting for the chain lock links to what the holder committed meanwhile", async () => {
+    const peer = await db.peer();
+    const holder = createAuditLog({ db });
+    const flushed: number[] = [];
+    const waiter = createAuditLog({ db: peer, onFlush: ({ size }) => flushed.push(size) });
+    let release!: () => void;
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
+    // Today's partition exists before (creating it would lock the table and hide the race).
+    await holder.append(decisionEvent());
+    // The holder takes the lock and writes seq 2 in a transaction it keeps open…
+    const holding = db.transaction(async (tx) => {
+      await holder.appendInTx(tx, [decisionEvent()]);
+      await held;
+    });
+    await sleep(100);
+    // …while the other instance's batch waits at the lock; it must read the head after the lock
+    // is held (seq 2), not before (seq 1), or its record would collide with seq 2.
+    const waiting = waiter.append(decisionEvent());
+    await sleep(200);
+    release();
+    await holding;
+    expect((await waiting).seq).toBe(3);
+    expect(flushed).toEqual([1]); // linked the first time, not after a refused insert
+    await Promise.all([holder.close(), waiter.close()]);
+    await expectIntactChain(3);
+  });
+
   it("writes the same chain one transaction per record, alongside group commit", async () => {
     const perRow = createPerRowAuditLog({ db });
     const grouped = createAuditLog({ db });
