@@ -355,9 +355,9 @@ type HeadRow = {
  * the function reads the head with a snapshot taken after the lock is held).
  */
 async function lockAndReadHead(tx: Queryable): Promise<Head> {
-  const { rows } = await tx.query<HeadRow>("SELECT * FROM audit_lock_and_head($1)", [CHAIN_LOCK], {
-    named: "residency_audit_lock_and_head",
-  });
+  // No parameter (the key is a constant): a transaction's first statement can then go out with its
+  // BEGIN (db-postgres.ts).
+  const { rows } = await tx.query<HeadRow>(`SELECT * FROM audit_lock_and_head(${CHAIN_LOCK})`);
   return headOf(rows[0]!);
 }
 

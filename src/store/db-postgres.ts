@@ -134,22 +134,34 @@ export async function createPostgresDb(options: PostgresOptions): Promise<Db> {
       broken = true;
     };
     client.on("error", onClientError);
+    // BEGIN goes out with the first statement: one round trip fewer when that statement has no
+    // parameters (then both are one simple query, "BEGIN; …"; the audit writer's lock-and-head
+    // call is such a statement), otherwise just before it. The driver runs one client's queries in
+    // the order they are called, so the BEGIN is always first.
+    let begun = false;
     try {
-      await client.query("BEGIN");
       const value = await fn({
         async query<R extends Row = Row>(
           sql: string,
           params: readonly unknown[] = [],
           options?: QueryOptions,
         ) {
+          if (!begun) {
+            begun = true;
+            if (params.length === 0 && !options?.named) {
+              const results = (await client.query(`BEGIN; ${sql}`)) as unknown as pg.QueryResult[];
+              return toResult<R>(results[results.length - 1]!);
+            }
+            void client.query("BEGIN").catch(() => undefined); // its failure fails the next query too
+          }
           return toResult<R>(await client.query(config(sql, params, options)));
         },
       });
-      await client.query("COMMIT");
+      if (begun) await client.query("COMMIT");
       return value;
     } catch (err) {
       try {
-        await client.query("ROLLBACK");
+        if (begun) await client.query("ROLLBACK");
       } catch {
         broken = true; // connection is gone; do not return it to the pool
       }
