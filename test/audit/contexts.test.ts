@@ -1,9 +1,12 @@
+import { createHash } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createAuditLog } from "../../src/audit/audit-log.ts";
-import { expandRows } from "../../src/audit/contexts.ts";
+import { canonicalJson } from "../../src/audit/canonical.ts";
+import { compactPayload, expandRows } from "../../src/audit/contexts.ts";
 import { createAuditReader } from "../../src/audit/reader.ts";
 import { verifyChain } from "../../src/audit/verify.ts";
 import { replayableRows } from "../../src/bundles/dry-run.ts";
+import { seal } from "../../src/domain/sealed.ts";
 import { type TestDb, testBackends } from "../support/databases.ts";
 import { decisionEvent, resetAuditLog } from "./fixtures.ts";
 
@@ -110,11 +113,7 @@ describe.each(testBackends())("compact audit records on $name", (backend) => {
 });
 
 describe("a context assembled from sealed cached values", () => {
-  it("has the text and hash of its content, whichever objects hold it", async () => {
-    const { compactPayload } = await import("../../src/audit/contexts.ts");
-    const { canonicalJson } = await import("../../src/audit/canonical.ts");
-    const { seal } = await import("../../src/domain/sealed.ts");
-    const { createHash } = await import("node:crypto");
+  it("has the text and hash of its content, whichever objects hold it", () => {
     const parts = () => {
       const { now_ms: _, ...rest } = evaluation("t-sealed", 0);
       return Object.fromEntries(Object.entries(rest).map(([k, v]) => [k, seal(structuredClone(v))]));
