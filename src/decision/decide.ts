@@ -95,8 +95,22 @@ function inferenceDecision(env: DecisionEnvelope, r: InferenceResult): Inference
   };
 }
 
+// A memo's answer is frozen and serves many decisions: its outcome fields are built once and
+// sealed, so every answer it serves shares them and the HTTP writer prints them from memory.
+const sharedFields = new WeakMap<object, ReturnType<typeof buildOutcomeFields>>();
+
 /** Why, and within which sets: the fields every kind of decision shares. */
 function outcomeFields(r: AccessResult | InferenceResult) {
+  if (!Object.isFrozen(r)) return buildOutcomeFields(r);
+  let fields = sharedFields.get(r);
+  if (fields === undefined) {
+    fields = seal(buildOutcomeFields(r));
+    sharedFields.set(r, fields);
+  }
+  return fields;
+}
+
+function buildOutcomeFields(r: AccessResult | InferenceResult) {
   return {
     reason: reasonOf(r.reason),
     reasons: r.reasons.map(reasonOf),

@@ -43,6 +43,38 @@ export const isSealed = (value: unknown): value is object =>
 export const jsonOf = (value: unknown): string | undefined =>
   isSealed(value) ? remembered(texts, value, () => JSON.stringify(value) as string) : JSON.stringify(value);
 
+const memberNames = new Map<string, string>();
+
+/**
+ * `JSON.stringify(value)` for an answer built around sealed parts (a decision whose reasons,
+ * obligations and regions come from a memo's answer): a plain object's sealed members are printed
+ * from memory, the rest as usual. Anything but a plain object is JSON.stringify'd whole.
+ */
+export function jsonReusingMembers(value: unknown): string | undefined {
+  if (!isPlainObject(value) || isSealed(value)) return jsonOf(value);
+  let out = "{";
+  for (const name of Object.keys(value)) {
+    const text = jsonOf(value[name]);
+    if (text === undefined) continue; // undefined, a function or a symbol: JSON drops the member
+    let prefix = memberNames.get(name);
+    if (prefix === undefined) {
+      prefix = `${JSON.stringify(name)}:`;
+      if (memberNames.size < 1_000) memberNames.set(name, prefix);
+    }
+    out += (out.length === 1 ? "" : ",") + prefix + text;
+  }
+  return `${out}}`;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value);
+  return (
+    (proto === Object.prototype || proto === null) &&
+    typeof (value as { toJSON?: unknown }).toJSON !== "function"
+  );
+}
+
 /**
  * A short stand-in for JSON text in a lookup key: its SHA-256. Equal texts give equal tokens, so
  * two learners whose policies read the same share entries; unequal texts colliding would take a

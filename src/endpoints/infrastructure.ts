@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
+import { seal } from "../domain/sealed.ts";
 import { REGION_CODES, type RegionCode } from "../domain/vocabulary.ts";
 
 // Deployment facts (SPEC §1): where a region's data physically goes. Policy facts (jurisdiction)
@@ -87,5 +88,6 @@ export function loadInfrastructure(options: { file?: string; s3Endpoint?: string
       search: { ...base.search, ...o?.search },
     };
   }
-  return map;
+  // Read by every decision and never changed after start-up: sealed, so answers print it from memory.
+  return seal(map);
 }

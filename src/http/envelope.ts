@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { jsonReusingMembers } from "../domain/sealed.ts";
 import { AppError, isAppError } from "../errors.ts";
 import { hasBody } from "./body.ts";
 
@@ -23,7 +24,8 @@ export function requestIdOf(req: IncomingMessage): string {
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, requestId: string): void {
-  const payload = JSON.stringify(body);
+  // A decision's sealed parts (the memo's answer, the cached policy reference) print from memory.
+  const payload = jsonReusingMembers(body) ?? "null";
   res.writeHead(status, {
     "content-type": "application/json; charset=utf-8",
     "content-length": Buffer.byteLength(payload),
