@@ -33,7 +33,7 @@ export type AuditLog = AuditAppender & {
 };
 
 export type AuditLogOptions = {
-  db: Pick<Db, "transaction">;
+  db: Pick<Db, "transaction"> & Partial<Pick<Db, "kind">>;
   /** Most records per transaction (default 500). */
   maxBatch?: number;
   /** Transactions in flight at once (default 2): one inserting, one queued at the chain lock. */
@@ -72,6 +72,12 @@ type CheckpointPolicy = {
   knownContexts: LRUCache<string, true> | null;
   /** Bundle citations (citations.ts) known committed, likewise. */
   knownCitations: LRUCache<string, true> | null;
+  /**
+   * The batch's rows written into the insert's text rather than bound (the embedded store): there a
+   * statement without parameters runs as one simple query, 0.6 ms less per batch than a bound one,
+   * while Postgres plans a named, bound insert once per connection.
+   */
+  rowsInText?: boolean;
 };
 
 function checkpointPolicy(options: CheckpointOptions = {}): CheckpointPolicy {
@@ -144,7 +150,7 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
   if (!Number.isInteger(maxBatch) || maxBatch < 1)
     throw new RangeError(`maxBatch must be a positive integer`);
   const maxLanes = options.lanes ?? 2;
-  const policy = checkpointPolicy(options.checkpoints);
+  const policy = { ...checkpointPolicy(options.checkpoints), rowsInText: db.kind === "pglite" };
   const compact = options.compactContexts ?? true;
   const prepareOne = (event: AuditEventInput) => prepare(event, compact);
 
@@ -167,7 +173,9 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
         const written = await db.transaction(async (tx) => {
           const head = await lockAndReadHead(tx);
           batch = takeBatch(queue, maxBatch);
-          return batch.length > 0 ? writeLocked(tx, recordsOf(batch), policy, cited, head) : [];
+          return batch.length > 0
+            ? writeLocked(tx, recordsOf(batch), policy, { cited, locked: head, last: true })
+            : [];
         });
         settle(batch, written);
         for (const record of recordsOf(batch))
@@ -401,17 +409,30 @@ async function maybeCheckpoint(
   policy: CheckpointPolicy,
   force = false,
 ): Promise<Head["checkpoint"]> {
+  const checkpoint = dueCheckpoint(head, policy, force);
+  if (!checkpoint) return head.checkpoint;
+  await insertCheckpoint(tx, checkpoint);
+  return {
+    id: checkpoint.id,
+    last_seq: checkpoint.last_seq,
+    hash: checkpoint.hash,
+    created_at: new Date(checkpoint.created_at),
+  };
+}
+
+/** The checkpoint due once the records up to `head` are written, if any (made and signed, not stored). */
+function dueCheckpoint(head: Head, policy: CheckpointPolicy, force = false): Checkpoint | null {
   const last = head.checkpoint;
   const coveredTo = last?.last_seq ?? 0;
   const pending = head.seq - coveredTo;
-  if (pending <= 0) return last;
+  if (pending <= 0) return null;
   const now = policy.clock();
   const due =
     force ||
     pending >= policy.everyRecords ||
     (policy.everyMs !== null && now.getTime() - (last?.created_at.getTime() ?? 0) >= policy.everyMs);
-  if (!due) return last;
-  const checkpoint = makeCheckpoint(
+  if (!due) return null;
+  return makeCheckpoint(
     (last?.id ?? 0) + 1,
     {
       first_seq: coveredTo + 1,
@@ -422,8 +443,6 @@ async function maybeCheckpoint(
     },
     policy.signer,
   );
-  await insertCheckpoint(tx, checkpoint);
-  return { id: checkpoint.id, last_seq: checkpoint.last_seq, hash: checkpoint.hash, created_at: now };
 }
 
 /**
@@ -472,11 +491,16 @@ async function writeLocked(
   tx: Queryable,
   records: readonly Prepared[],
   policy: CheckpointPolicy,
-  /** Receives the citations written, to remember once the transaction commits. */
-  cited?: string[],
-  /** The head, when the caller read it with the lock (lockAndReadHead). */
-  locked?: Head,
+  options: {
+    /** Receives the citations written, to remember once the transaction commits. */
+    cited?: string[];
+    /** The head, when the caller read it with the lock (lockAndReadHead). */
+    locked?: Head;
+    /** The transaction ends with these records (its insert, or the checkpoint after it, is last). */
+    last?: boolean;
+  } = {},
 ): Promise<Appended[]> {
+  const { cited, locked } = options;
   // Read after the lock: under READ COMMITTED this statement sees the previous holder's commit.
   const { day, head } = await logDay(tx, locked ?? (await readHead(tx)), policy);
   await storeContexts(tx, newContexts(records, policy.knownContexts));
@@ -515,8 +539,14 @@ async function writeLocked(
     written.push({ seq, hash });
     prevHash = hash;
   }
-  await tx.query(INSERT_FROM_JSON, [rowsAsJson(params, records.length)], { named: "residency_audit_insert" });
-  await maybeCheckpoint(tx, { ...head, seq, hash: prevHash }, policy);
+  const rows = rowsAsJson(params, records.length);
+  // Known before the insert (the hashes are computed here), so the insert knows whether it is the
+  // transaction's last statement.
+  const checkpoint = dueCheckpoint({ ...head, seq, hash: prevHash }, policy);
+  const commits = options.last === true && checkpoint === null;
+  if (policy.rowsInText) await tx.query(insertLiteral(rows), [], { commits });
+  else await tx.query(INSERT_FROM_JSON, [rows], { named: "residency_audit_insert", commits });
+  if (checkpoint) await insertCheckpoint(tx, checkpoint);
   return written;
 }
 
@@ -555,6 +585,17 @@ const COLUMN_TYPES: Record<(typeof COLUMNS)[number], string> = {
 };
 const INSERT_FROM_JSON = `INSERT INTO audit_log (${COLUMNS.join(",")}) SELECT ${COLUMNS.map((c) => (c === "payload" ? "payload->0" : c)).join(",")} FROM json_to_recordset($1::json) AS r(${COLUMNS.map((c) => `${c} ${COLUMN_TYPES[c]}`).join(", ")})`;
 const PAYLOAD_COLUMN = COLUMNS.indexOf("payload");
+const [LITERAL_BEFORE, LITERAL_AFTER] = INSERT_FROM_JSON.split("$1") as [string, string];
+
+/**
+ * The same insert with the rows in its text, dollar-quoted with a tag the rows do not hold: nothing
+ * in them is read as an escape, whatever standard_conforming_strings says.
+ */
+function insertLiteral(rowsJson: string): string {
+  let tag = "$r$";
+  for (let i = 1; rowsJson.includes(tag); i++) tag = `$r${i}$`;
+  return `${LITERAL_BEFORE}${tag}${rowsJson}${tag}${LITERAL_AFTER}`;
+}
 const JSON_KEYS = COLUMNS.map((c) => `${JSON.stringify(c)}:`);
 
 function rowsAsJson(params: readonly unknown[], rows: number): string {

@@ -139,6 +139,25 @@ export async function createPostgresDb(options: PostgresOptions): Promise<Db> {
     // call is such a statement), otherwise just before it. The driver runs one client's queries in
     // the order they are called, so the BEGIN is always first.
     let begun = false;
+    const statement = async <R extends Row>(
+      sql: string,
+      params: readonly unknown[],
+      options?: QueryOptions,
+    ): Promise<QueryResult<R>> => {
+      if (!begun) {
+        begun = true;
+        if (params.length === 0 && !options?.named) {
+          const results = (await client.query(`BEGIN; ${sql}`)) as unknown as pg.QueryResult[];
+          return toResult<R>(results[results.length - 1]!);
+        }
+        void client.query("BEGIN").catch(() => undefined); // its failure fails the next query too
+      }
+      return toResult<R>(await client.query(config(sql, params, options)));
+    };
+    // A statement marked `commits` is the last (db.ts): COMMIT follows it at once, as on the
+    // embedded store, and nothing may come after it.
+    let closing = false;
+    let committed = false;
     try {
       const value = await fn({
         async query<R extends Row = Row>(
@@ -146,18 +165,16 @@ export async function createPostgresDb(options: PostgresOptions): Promise<Db> {
           params: readonly unknown[] = [],
           options?: QueryOptions,
         ) {
-          if (!begun) {
-            begun = true;
-            if (params.length === 0 && !options?.named) {
-              const results = (await client.query(`BEGIN; ${sql}`)) as unknown as pg.QueryResult[];
-              return toResult<R>(results[results.length - 1]!);
-            }
-            void client.query("BEGIN").catch(() => undefined); // its failure fails the next query too
-          }
-          return toResult<R>(await client.query(config(sql, params, options)));
+          if (closing) throw new Error("the transaction has committed: no statement may follow");
+          if (!options?.commits) return statement<R>(sql, params, options);
+          closing = true;
+          const result = await statement<R>(sql, params, options);
+          await client.query("COMMIT");
+          committed = true;
+          return result;
         },
       });
-      if (begun) await client.query("COMMIT");
+      if (begun && !committed) await client.query("COMMIT");
       return value;
     } catch (err) {
       try {

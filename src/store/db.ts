@@ -12,6 +12,14 @@ export type QueryOptions = {
    * partitions cost more than running the statements. The embedded store ignores it.
    */
   named?: string;
+  /**
+   * The transaction's last statement: no statement may follow it. The embedded store then sends
+   * the COMMIT right behind it without waiting for it (a hop between threads fewer; a failed
+   * statement rolls the transaction back). Postgres ignores it: there COMMIT could share the
+   * round trip only in a simple query, without a named plan, which costs more than the trip
+   * (docs/decisions/0015, third pass).
+   */
+  commits?: boolean;
 };
 
 export type Queryable = {

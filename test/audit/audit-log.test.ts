@@ -74,6 +74,43 @@ describe.each(testBackends())("audit log on $name", (backend) => {
     await expectIntactChain(5000);
   });
 
+  it.each([
+    ["bound", "postgres"],
+    ["written into the statement", "pglite"],
+  ] as const)("stores every byte of a record with the batch's rows %s", async (_form, kind) => {
+    // The embedded store's insert carries the rows dollar-quoted in its text: text that holds the
+    // quote tags, quotes, backslashes and escapes must come back exactly as it was hashed.
+    const log = createAuditLog({ db: { kind, transaction: (fn) => db.transaction(fn) } });
+    const tricky = [
+      "$r$",
+      "$r1$ $r2$",
+      "$$",
+      "it's",
+      'say "hi"',
+      "C:\\temp\\n",
+      "\\x41 \\u0041",
+      "tab\there",
+      "é — 漢字 🙂",
+    ];
+    const events = tricky.map((text, i) =>
+      decisionEvent({
+        request_id: `req-${i}-${text}`,
+        actor: text,
+        payload: { note: text, nested: { text } },
+      }),
+    );
+    const written = await Promise.all(events.map((event) => log.append(event)));
+    await log.close();
+
+    const { rows } = await db.query<{ actor: string; payload: unknown; hash: string }>(
+      "SELECT actor, payload, hash FROM audit_log ORDER BY seq",
+    );
+    expect(rows.map((row) => row.actor)).toEqual(tricky);
+    expect(rows.map((row) => row.payload)).toEqual(tricky.map((text) => ({ note: text, nested: { text } })));
+    expect(rows.map((row) => row.hash)).toEqual(written.map((w) => w.hash));
+    await expectIntactChain(tricky.length);
+  });
+
   it("keeps one chain when two instances append to the same database at once", async () => {
     const peer = await db.peer();
     const instances = [createAuditLog({ db }), createAuditLog({ db: peer })] as const;

@@ -1,6 +1,8 @@
 // Transactions on both drivers, whatever their first statement is. On Postgres the BEGIN goes out
 // with the first statement (one simple query when it has no parameters): it must still be one
 // transaction that commits whole, rolls back whole, and is invisible to others until it commits.
+// On the embedded store neither the opening nor (for a statement marked `commits`) the COMMIT is
+// waited for: the same must hold.
 
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -43,6 +45,38 @@ describe.each(testBackends())("transactions on $name", (backend) => {
     ]);
     expect(await db.transaction(async () => "no statement")).toBe("no statement");
     expect(await ids()).toEqual([1, 2]);
+  });
+
+  it("commits with a statement marked as the last, and refuses one after it", async () => {
+    const after = await db
+      .transaction(async (tx) => {
+        await tx.query("INSERT INTO tx_t VALUES (20)");
+        await tx.query("INSERT INTO tx_t VALUES (21)", [], { commits: true });
+        return tx.query("INSERT INTO tx_t VALUES (22)");
+      })
+      .catch((e: Error) => e.message);
+    expect(after).toMatch(/no statement may follow/);
+    expect(await ids()).toEqual([1, 2, 20, 21]);
+    await db.query("DELETE FROM tx_t WHERE id >= 20");
+  });
+
+  it("rolls back whole when the statement marked as the last fails (its COMMIT does not commit)", async () => {
+    const code = await db
+      .transaction(async (tx) => {
+        await tx.query("INSERT INTO tx_t VALUES ($1)", [30]);
+        await tx.query("INSERT INTO tx_t VALUES (1)", [], { commits: true }); // duplicate key
+      })
+      .catch((e: { code?: string }) => e.code);
+    expect(code).toBe("23505");
+    expect(await ids()).toEqual([1, 2]);
+    // Statements not waited for still run in order, and the next transaction starts clean.
+    await db.transaction(async (tx) => {
+      const pending = [31, 32, 33].map((id) => tx.query("INSERT INTO tx_t VALUES ($1)", [id]));
+      await Promise.all(pending);
+      await tx.query("DELETE FROM tx_t WHERE id = 32", [], { commits: true });
+    });
+    expect(await ids()).toEqual([1, 2, 31, 33]);
+    await db.query("DELETE FROM tx_t WHERE id > 2");
   });
 
   it.skipIf(backend.name === "pglite")("is invisible to another connection until it commits", async () => {
