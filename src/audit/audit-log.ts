@@ -7,6 +7,7 @@
 // queue for the next batch, batches grow with load and no timer adds latency when idle. A batch
 // commits whole or not at all, and its waiters learn the same outcome.
 
+import { randomBytes } from "node:crypto";
 import { LRUCache } from "lru-cache";
 import { AppError, toError } from "../errors.ts";
 import type { Db, Queryable } from "../store/db.ts";
@@ -589,11 +590,13 @@ const [LITERAL_BEFORE, LITERAL_AFTER] = INSERT_FROM_JSON.split("$1") as [string,
 
 /**
  * The same insert with the rows in its text, dollar-quoted with a tag the rows do not hold: nothing
- * in them is read as an escape, whatever standard_conforming_strings says.
+ * in them is read as an escape, whatever standard_conforming_strings says. The tag is random, so a
+ * caller cannot fill its records with the tags that would be tried (each try scans the batch).
  */
 function insertLiteral(rowsJson: string): string {
-  let tag = "$r$";
-  for (let i = 1; rowsJson.includes(tag); i++) tag = `$r${i}$`;
+  let tag: string;
+  do tag = `$r${randomBytes(8).toString("hex")}$`;
+  while (rowsJson.includes(tag));
   return `${LITERAL_BEFORE}${tag}${rowsJson}${tag}${LITERAL_AFTER}`;
 }
 const JSON_KEYS = COLUMNS.map((c) => `${JSON.stringify(c)}:`);

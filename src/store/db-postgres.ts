@@ -158,6 +158,7 @@ export async function createPostgresDb(options: PostgresOptions): Promise<Db> {
     // embedded store, and nothing may come after it.
     let closing = false;
     let committed = false;
+    let lastFailed: unknown = null; // the last statement failed: the transaction cannot commit
     try {
       const value = await fn({
         async query<R extends Row = Row>(
@@ -165,15 +166,25 @@ export async function createPostgresDb(options: PostgresOptions): Promise<Db> {
           params: readonly unknown[] = [],
           options?: QueryOptions,
         ) {
-          if (closing) throw new Error("the transaction has committed: no statement may follow");
+          if (closing)
+            throw new Error("a statement marked as the transaction's last has run: none may follow");
           if (!options?.commits) return statement<R>(sql, params, options);
           closing = true;
-          const result = await statement<R>(sql, params, options);
+          let result: QueryResult<R>;
+          try {
+            result = await statement<R>(sql, params, options);
+          } catch (err) {
+            lastFailed = err;
+            throw err;
+          }
           await client.query("COMMIT");
           committed = true;
           return result;
         },
       });
+      // The function swallowed its last statement's failure: it rolls back and says so, as on the
+      // embedded store, rather than COMMIT (which would roll back silently).
+      if (lastFailed !== null) throw lastFailed;
       if (begun && !committed) await client.query("COMMIT");
       return value;
     } catch (err) {

@@ -13,11 +13,12 @@ export type QueryOptions = {
    */
   named?: string;
   /**
-   * The transaction's last statement: no statement may follow it. The embedded store then sends
-   * the COMMIT right behind it without waiting for it (a hop between threads fewer; a failed
-   * statement rolls the transaction back). Postgres ignores it: there COMMIT could share the
-   * round trip only in a simple query, without a named plan, which costs more than the trip
-   * (docs/decisions/0015, third pass).
+   * The transaction's last statement: no statement may follow it, and the transaction commits
+   * right after it — an error thrown later by the transaction's function no longer undoes it. The
+   * embedded store sends that COMMIT without waiting for the statement (a hop between threads
+   * fewer; a failed statement rolls the transaction back); Postgres sends it once the statement has
+   * answered (in the same round trip it would need a simple query without a named plan, which costs
+   * more than the trip: docs/decisions/0015, third pass).
    */
   commits?: boolean;
 };

@@ -27,12 +27,15 @@ const pg = await PGlite.create((workerData as { dataDir?: string }).dataDir);
 const open = new Map<number, OpenTx>();
 
 const reply = (message: ThreadReply) => port.postMessage(message);
+// PGlite puts the statement's text (and parameters) on its errors. An audit batch's insert holds
+// every record in its text: none of it belongs in an error that is logged.
+const UNSENT_FIELDS = new Set(["query", "params"]);
 const fail = (id: number, err: unknown) => {
   const e = err as Record<string, unknown> & { message?: string };
   // Own properties carry the SQLSTATE (`code`) and friends; plain data crosses the thread.
   const fields: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(e ?? {}))
-    if (typeof v === "string" || typeof v === "number") fields[k] = v;
+    if ((typeof v === "string" || typeof v === "number") && !UNSENT_FIELDS.has(k)) fields[k] = v;
   reply({ id, error: { message: String(e?.message ?? err), fields } });
 };
 const result = (r: { rows: unknown[]; affectedRows?: number }) => ({
@@ -77,8 +80,8 @@ port.on("message", (m: ThreadRequest) => {
         failed: null,
         replyTo: null,
       };
-      entry.opened.catch(() => undefined); // read by the statements that follow
-      entry.last = entry.opened;
+      // The chain itself never rejects: each step reads `opened` and answers its own message.
+      entry.last = entry.opened.catch(() => undefined);
       open.set(m.tx, entry);
       pg.transaction(
         (tx) =>
