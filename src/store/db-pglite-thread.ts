@@ -81,7 +81,9 @@ export async function createPgliteThreadDb(dataDir?: string): Promise<Db> {
         value = await fn({
           query<R extends Row = Row>(sql: string, params?: readonly unknown[], options?: QueryOptions) {
             if (committing)
-              return Promise.reject(new Error("a statement marked as the transaction's last has run: none may follow"));
+              return Promise.reject(
+                new Error("a statement marked as the transaction's last has run: none may follow"),
+              );
             const statement = inTx<R>(sql, params);
             // The last statement: COMMIT goes right behind it (the thread rolls back if it fails).
             if (options?.commits) {
