@@ -95,20 +95,26 @@ function inferenceDecision(env: DecisionEnvelope, r: InferenceResult): Inference
   };
 }
 
-// A memo's answer is frozen and serves many decisions: its outcome fields are built once and
-// sealed, so every answer it serves shares them and the HTTP writer prints them from memory.
+/**
+ * What `build` makes from the bundle's answer alone, made once per answer when the answer is a
+ * memo's (frozen, shared by every decision it serves) and sealed, so the HTTP writer and the audit
+ * writer reuse its printed text; made afresh for an answer of one decision.
+ */
+function perAnswer<T extends object>(memo: WeakMap<object, T>, answer: object, build: () => T): T {
+  if (!Object.isFrozen(answer)) return build();
+  let value = memo.get(answer);
+  if (value === undefined) {
+    value = seal(build());
+    memo.set(answer, value);
+  }
+  return value;
+}
+
 const sharedFields = new WeakMap<object, ReturnType<typeof buildOutcomeFields>>();
 
 /** Why, and within which sets: the fields every kind of decision shares. */
-function outcomeFields(r: AccessResult | InferenceResult) {
-  if (!Object.isFrozen(r)) return buildOutcomeFields(r);
-  let fields = sharedFields.get(r);
-  if (fields === undefined) {
-    fields = seal(buildOutcomeFields(r));
-    sharedFields.set(r, fields);
-  }
-  return fields;
-}
+const outcomeFields = (r: AccessResult | InferenceResult) =>
+  perAnswer(sharedFields, r, () => buildOutcomeFields(r));
 
 function buildOutcomeFields(r: AccessResult | InferenceResult) {
   return {
@@ -247,20 +253,9 @@ export function createDecide(deps: DecideDeps) {
     };
   }
 
-  /**
-   * `outcomeOf` when it depends on the bundle's answer alone. A memo's answer is frozen and shared
-   * by every decision it serves: its outcome is built and sealed once, so the audit writer reuses
-   * that part's canonical text instead of printing it for each record.
-   */
-  function sharedOutcome(answer: object, build: () => Record<string, unknown>): Record<string, unknown> {
-    if (!Object.isFrozen(answer)) return build();
-    let outcome = outcomes.get(answer);
-    if (outcome === undefined) {
-      outcome = seal(build());
-      outcomes.set(answer, outcome);
-    }
-    return outcome;
-  }
+  /** `outcomeOf` when it depends on the bundle's answer alone: once per memo answer (perAnswer). */
+  const sharedOutcome = (answer: object, build: () => Record<string, unknown>) =>
+    perAnswer(outcomes, answer, build);
 
   /** The decision's record, and the override's use when the decision rests on one: one fact. */
   function recordsOf(

@@ -71,17 +71,17 @@ port.on("message", (m: ThreadRequest) => {
     case "begin": {
       let opened!: (tx: Transaction) => void;
       let notOpened!: (err: unknown) => void;
+      const openedTx = new Promise<Transaction>((resolve, reject) => {
+        opened = resolve;
+        notOpened = reject;
+      });
       const entry: OpenTx = {
-        opened: new Promise<Transaction>((resolve, reject) => {
-          opened = resolve;
-          notOpened = reject;
-        }),
-        last: Promise.resolve(),
+        opened: openedTx,
+        // The chain itself never rejects: each step reads `opened` and answers its own message.
+        last: openedTx.catch(() => undefined),
         failed: null,
         replyTo: null,
       };
-      // The chain itself never rejects: each step reads `opened` and answers its own message.
-      entry.last = entry.opened.catch(() => undefined);
       open.set(m.tx, entry);
       pg.transaction(
         (tx) =>
