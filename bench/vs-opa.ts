@@ -41,7 +41,15 @@ const APP_NAME = "residency-bench";
 const CLK_TCK = 100;
 const WARM_SECONDS = 2;
 
-type Load = { rps: number; p50: number; p99: number; requests: number; bad: number };
+type Load = {
+  rps: number;
+  p50: number;
+  p99: number;
+  requests: number;
+  bad: number;
+  /** What the errors were: non-2xx answers, or wrk's socket errors by kind (a 5xx is also in the service's log). */
+  why: string;
+};
 
 async function opaPath(): Promise<string> {
   if (process.env.OPA) return process.env.OPA;
@@ -85,12 +93,19 @@ async function wrk(
   const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(stdout)?.[1] ?? 0);
   const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(stdout);
   const errors = socket ? socket.slice(1).reduce((a, b) => a + Number(b), 0) : 0;
+  const why = [
+    ...(socket && errors > 0
+      ? [`socket: connect ${socket[1]}, read ${socket[2]}, write ${socket[3]}, timeout ${socket[4]}`]
+      : []),
+    ...(non2xx > 0 ? [`non-2xx ${non2xx}`] : []),
+  ].join("; ");
   return {
     rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1] ?? 0),
     p50: ms("50%"),
     p99: ms("99%"),
     requests,
     bad: non2xx + errors,
+    why,
   };
 }
 
@@ -369,7 +384,7 @@ async function main() {
               `Residency ${fmt(r.rps)} req/s p50 ${fmt(r.p50, 2)} ms p99 ${fmt(r.p99, 2)} ms | ` +
               `ratio ${fmt(r.rps / o.rps, 2)}× req/s, p99 ${fmt(r.p99 / o.p99, 2)}× | ` +
               `CPU/decision service ${fmt(cpuUs)} µs${backends.length ? `, postgres ${fmt(dbUs)} µs` : ""} | ` +
-              `errors OPA ${o.bad}, Residency ${r.bad}`,
+              `errors OPA ${o.bad}, Residency ${r.bad}${r.why ? ` (${r.why})` : ""}`,
           );
           summary.push(
             `${config.name}\t${round}\t${fmt(o.rps)}\t${fmt(r.rps)}\t${fmt(r.rps / o.rps, 2)}\t${fmt(o.p99, 2)}\t${fmt(r.p99, 2)}\t${fmt(cpuUs)}\t${backends.length ? fmt(dbUs) : "-"}`,
@@ -402,7 +417,7 @@ async function main() {
           const r = await wrk(url, decisionBody, auth);
           if (workers === WORKER_COUNTS[0]) one = r.rps;
           console.log(
-            `  WORKERS=${workers}: ${fmt(r.rps)} req/s p50 ${fmt(r.p50, 2)} ms p99 ${fmt(r.p99, 2)} ms (${fmt(r.rps / one, 2)}× of ${WORKER_COUNTS[0]}), errors ${r.bad}`,
+            `  WORKERS=${workers}: ${fmt(r.rps)} req/s p50 ${fmt(r.p50, 2)} ms p99 ${fmt(r.p99, 2)} ms (${fmt(r.rps / one, 2)}× of ${WORKER_COUNTS[0]}), errors ${r.bad}${r.why ? ` (${r.why})` : ""}`,
           );
         } finally {
           await svc.stop();
