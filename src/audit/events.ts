@@ -1,13 +1,13 @@
-import { randomUUID } from "node:crypto";
+import { newEventId } from "./event-id.ts";
 import type { AuditEventInput } from "./types.ts";
 
 type EventFields = Pick<AuditEventInput, "type" | "payload" | "occurred_at"> &
   Partial<Omit<AuditEventInput, "type" | "payload" | "occurred_at">>;
 
-/** An audit event with a fresh id; whatever a caller does not know is recorded as null. */
+/** An audit event with a fresh, time-ordered id (event-id.ts); whatever a caller does not know is recorded as null. */
 export function auditEvent(fields: EventFields): AuditEventInput {
   return {
-    event_id: fields.event_id ?? randomUUID(),
+    event_id: fields.event_id ?? newEventId(),
     type: fields.type,
     occurred_at: fields.occurred_at,
     tenant_id: fields.tenant_id ?? null,

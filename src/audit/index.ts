@@ -2,4 +2,5 @@
 // from types.ts). Writers build their events with `auditEvent`; bundle pruning asks `citedRevisions`; everything else is wired by
 // service.ts.
 export { citedRevisions } from "./citations.ts";
+export { newEventId } from "./event-id.ts";
 export { auditEvent } from "./events.ts";

@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { newEventId } from "../audit/index.ts";
 import type { AuditAppender, AuditEventInput } from "../audit/types.ts";
 import type { LoadedBundle } from "../bundles/candidate.ts";
 import type { ContextLoader, TenantContext } from "../context/context-loader.ts";
@@ -162,7 +162,7 @@ export type Decided<T> = { decision: T; input: unknown; context: TenantContext }
 
 export function createDecide(deps: DecideDeps) {
   const clock = deps.clock ?? (() => new Date());
-  const newId = deps.newId ?? randomUUID;
+  const newId = deps.newId ?? newEventId;
   const settings = seal({ required_approvals: deps.requiredApprovals });
   const outcomes = new WeakMap<object, Record<string, unknown>>();
 

@@ -50,7 +50,9 @@ const infrastructureSchema = z.looseObject({
 });
 
 const decisionFields = {
-  decision_id: z.string(),
+  decision_id: z
+    .string()
+    .describe("The decision's audit record's event_id: a time-ordered UUID (RFC 9562 version 7)"),
   allowed: z.boolean(),
   target_region: region.nullable(),
   reason: reasonSchema,
@@ -75,7 +77,7 @@ const decisionFields = {
 };
 
 const ACCESS_EXAMPLE = {
-  decision_id: "5b7c1d2e-8f6a-4c3b-9d0e-1f2a3b4c5d6e",
+  decision_id: "01a23762-ed2f-7a78-af8e-f88d80bff6ff",
   allowed: true,
   target_region: "us-west",
   reason: {

@@ -45,7 +45,9 @@ describe("batch decisions", () => {
 
   it("100 requests: 100 decisions in order, each its own id and audit record; the chain verifies", async () => {
     const requests = Array.from({ length: 100 }, (_, i) => body(i));
+    const sent = Date.now();
     const res = await svc.post("/api/v1/access/resolve-batch", { requests }).set("x-request-id", "batch-100");
+    const answered = Date.now();
     expect(res.status).toBe(200);
     const decisions = res.body.decisions as Array<Record<string, unknown>>;
     expect(decisions).toHaveLength(100);
@@ -67,6 +69,14 @@ describe("batch decisions", () => {
 
     const ids = decisions.map((d) => d.decision_id as string);
     expect(new Set(ids).size).toBe(100);
+    // Time-ordered ids (RFC 9562 version 7, src/audit/event-id.ts): each begins with the millisecond
+    // it was made in, so audit_log's event_id index grows at its end.
+    for (const id of ids) {
+      expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      const ms = Number.parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
+      expect(ms).toBeGreaterThanOrEqual(sent);
+      expect(ms).toBeLessThanOrEqual(answered);
+    }
     const rows = await auditRows("batch-100");
     expect(rows).toHaveLength(100);
     expect(rows.map((r) => r.event_id)).toEqual(ids);
