@@ -10,7 +10,7 @@
 //    answers, latency measured from the scheduled send time, so a stall is not hidden), after 2 s at
 //    that rate that are not counted (the client's connections are opened then).
 // 4. CPU per audited decision from /proc: the service process(es), and the Postgres backends serving
-//    them (by application_name).
+//    them (by application_name); on Postgres, the WAL written per decision and its full-page images.
 // 5. WORKERS=1..N on Postgres + Redis (the node:cluster mode): scaling of req/s.
 //
 // Env: BENCH_SECONDS (8), BENCH_ROUNDS (3), BENCH_CONNECTIONS (64), BENCH_WORKERS ("1,2").
@@ -224,6 +224,24 @@ async function postgresBackends(): Promise<number[]> {
   }
 }
 
+/**
+ * WAL written so far (exact, from the insert position) and full-page images (pg_stat_wal, which
+ * backends report at most once a second: a round's count is off by up to a second's worth).
+ */
+async function walTotals(): Promise<{ bytes: number; fullPages: number } | null> {
+  if (!process.env.DATABASE_URL) return null;
+  const client = new pg.Client({ connectionString: process.env.DATABASE_URL });
+  await client.connect();
+  try {
+    const { rows } = await client.query(
+      "SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0')::float8 AS bytes, wal_fpi::float8 AS fpi FROM pg_stat_wal",
+    );
+    return { bytes: Number(rows[0].bytes), fullPages: Number(rows[0].fpi) };
+  } finally {
+    await client.end();
+  }
+}
+
 /** JSON with object keys sorted: the wasm and OPA's server may order an object's keys differently. */
 const sorted = (v: unknown): unknown =>
   Array.isArray(v)
@@ -375,15 +393,21 @@ async function main() {
           const backends = await postgresBackends();
           const cpu0 = cpuSeconds(servicePids);
           const db0 = cpuSeconds(backends);
+          const wal0 = backends.length ? await walTotals() : null;
           const r = await wrk(url, decisionBody, auth);
           const cpuUs = ((cpuSeconds(servicePids) - cpu0) / r.requests) * 1e6;
           const dbUs = ((cpuSeconds(backends) - db0) / r.requests) * 1e6;
+          const wal1 = wal0 ? await walTotals() : null;
+          const wal =
+            wal0 && wal1
+              ? `, WAL ${fmt((wal1.bytes - wal0.bytes) / r.requests)} B (full-page images ${fmt(((wal1.fullPages - wal0.fullPages) / r.requests) * 1000, 1)} per 1,000)`
+              : "";
           best = Math.max(best, r.rps);
           console.log(
             `  round ${round}: OPA ${fmt(o.rps)} req/s p50 ${fmt(o.p50, 2)} ms p99 ${fmt(o.p99, 2)} ms | ` +
               `Residency ${fmt(r.rps)} req/s p50 ${fmt(r.p50, 2)} ms p99 ${fmt(r.p99, 2)} ms | ` +
               `ratio ${fmt(r.rps / o.rps, 2)}× req/s, p99 ${fmt(r.p99 / o.p99, 2)}× | ` +
-              `CPU/decision service ${fmt(cpuUs)} µs${backends.length ? `, postgres ${fmt(dbUs)} µs` : ""} | ` +
+              `CPU/decision service ${fmt(cpuUs)} µs${backends.length ? `, postgres ${fmt(dbUs)} µs` : ""}${wal} | ` +
               `errors OPA ${o.bad}, Residency ${r.bad}${r.why ? ` (${r.why})` : ""}`,
           );
           summary.push(
