@@ -9,6 +9,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { type AuditLog, createAuditLog, createPerRowAuditLog } from "../src/audit/audit-log.ts";
 import { canonicalJson } from "../src/audit/canonical.ts";
+import { newEventId } from "../src/audit/event-id.ts";
 import type { AuditEventInput } from "../src/audit/types.ts";
 import { verifyChain } from "../src/audit/verify.ts";
 import { createPostgresDb } from "../src/store/db-postgres.ts";
@@ -22,7 +23,7 @@ const TARGET_RATIO = 5;
 
 // What a decision record carries: the compact request and the full answer (~1.5 KB).
 function decisionEvent(): AuditEventInput {
-  const decisionId = randomUUID();
+  const decisionId = newEventId(); // as the service makes them: time-ordered
   return {
     event_id: decisionId,
     type: "decision.access",

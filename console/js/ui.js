@@ -63,6 +63,14 @@ export async function allPages(api, path, query = {}, maxPages = 10) {
   return { items, truncated: true };
 }
 
+/**
+ * A decision's id shortened for a table: its last 8 hex digits. Ids are time-ordered (UUID version 7),
+ * so their first digits are the same for every decision made within a minute; the tail is random.
+ */
+export function shortId(id) {
+  return id.slice(-8);
+}
+
 /** A notice that a listing was cut short, or nothing. */
 export function truncatedNotice(listing) {
   return listing.truncated

@@ -77,7 +77,7 @@ const decisionFields = {
 };
 
 const ACCESS_EXAMPLE = {
-  decision_id: "01a23762-ed2f-7a78-af8e-f88d80bff6ff",
+  decision_id: "01a21c3b-a280-7a78-af8e-f88d80bff6ff",
   allowed: true,
   target_region: "us-west",
   reason: {

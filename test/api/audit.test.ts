@@ -108,6 +108,9 @@ describe("audit API", () => {
       "policy.created",
     ]);
     expect(page.body.items.every((r: { tenant_id: string }) => r.tenant_id === "aud-b")).toBe(true);
+    // Every record's id, decisions and policy changes alike, is time-ordered (UUID version 7).
+    for (const r of page.body.items as { event_id: string }[])
+      expect(r.event_id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect((await scoped.get("/api/v1/audit/verify")).status).toBe(403);
     const exported = await scoped.get("/api/v1/audit/export?format=jsonl");
     const lines = exported.text

@@ -162,10 +162,13 @@ describe("break-glass overrides", () => {
       "DENY_TENANT_PROHIBITED",
     );
 
-    const used = await t.db.query("SELECT payload FROM audit_log WHERE type = 'override.used'");
-    expect(
-      used.rows.some((r) => (r.payload as { decision_id: string }).decision_id === allowed.body.decision_id),
-    ).toBe(true);
+    const used = await t.db.query<{ event_id: string; payload: { decision_id: string } }>(
+      "SELECT event_id, payload FROM audit_log WHERE type = 'override.used'",
+    );
+    const use = used.rows.find((r) => r.payload.decision_id === allowed.body.decision_id);
+    // Its own time-ordered id (UUID version 7), not the decision's.
+    expect(use?.event_id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(use?.event_id).not.toBe(allowed.body.decision_id);
     await expect
       .poll(async () => (await approver1.get(`/api/v1/emergency/override/${id}`)).body.use_count)
       .toBe(1);

@@ -30,4 +30,10 @@ describe("audit event ids", () => {
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids.every((id) => V7.test(id) && msOf(id) === ms)).toBe(true);
   });
+
+  it("refuse a time that does not fit in 48 bits of whole milliseconds", () => {
+    for (const bad of [-1, 1.5, Number.NaN, 2 ** 48, Number.POSITIVE_INFINITY])
+      expect(() => newEventId(bad)).toThrow(RangeError);
+    expect(newEventId(2 ** 48 - 1).slice(0, 13)).toBe("ffffffff-ffff");
+  });
 });

@@ -309,6 +309,15 @@ describe("the compliance console", () => {
     const rows = page.getByRole("table", { name: "Decisions" }).locator("tbody tr");
     // 40 access decisions: pages of 25.
     await expect.poll(() => rows.count()).toBe(25);
+    // Each row's link shows the tail of its own id: ids are time-ordered (UUID version 7), so
+    // decisions made within the same minute share their first digits.
+    const links = rows.getByRole("link");
+    const shown = await links.allTextContents();
+    const ids = (await links.evaluateAll((els) => els.map((e) => e.getAttribute("aria-label")))).map((l) =>
+      String(l).replace("Decision ", ""),
+    );
+    expect(new Set(shown).size).toBe(25);
+    expect(shown).toEqual(ids.map((id) => id.slice(-8)));
     await page.getByRole("button", { name: "Next page" }).click();
     await page.getByText("Page 2").waitFor();
     await expect.poll(() => rows.count()).toBe(15);

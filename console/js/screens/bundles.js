@@ -1,5 +1,5 @@
 import { badge, code, field, h, mount, notice, table, time } from "../dom.js";
-import { act, explain, hasRole } from "../ui.js";
+import { act, explain, hasRole, shortId } from "../ui.js";
 
 // The active bundle, its history with rollback (bundle_publisher), and a dry run of a candidate
 // file: how many recent decisions it would change, and from which code to which.
@@ -135,7 +135,7 @@ function dryRunReport(r, link) {
           r.examples.map((e) =>
             h(
               "tr",
-              h("td", link(`decisions/${encodeURIComponent(e.event_id)}`, code(e.event_id.slice(0, 8)))),
+              h("td", link(`decisions/${encodeURIComponent(e.event_id)}`, code(shortId(e.event_id)))),
               h("td", e.tenant_id ?? "—"),
               h("td", outcomeOf(e.before)),
               h("td", outcomeOf(e.after)),

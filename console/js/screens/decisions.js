@@ -1,5 +1,5 @@
 import { badge, code, field, h, mount, notice, table, time } from "../dom.js";
-import { explain, refuseUnless, tenantControl, tenantsFor } from "../ui.js";
+import { explain, refuseUnless, shortId, tenantControl, tenantsFor } from "../ui.js";
 
 // Search the audit trail (GET /api/v1/audit/access-logs) and page through it with next_cursor.
 
@@ -126,7 +126,7 @@ function row(r, link) {
 }
 
 function decisionLink(id, link) {
-  const a = link(`decisions/${encodeURIComponent(id)}`, id.slice(0, 8));
+  const a = link(`decisions/${encodeURIComponent(id)}`, shortId(id));
   a.setAttribute("aria-label", `Decision ${id}`);
   return a;
 }
