@@ -13,7 +13,9 @@
 //    them (by application_name); on Postgres, the WAL written per decision and its full-page images.
 // 5. WORKERS=1..N on Postgres + Redis (the node:cluster mode): scaling of req/s.
 //
-// Env: BENCH_SECONDS (8), BENCH_ROUNDS (3), BENCH_CONNECTIONS (64), BENCH_WORKERS ("1,2").
+// Env: BENCH_SECONDS (8), BENCH_ROUNDS (3), BENCH_CONNECTIONS (64), BENCH_WORKERS ("1,2"),
+// BENCH_CHECKPOINT (1: a Postgres CHECKPOINT before each Residency round, so every round includes
+// what follows one — as a long run does every few minutes — instead of only the rounds one falls in).
 
 import { execFile, spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -36,6 +38,7 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
 const WORKER_COUNTS = (process.env.BENCH_WORKERS ?? "1,2").split(",").map(Number);
+const CHECKPOINT_EACH_ROUND = process.env.BENCH_CHECKPOINT === "1";
 const ADMIN = "bench-admin-key-0123456789abcdefghij";
 const APP_NAME = "residency-bench";
 const CLK_TCK = 100;
@@ -225,14 +228,20 @@ async function postgresBackends(): Promise<number[]> {
 }
 
 /**
- * WAL written so far (exact, from the insert position) and full-page images (pg_stat_wal, which
- * backends report at most once a second: a round's count is off by up to a second's worth).
+ * WAL written so far in the whole cluster (exact, from the insert position; other databases and
+ * autovacuum count too, so the machine should be otherwise quiet) and its full-page images
+ * (pg_stat_wal, which backends report at most once a second: read it a second after a round).
+ * `checkpointFirst` needs superuser or pg_checkpoint; refused, the rounds go on without it.
  */
-async function walTotals(): Promise<{ bytes: number; fullPages: number } | null> {
+async function walTotals(checkpointFirst = false): Promise<{ bytes: number; fullPages: number } | null> {
   if (!process.env.DATABASE_URL) return null;
   const client = new pg.Client({ connectionString: process.env.DATABASE_URL });
   await client.connect();
   try {
+    if (checkpointFirst)
+      await client.query("CHECKPOINT").catch((err: Error) => {
+        console.warn(`  (no CHECKPOINT before this round: ${err.message})`);
+      });
     const { rows } = await client.query(
       "SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0')::float8 AS bytes, wal_fpi::float8 AS fpi FROM pg_stat_wal",
     );
@@ -361,7 +370,7 @@ async function main() {
   const opaUrl = `http://127.0.0.1:${opaPort}/v1/data/residency/decision`;
   const opaVersion = (await run(opa, ["version"])).stdout.split("\n")[0];
   console.log(
-    `vs-opa: ${opaVersion}; ${CONNECTIONS} connections, ${SECONDS} s per run, ${ROUNDS} rounds, wrk closed loop`,
+    `vs-opa: ${opaVersion}; ${CONNECTIONS} connections, ${SECONDS} s per run, ${ROUNDS} rounds, wrk closed loop${CHECKPOINT_EACH_ROUND ? ", a CHECKPOINT before each Residency round on Postgres" : ""}`,
   );
 
   const summary: string[] = [];
@@ -393,10 +402,11 @@ async function main() {
           const backends = await postgresBackends();
           const cpu0 = cpuSeconds(servicePids);
           const db0 = cpuSeconds(backends);
-          const wal0 = backends.length ? await walTotals() : null;
+          const wal0 = backends.length ? await walTotals(CHECKPOINT_EACH_ROUND) : null;
           const r = await wrk(url, decisionBody, auth);
           const cpuUs = ((cpuSeconds(servicePids) - cpu0) / r.requests) * 1e6;
           const dbUs = ((cpuSeconds(backends) - db0) / r.requests) * 1e6;
+          if (wal0) await new Promise((resolve) => setTimeout(resolve, 1_100)); // pg_stat_wal catches up
           const wal1 = wal0 ? await walTotals() : null;
           const wal =
             wal0 && wal1
