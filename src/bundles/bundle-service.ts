@@ -4,7 +4,7 @@ import { hostname } from "node:os";
 import type { Redis } from "ioredis";
 import { auditEvent } from "../audit/index.ts";
 import type { AuditAppender, AuditReader } from "../audit/types.ts";
-import { decodeCursor, pageOf } from "../domain/page.ts";
+import { decodeCursor, type Page, pageOf } from "../domain/page.ts";
 import type { PolicyEngine } from "../engine/index.ts";
 import { AppError, isAppError, toError } from "../errors.ts";
 import type { Logger } from "../observability/logger.ts";
@@ -93,15 +93,18 @@ export type BundleHistory = {
   }>;
   /** Pass back as `cursor` for older bundles; null when `items` holds the rest. */
   next_cursor: string | null;
-  activations: Array<{
-    generation: number;
-    revision: string;
-    sha256: string;
-    previous_revision: string | null;
-    source: string;
-    activated_by: string | null;
-    activated_at: string;
-  }>;
+  /** The latest activations, as many as `limit` (all of them: `activationHistory`). */
+  activations: BundleActivation[];
+};
+
+export type BundleActivation = {
+  generation: number;
+  revision: string;
+  sha256: string;
+  previous_revision: string | null;
+  source: string;
+  activated_by: string | null;
+  activated_at: string;
 };
 
 export type Actor = { principal: string; requestId: string | null };
@@ -110,6 +113,8 @@ export type BundleService = {
   engine: PolicyEngine<LoadedBundle>;
   active(): BundleSummary | null;
   history(limit?: number, cursor?: string): Promise<BundleHistory>;
+  /** Every activation, newest first, a page at a time. */
+  activationHistory(limit?: number, cursor?: string): Promise<Page<BundleActivation>>;
   /** Verify, store, activate cluster-wide. Throws AppError POLICY_VIOLATION for a refused bundle. */
   publish(
     bytes: Buffer,
@@ -832,16 +837,16 @@ export async function createBundleService(deps: BundleServiceDeps): Promise<Bund
         pruned_at: b.pruned_at ? b.pruned_at.toISOString() : null,
         archived_location: b.archived_location,
       })),
-      activations: activations.map((a) => ({
-        generation: a.generation,
-        revision: a.revision,
-        sha256: a.sha256,
-        previous_revision: a.previous_revision,
-        source: a.source,
-        activated_by: a.activated_by,
-        activated_at: a.activated_at.toISOString(),
-      })),
+      activations: activations.map(activationView),
     };
+  }
+
+  async function activationHistory(limit = 50, cursor?: string): Promise<Page<BundleActivation>> {
+    const before = cursor ? Number(decodeCursor(cursor, ["number"])[0]) : undefined;
+    const rows = await store.activations(limit + 1, before).catch((err) => {
+      throw new AppError("STORE_UNAVAILABLE", "the bundle store (Postgres) is unavailable", { cause: err });
+    });
+    return pageOf(rows, limit, (a) => [a.generation], activationView);
   }
 
   // ---- start-up ---------------------------------------------------------------------------------
@@ -940,6 +945,7 @@ export async function createBundleService(deps: BundleServiceDeps): Promise<Bund
       return b ? summaryOf(b) : null;
     },
     history,
+    activationHistory,
     publish,
     activate: activateStored,
     dryRun,
@@ -954,5 +960,17 @@ export async function createBundleService(deps: BundleServiceDeps): Promise<Bund
         await subscriber.quit().catch(() => subscriber?.disconnect());
       }
     },
+  };
+}
+
+function activationView(a: ActivationRecord): BundleActivation {
+  return {
+    generation: a.generation,
+    revision: a.revision,
+    sha256: a.sha256,
+    previous_revision: a.previous_revision,
+    source: a.source,
+    activated_by: a.activated_by,
+    activated_at: a.activated_at.toISOString(),
   };
 }

@@ -206,12 +206,14 @@ export function createBundleStore(db: Db) {
       return new Map(r.rows.map((row) => [row.sha256, Number(row.first)]));
     },
 
-    async activations(limit: number): Promise<ActivationRecord[]> {
+    /** Activations, newest first; `before`: only those of an earlier generation (a page's cursor). */
+    async activations(limit: number, before?: number): Promise<ActivationRecord[]> {
       const r = await db.query(
         `SELECT generation, sha256, revision, previous_sha256, previous_revision, source, activated_by,
                 activated_at
-           FROM bundle_activations ORDER BY generation DESC LIMIT $1`,
-        [limit],
+           FROM bundle_activations ${before === undefined ? "" : "WHERE generation < $2"}
+          ORDER BY generation DESC LIMIT $1`,
+        before === undefined ? [limit] : [limit, before],
       );
       return r.rows.map(toActivation);
     },

@@ -8,6 +8,7 @@ import {
   auditPageSchema,
   auditSummarySchema,
   auditVerifySchema,
+  bundleActivationsSchema,
   bundleHistorySchema,
   bundlePublishedSchema,
   bundleSummarySchema,
@@ -383,6 +384,14 @@ export const API = {
     query: bundleListQuery,
     status: 200,
     response: bundleHistorySchema,
+    errors: ["STORE_UNAVAILABLE"],
+  },
+  "GET /api/v1/bundles/activations": {
+    summary: "Every activation of a bundle, newest first (with next_cursor)",
+    roles: "any",
+    query: bundleListQuery,
+    status: 200,
+    response: bundleActivationsSchema,
     errors: ["STORE_UNAVAILABLE"],
   },
   "PUT /api/v1/bundles": {

@@ -455,11 +455,28 @@ export const bundleHistorySchema = z
       }),
     ),
     next_cursor: z.string().nullable(),
-    activations: z.array(
-      z.looseObject({ generation: z.number().int(), revision: z.string(), activated_at: instant }),
-    ),
+    activations: z
+      .array(z.looseObject({ generation: z.number().int(), revision: z.string(), activated_at: instant }))
+      .describe("The latest activations, as many as limit; every one: GET /api/v1/bundles/activations"),
   })
   .meta({ id: "BundleHistory" });
+
+export const bundleActivationsSchema = z
+  .looseObject({
+    items: z.array(
+      z.looseObject({
+        generation: z.number().int().describe("Rises by one with every activation, cluster-wide"),
+        revision: z.string(),
+        sha256: z.string(),
+        previous_revision: z.string().nullable(),
+        source: z.string().describe("What activated it: api, file, startup, rollback or watchdog"),
+        activated_by: z.string().nullable(),
+        activated_at: instant,
+      }),
+    ),
+    next_cursor: z.string().nullable(),
+  })
+  .meta({ id: "BundleActivations" });
 
 export const dryRunReportSchema = z
   .looseObject({

@@ -277,6 +277,34 @@ describe.each(testBackends())("bundle life cycle on $name", (backend) => {
     expect(generations).toEqual([...generations].sort((a, b) => b - a));
   });
 
+  it("pages through every activation, newest first, each with what it replaced", async () => {
+    const all = (await svc().get("/api/v1/bundles?limit=500")).body.activations as Array<{
+      generation: number;
+    }>;
+    expect(all.length).toBeGreaterThan(3);
+    const seen: Array<Record<string, unknown>> = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const page = await svc().get(
+        `/api/v1/bundles/activations?limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`,
+      );
+      expect(page.status).toBe(200);
+      expect(page.body.items.length).toBeLessThanOrEqual(2);
+      seen.push(...page.body.items);
+      cursor = page.body.next_cursor;
+      pages++;
+    } while (cursor && pages < 100);
+    expect(pages).toBe(Math.ceil(all.length / 2));
+    expect(seen.map((a) => a.generation)).toEqual(all.map((a) => a.generation));
+    expect(seen.at(-1)).toMatchObject({ generation: 1, source: "startup", previous_revision: null });
+    for (const [i, a] of seen.slice(0, -1).entries())
+      expect(a).toMatchObject({ previous_revision: seen[i + 1]!.revision, sha256: expect.any(String) });
+    const bad = await svc().get("/api/v1/bundles/activations?cursor=not-a-cursor");
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.code).toBe("VALIDATION_FAILED");
+  });
+
   it("dry run: reports exactly the decisions a changed rule would change, and activates nothing", async () => {
     await reset();
     await admin().post("/api/v1/policies", {

@@ -48,6 +48,11 @@ export function bundleRoutes(deps: { authenticate: Authenticate; bundles: Bundle
     res.json(await deps.bundles.history(limit, cursor));
   });
 
+  r.get("/activations", anyKey, async (req, res) => {
+    const { limit, cursor } = parse(bundleListQuery, req.query, "query");
+    res.json(await deps.bundles.activationHistory(limit, cursor));
+  });
+
   // Bundles are every tenant's rules, and a dry run replays every tenant's decisions: unscoped only.
   const unscoped = (req: Request, res: Response, next: NextFunction) => {
     requireUnscoped(res.locals.principal, `${req.method === "PUT" ? "publishing" : "activating"} a bundle`);
