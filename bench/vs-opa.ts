@@ -6,9 +6,9 @@
 // 2. Interleaved closed-loop rounds (wrk, 64 connections, no pipelining): OPA, Residency, OPA, … —
 //    req/s, p50, p99, and Residency/OPA ratios per round. Every Residency answer is an audited
 //    decision (durable commit before the answer), OPA's is an evaluation.
-// 3. Open loop at half of Residency's best closed-loop rate (a fixed schedule that does not wait for
-//    answers, latency measured from the scheduled send time, so a stall is not hidden), after 2 s at
-//    that rate that are not counted (the client's connections are opened then).
+// 3. Open loop at half of Residency's best closed-loop rate (open-loop.ts: a fixed schedule that does
+//    not wait for answers, latency measured from the scheduled send time, so a stall is not hidden),
+//    after 2 s at that rate that are not counted (the client's connections are opened then).
 // 4. CPU per audited decision from /proc: the service process(es), and the Postgres backends serving
 //    them (by application_name); on Postgres, the WAL written per decision and its full-page images.
 // 5. WORKERS=1..N on Postgres + Redis (the node:cluster mode): scaling of req/s.
@@ -19,7 +19,6 @@
 
 import { execFile, spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { Agent, request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -32,6 +31,7 @@ import {
   waitForHttp,
 } from "../scripts/lib/local-server.ts";
 import { DECISION_BODY } from "./decision-request.ts";
+import { openLoop } from "./open-loop.ts";
 
 const run = promisify(execFile);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
@@ -109,79 +109,6 @@ async function wrk(
     requests,
     bad: non2xx + errors,
     why,
-  };
-}
-
-/**
- * Open loop: requests sent on a fixed schedule whatever the answers do; each latency runs from its
- * scheduled time (no coordinated omission). The first WARM_SECONDS run at the same rate and are not
- * counted: the client opens its connections then (wrk opens all of its own before it starts).
- */
-async function openLoop(
-  url: string,
-  body: string,
-  headers: Record<string, string>,
-  rate: number,
-  seconds = SECONDS,
-) {
-  const agent = new Agent({ keepAlive: true, maxSockets: 512 });
-  const target = new URL(url);
-  const latencies: number[] = [];
-  let bad = 0;
-  const total = Math.floor(rate * (seconds + WARM_SECONDS));
-  const start = performance.now();
-  const counted = start + WARM_SECONDS * 1000;
-  let countedFrom = Number.NaN;
-  const inFlight: Promise<void>[] = [];
-  const one = (scheduled: number) =>
-    new Promise<void>((resolve) => {
-      const req = request(
-        {
-          agent,
-          host: target.hostname,
-          port: target.port,
-          path: target.pathname,
-          method: "POST",
-          headers: {
-            ...headers,
-            "content-type": "application/json",
-            "content-length": Buffer.byteLength(body),
-          },
-        },
-        (res) => {
-          res.resume();
-          res.on("end", () => {
-            if (scheduled >= counted) {
-              if (res.statusCode !== 200) bad++;
-              latencies.push(performance.now() - scheduled);
-            }
-            resolve();
-          });
-        },
-      );
-      req.on("error", () => {
-        if (scheduled >= counted) bad++;
-        resolve();
-      });
-      req.end(body);
-    });
-  for (let i = 0; i < total; i++) {
-    const scheduled = start + (i * 1000) / rate;
-    const wait = scheduled - performance.now();
-    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-    if (scheduled >= counted && Number.isNaN(countedFrom)) countedFrom = performance.now();
-    inFlight.push(one(scheduled));
-  }
-  await Promise.all(inFlight);
-  agent.destroy();
-  latencies.sort((a, b) => a - b);
-  const at = (q: number) =>
-    latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
-  return {
-    rate: latencies.length / ((performance.now() - countedFrom) / 1000),
-    p50: at(0.5),
-    p99: at(0.99),
-    bad,
   };
 }
 
@@ -424,7 +351,14 @@ async function main() {
             `${config.name}\t${round}\t${fmt(o.rps)}\t${fmt(r.rps)}\t${fmt(r.rps / o.rps, 2)}\t${fmt(o.p99, 2)}\t${fmt(r.p99, 2)}\t${fmt(cpuUs)}\t${backends.length ? fmt(dbUs) : "-"}`,
           );
         }
-        const open = await openLoop(url, decisionBody, auth, best / 2);
+        const open = await openLoop({
+          url,
+          body: decisionBody,
+          headers: auth,
+          rate: best / 2,
+          seconds: SECONDS,
+          warmSeconds: WARM_SECONDS,
+        });
         console.log(
           `  open loop at ${fmt(open.rate)} req/s (half of ${fmt(best)}): p50 ${fmt(open.p50, 2)} ms p99 ${fmt(open.p99, 2)} ms, errors ${open.bad}`,
         );
