@@ -461,22 +461,19 @@ export const bundleHistorySchema = z
   })
   .meta({ id: "BundleHistory" });
 
-export const bundleActivationsSchema = z
+export const bundleActivationSchema = z
   .looseObject({
-    items: z.array(
-      z.looseObject({
-        generation: z.number().int().describe("Rises by one with every activation, cluster-wide"),
-        revision: z.string(),
-        sha256: z.string(),
-        previous_revision: z.string().nullable(),
-        source: z.string().describe("What activated it: api, file, startup, rollback or watchdog"),
-        activated_by: z.string().nullable(),
-        activated_at: instant,
-      }),
-    ),
-    next_cursor: z.string().nullable(),
+    generation: z.number().int().describe("Rises by one with every activation, cluster-wide"),
+    revision: z.string(),
+    sha256: z.string(),
+    previous_revision: z.string().nullable(),
+    source: z.string().describe("What activated it: api, file, startup, rollback or watchdog"),
+    activated_by: z.string().nullable(),
+    activated_at: instant,
   })
-  .meta({ id: "BundleActivations" });
+  .meta({ id: "BundleActivation" });
+
+export const bundleActivationsSchema = page(bundleActivationSchema, "BundleActivations");
 
 export const dryRunReportSchema = z
   .looseObject({

@@ -300,9 +300,19 @@ describe.each(testBackends())("bundle life cycle on $name", (backend) => {
     expect(seen.at(-1)).toMatchObject({ generation: 1, source: "startup", previous_revision: null });
     for (const [i, a] of seen.slice(0, -1).entries())
       expect(a).toMatchObject({ previous_revision: seen[i + 1]!.revision, sha256: expect.any(String) });
-    const bad = await svc().get("/api/v1/bundles/activations?cursor=not-a-cursor");
-    expect(bad.status).toBe(400);
-    expect(bad.body.error.code).toBe("VALIDATION_FAILED");
+    // A cursor that is not one this listing handed out is a 400, never a store error.
+    const forged = (key: string) => Buffer.from(key, "utf8").toString("base64url");
+    for (const cursor of [
+      "not-a-cursor",
+      forged("[1.5]"),
+      forged("[1e+300]"),
+      forged("[100000000000000000000]"),
+      forged("[0]"),
+    ]) {
+      const bad = await svc().get(`/api/v1/bundles/activations?cursor=${encodeURIComponent(cursor)}`);
+      expect(bad.status).toBe(400);
+      expect(bad.body.error).toMatchObject({ code: "VALIDATION_FAILED", details: { field: "cursor" } });
+    }
   });
 
   it("dry run: reports exactly the decisions a changed rule would change, and activates nothing", async () => {
