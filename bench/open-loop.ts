@@ -42,16 +42,16 @@ const HEADER_END = Buffer.from("\r\n\r\n");
 const LENGTH_NAMES = [Buffer.from("\r\ncontent-length:"), Buffer.from("\r\nContent-Length:")];
 const CONNECTION_CLOSE = Buffer.from("onnection: close");
 
-/** The Content-Length of the answer whose head is data[from, end), or -1 when it has none. */
-function contentLength(data: Buffer, from: number, end: number): number {
+/** The Content-Length an answer's head (status line and headers) gives, or -1 when it has none. */
+function contentLength(head: Buffer): number {
   for (const name of LENGTH_NAMES) {
-    let at = data.indexOf(name, from);
-    if (at < 0 || at >= end) continue;
+    let at = head.indexOf(name);
+    if (at < 0) continue;
     at += name.length;
-    while (data[at] === 0x20) at++;
+    while (head[at] === 0x20) at++;
     let n = 0;
     let digits = 0;
-    for (; data[at]! >= 0x30 && data[at]! <= 0x39; at++, digits++) n = n * 10 + data[at]! - 0x30;
+    for (; head[at]! >= 0x30 && head[at]! <= 0x39; at++, digits++) n = n * 10 + head[at]! - 0x30;
     return digits > 0 ? n : -1;
   }
   return -1;
@@ -95,8 +95,10 @@ export async function openLoop(o: OpenLoopOptions): Promise<OpenLoopResult> {
     finished++;
     const now = performance.now();
     if (scheduled >= countFrom) {
-      if (ok) latencies[counted++] = now - scheduled;
-      else bad++;
+      // Failed requests count in the percentiles too (their time to the failure): a p99 must not
+      // look better because the slowest requests failed.
+      latencies[counted++] = now - scheduled;
+      if (!ok) bad++;
       lastAnswer = now;
     }
     if (finished === total) allDone?.();
@@ -122,7 +124,9 @@ export async function openLoop(o: OpenLoopOptions): Promise<OpenLoopResult> {
           for (;;) {
             const end = data.indexOf(HEADER_END, from);
             if (end < 0 || end >= to) break;
-            const length = contentLength(data, from, end);
+            // The head alone is searched: the shared buffer holds stale bytes past this read.
+            const head = data.subarray(from, end);
+            const length = contentLength(head);
             if (length < 0) {
               // Not an answer this client can frame (chunked, say): count it bad and start afresh.
               conn.socket.destroy();
@@ -131,8 +135,7 @@ export async function openLoop(o: OpenLoopOptions): Promise<OpenLoopResult> {
             const size = end + HEADER_END.length + length - from;
             if (to - from < size) break;
             const ok = data[from + 9] === 0x32 && data[from + 10] === 0x30 && data[from + 11] === 0x30; // "200"
-            const closeAt = data.indexOf(CONNECTION_CLOSE, from);
-            const close = closeAt !== -1 && closeAt < end;
+            const close = head.indexOf(CONNECTION_CLOSE) !== -1;
             from += size;
             if (Number.isNaN(conn.scheduled)) continue; // an answer to nothing asked: ignore it
             done(conn, ok);
@@ -165,22 +168,26 @@ export async function openLoop(o: OpenLoopOptions): Promise<OpenLoopResult> {
     if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
     if (scheduled >= countFrom && Number.isNaN(countedSince)) countedSince = performance.now();
     const conn = idle.pop() ?? open();
-    // Latency runs from the scheduled time, or from the actual send when it went out early (the
-    // loop sleeps only for waits over 1 ms).
-    conn.scheduled = Math.max(scheduled, performance.now());
+    // Latency runs from the scheduled time (a late send counts against the answer), or from the
+    // actual send when it went out early (the loop sleeps only for waits over 1 ms).
+    conn.scheduled = Math.min(scheduled, performance.now());
     conn.socket.write(request);
   }
   // Every request answered or its connection lost; a silent server fails the run after 30 s.
-  if (finished < total) {
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${total - finished} requests unanswered`)), 30_000);
-      allDone = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
+  try {
+    if (finished < total) {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`${total - finished} requests unanswered`)), 30_000);
+        allDone = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+  } finally {
+    for (const conn of all) conn.socket.destroy();
   }
-  for (const conn of all) conn.socket.destroy();
+  if (counted === 0) throw new Error("the open loop counted no answers");
 
   const sorted = latencies.subarray(0, counted).sort();
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
