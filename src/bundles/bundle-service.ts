@@ -813,7 +813,7 @@ export async function createBundleService(deps: BundleServiceDeps): Promise<Bund
   }
 
   async function history(limit = 50, cursor?: string): Promise<BundleHistory> {
-    const after = cursor ? decodeCursor(cursor, ["string", "string"]) : null;
+    const after = cursor ? decodeCursor(cursor, ["instant", "string"]) : null;
     const [rows, activations, active] = await Promise.all([
       store.list(limit, after ? { uploadedAt: String(after[0]), sha256: String(after[1]) } : undefined),
       store.activations(limit),

@@ -133,7 +133,7 @@ export function createKeysRepo(db: Db) {
       const where: string[] = filter.includeRevoked ? [] : ["revoked_at IS NULL"];
       const params: unknown[] = [];
       if (filter.cursor) {
-        const [createdAt, keyId] = decodeCursor(filter.cursor, ["string", "string"]);
+        const [createdAt, keyId] = decodeCursor(filter.cursor, ["instant", "string"]);
         params.push(createdAt, keyId);
         where.push(`(created_at, key_id) < ($1::timestamptz, $2)`);
       }

@@ -241,7 +241,7 @@ export function createOverridesRepo(db: Db) {
         }
       }
       if (filter.cursor) {
-        const [createdAt, id] = decodeCursor(filter.cursor, ["string", "string"]);
+        const [createdAt, id] = decodeCursor(filter.cursor, ["instant", "string"]);
         params.push(createdAt, id);
         where.push(`(o.created_at, o.override_id) < ($${params.length - 1}::timestamptz, $${params.length})`);
       }

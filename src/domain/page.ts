@@ -14,11 +14,25 @@ export function encodeCursor(key: CursorKey): string {
   return Buffer.from(JSON.stringify(key), "utf8").toString("base64url");
 }
 
-/** The sort key a cursor carries, checked for shape; anything else is a 400, never a guess. */
-export function decodeCursor(
-  cursor: string,
-  shape: ReadonlyArray<"string" | "number">,
-): Array<string | number> {
+/**
+ * What one part of a cursor's key must be: text the store can hold (no NUL, no lone surrogate), a
+ * number, or an instant as `Date.toISOString` prints it (the listing compares it as a timestamptz).
+ */
+export type CursorPart = "string" | "number" | "instant";
+
+const fits = (v: unknown, part: CursorPart): boolean => {
+  if (part === "number") return typeof v === "number";
+  if (typeof v !== "string" || v.length > 256 || v.includes("\u0000") || !v.isWellFormed()) return false;
+  if (part === "string") return true;
+  const at = new Date(v);
+  return !Number.isNaN(at.getTime()) && at.toISOString() === v;
+};
+
+/**
+ * The sort key a cursor carries, checked for shape; anything else is a 400, never a guess — nor a
+ * store error from a value the database would refuse.
+ */
+export function decodeCursor(cursor: string, shape: ReadonlyArray<CursorPart>): Array<string | number> {
   let key: unknown;
   try {
     key = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
@@ -28,7 +42,7 @@ export function decodeCursor(
   const ok =
     Array.isArray(key) &&
     key.length === shape.length &&
-    key.every((v, i) => typeof v === shape[i] && (typeof v !== "string" || v.length <= 256)) &&
+    key.every((v, i) => fits(v, shape[i]!)) &&
     encodeCursor(key) === cursor;
   if (!ok) throw new AppError("VALIDATION_FAILED", "invalid cursor", { details: { field: "cursor" } });
   return key as Array<string | number>;

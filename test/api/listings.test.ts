@@ -71,6 +71,32 @@ describe("listings", () => {
     expect((await admin.get("/api/v1/policies?limit=1001")).status).toBe(400);
   });
 
+  it("a cursor holding what the store would refuse is a 400 on every listing, never a store error", async () => {
+    const forged = (key: unknown[]) => Buffer.from(JSON.stringify(key), "utf8").toString("base64url");
+    const timeKeyed = [
+      forged(["yesterday", "x"]),
+      forged(["2026-13-45T00:00:00.000Z", "x"]),
+      forged(["2026-12-02", "x"]),
+    ];
+    const unstorable = (n: number) => [
+      forged(["a\u0000b", ...Array(n - 1).fill("")]),
+      forged(["\ud800", ...Array(n - 1).fill("")]),
+    ];
+    const cases: Array<[string, string[]]> = [
+      ["/api/v1/emergency/overrides?tenant_id=list-t", [...timeKeyed, ...unstorable(2)]],
+      ["/api/v1/keys", [...timeKeyed, ...unstorable(2)]],
+      ["/api/v1/bundles", [...timeKeyed, ...unstorable(2)]],
+      ["/api/v1/policies", unstorable(3)],
+      ["/api/v1/legal-holds", unstorable(2)],
+    ];
+    for (const [path, cursors] of cases) {
+      for (const cursor of cursors) {
+        const res = await admin.get(`${path}${path.includes("?") ? "&" : "?"}cursor=${cursor}`);
+        expect([path, res.status, res.body.error?.code]).toEqual([path, 400, "VALIDATION_FAILED"]);
+      }
+    }
+  });
+
   it("overrides page newest first", async () => {
     for (let i = 0; i < 5; i++) {
       const res = await admin.post("/api/v1/emergency/override", {
