@@ -16,13 +16,12 @@ export function encodeCursor(key: CursorKey): string {
 
 /**
  * What one part of a cursor's key must be: text the store can hold (no NUL, no lone surrogate), a
- * number, a serial (a whole number from 1, as a bigserial column holds), or an instant as
- * `Date.toISOString` prints it (the listing compares it as a timestamptz).
+ * serial (a whole number from 1, as a bigserial column holds), or an instant as `Date.toISOString`
+ * prints it (the listing compares it as a timestamptz).
  */
-export type CursorPart = "string" | "number" | "serial" | "instant";
+export type CursorPart = "string" | "serial" | "instant";
 
 const fits = (v: unknown, part: CursorPart): boolean => {
-  if (part === "number") return typeof v === "number";
   if (part === "serial") return Number.isSafeInteger(v) && (v as number) >= 1;
   if (typeof v !== "string" || v.length > 256 || v.includes("\u0000") || !v.isWellFormed()) return false;
   if (part === "string") return true;
