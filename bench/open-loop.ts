@@ -5,8 +5,8 @@
 //
 // Raw sockets, one prepared request buffer and preallocated latency arrays rather than
 // `http.request`: the client shares the machine and its own collections land in what it measures —
-// with `http.request` at 2,500 req/s it paused 46–49 times in 14 s, up to 16.5 ms, inside the
-// latencies it reported (decision 0015).
+// with `http.request` at 2,500 req/s it paused 46–63 times in 14 s, each up to 16.5 ms, inside
+// the latencies it reported (decision 0015).
 
 import { connect, type Socket } from "node:net";
 

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { UUID_V7 } from "../support/event-ids.ts";
 import { type Api, type ApiResponse, api } from "../support/http.ts";
 import { ADMIN_KEY, startTestService, type TestService } from "../support/service.ts";
 
@@ -109,8 +110,7 @@ describe("audit API", () => {
     ]);
     expect(page.body.items.every((r: { tenant_id: string }) => r.tenant_id === "aud-b")).toBe(true);
     // Every record's id, decisions and policy changes alike, is time-ordered (UUID version 7).
-    for (const r of page.body.items as { event_id: string }[])
-      expect(r.event_id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    for (const r of page.body.items as { event_id: string }[]) expect(r.event_id).toMatch(UUID_V7);
     expect((await scoped.get("/api/v1/audit/verify")).status).toBe(403);
     const exported = await scoped.get("/api/v1/audit/export?format=jsonl");
     const lines = exported.text

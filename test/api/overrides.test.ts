@@ -3,6 +3,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createWebhookNotifier, SIGNATURE_HEADER } from "../../src/admin/webhook.ts";
+import { UUID_V7 } from "../support/event-ids.ts";
 import { type Api, api } from "../support/http.ts";
 import { ADMIN_KEY, startTestService, type TestService } from "../support/service.ts";
 
@@ -167,7 +168,7 @@ describe("break-glass overrides", () => {
     );
     const use = used.rows.find((r) => r.payload.decision_id === allowed.body.decision_id);
     // Its own time-ordered id (UUID version 7), not the decision's.
-    expect(use?.event_id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(use?.event_id).toMatch(UUID_V7);
     expect(use?.event_id).not.toBe(allowed.body.decision_id);
     await expect
       .poll(async () => (await approver1.get(`/api/v1/emergency/override/${id}`)).body.use_count)
