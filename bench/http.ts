@@ -13,20 +13,11 @@ import {
   waitForHttp,
 } from "../scripts/lib/local-server.ts";
 import { DECISION_BODY } from "./decision-request.ts";
+import { BARE_NODE_HTTP } from "./floor-servers.ts";
 
 const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
 const ADMIN = "bench-admin-key-0123456789abcdefghij";
-
-const BARE = `
-const http = require("node:http");
-http.createServer((req, res) => {
-  let b = ""; req.on("data", c => b += c); req.on("end", () => {
-    let echo = null; try { echo = JSON.parse(b).tenant_id; } catch {}
-    const body = JSON.stringify({ ok: true, echo });
-    res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) }); res.end(body);
-  });
-}).listen(Number(process.env.PORT), "127.0.0.1");`;
 
 async function load(url: string, headers: Record<string, string>, body: string) {
   const result = await loadPost({ url, headers, body, connections: CONNECTIONS, seconds: DURATION });
@@ -43,7 +34,7 @@ const body = DECISION_BODY;
 
 // 1. The floor: bare node:http parsing the same JSON body.
 const barePort = await freePort();
-const bare = spawn(process.execPath, ["-e", BARE], {
+const bare = spawn(process.execPath, ["-e", BARE_NODE_HTTP], {
   env: { ...process.env, PORT: String(barePort) },
   stdio: "inherit",
 });

@@ -12,6 +12,8 @@
 // 4. CPU per audited decision from /proc: the service process(es), and the Postgres backends serving
 //    them (by application_name); on Postgres, the WAL written per decision and its full-page images.
 // 5. WORKERS=1..N on Postgres + Redis (the node:cluster mode): scaling of req/s.
+// 6. The floor under the same load: a server doing no work on node:http, and on a naive node:net
+//    framer (floor-servers.ts) — req/s and CPU per request, what the HTTP exchange alone costs here.
 //
 // Env: BENCH_SECONDS (8), BENCH_ROUNDS (3), BENCH_CONNECTIONS (64), BENCH_WORKERS ("1,2"),
 // BENCH_CHECKPOINT (1: a Postgres CHECKPOINT before each Residency round, so every round includes
@@ -31,6 +33,7 @@ import {
   waitForHttp,
 } from "../scripts/lib/local-server.ts";
 import { DECISION_BODY } from "./decision-request.ts";
+import { BARE_NET_FRAMER, BARE_NODE_HTTP } from "./floor-servers.ts";
 import { openLoop } from "./open-loop.ts";
 
 const run = promisify(execFile);
@@ -302,6 +305,31 @@ async function main() {
 
   const summary: string[] = [];
   try {
+    console.log("\n[floor] the same POST answered by a server doing no work (bench/floor-servers.ts)");
+    for (const [name, source] of [
+      ["node:http", BARE_NODE_HTTP],
+      ["node:net framer", BARE_NET_FRAMER],
+    ] as const) {
+      const port = await freePort();
+      const child = spawn(process.execPath, ["-e", source], {
+        env: { ...process.env, PORT: String(port) },
+        stdio: ["ignore", "ignore", "inherit"],
+      });
+      try {
+        await waitForHttp(`http://127.0.0.1:${port}/`);
+        const url = `http://127.0.0.1:${port}/`;
+        await wrk(url, decisionBody, {}, 2);
+        const cpu0 = cpuSeconds([child.pid!]);
+        const r = await wrk(url, decisionBody, {});
+        const cpuUs = ((cpuSeconds([child.pid!]) - cpu0) / r.requests) * 1e6;
+        console.log(
+          `  ${name}: ${fmt(r.rps)} req/s p50 ${fmt(r.p50, 2)} ms p99 ${fmt(r.p99, 2)} ms | CPU/request ${fmt(cpuUs, 1)} µs | errors ${r.bad}`,
+        );
+      } finally {
+        await stopChild(child);
+      }
+    }
+
     for (const config of configs) {
       const svc = await startLocalService(ADMIN, { ...config.env, LOG_LEVEL: "error" });
       try {
