@@ -172,35 +172,22 @@ export function createDecide(deps: DecideDeps) {
     return bundle;
   }
 
-  /** The bundle's answer: at once for a memo hit, a promise when it runs on the evaluation thread. */
-  function evaluate<T>(bundle: LoadedBundle, entrypoint: Entrypoint, input: unknown): T | Promise<T> {
+  function evaluate<T>(bundle: LoadedBundle, entrypoint: Entrypoint, input: unknown): T {
     const start = process.hrtime.bigint();
-    const settle = (result: T): T => {
-      deps.onEvaluated?.(entrypoint, Number(process.hrtime.bigint() - start) / 1e9);
-      try {
-        assertDecisionShape(result);
-      } catch (err) {
-        throw unavailable(err);
-      }
-      return result;
-    };
-    const fail = (err: unknown): never => {
-      deps.onEvaluated?.(entrypoint, Number(process.hrtime.bigint() - start) / 1e9);
-      throw unavailable(err);
-    };
-    let answer: T | Promise<T>;
     try {
-      answer = bundle.evaluateServing<T>(entrypoint, input);
+      const result = bundle.evaluate<T>(entrypoint, input);
+      assertDecisionShape(result);
+      return result;
     } catch (err) {
-      return fail(err);
+      // A bundle that cannot evaluate this input (or answers in a shape we cannot read) decides
+      // nothing: fail closed with a 503, never a 500 and never a guess.
+      throw new AppError("POLICY_UNAVAILABLE", `policy evaluation failed: ${toError(err).message}`, {
+        cause: err,
+      });
+    } finally {
+      deps.onEvaluated?.(entrypoint, Number(process.hrtime.bigint() - start) / 1e9);
     }
-    return answer instanceof Promise ? answer.then(settle, fail) : settle(answer);
   }
-
-  // A bundle that cannot evaluate this input (or answers in a shape we cannot read) decides
-  // nothing: fail closed with a 503, never a 500 and never a guess.
-  const unavailable = (err: unknown) =>
-    new AppError("POLICY_UNAVAILABLE", `policy evaluation failed: ${toError(err).message}`, { cause: err });
 
   function envelope(
     bundle: LoadedBundle,
@@ -360,8 +347,7 @@ export function createDecide(deps: DecideDeps) {
     options: AccessOptions,
   ) {
     const { context, input } = await loadInputs(request, now, { overrides: true });
-    const answer = evaluate<AccessResult>(bundle, "residency/decision", input);
-    const result = answer instanceof Promise ? await answer : answer;
+    const result = evaluate<AccessResult>(bundle, "residency/decision", input);
     let decision = accessDecision(
       envelope(bundle, context, now, result.target_region, result.allowed),
       result,
@@ -423,8 +409,7 @@ export function createDecide(deps: DecideDeps) {
     const bundle = activeBundle();
     const now = clock();
     const { context, input } = await loadInputs(request, now, { overrides: false });
-    const answer = evaluate<InferenceResult>(bundle, "inference/route", input);
-    const result = answer instanceof Promise ? await answer : answer;
+    const result = evaluate<InferenceResult>(bundle, "inference/route", input);
     const decision = inferenceDecision(
       envelope(bundle, context, now, result.provider_region, result.allowed),
       result,
