@@ -12,7 +12,7 @@
 // 4. CPU per audited decision from /proc: the service process(es), and the Postgres backends serving
 //    them (by application_name); on Postgres, the WAL written per decision and its full-page images.
 // 5. WORKERS=1..N on Postgres + Redis (the node:cluster mode): scaling of req/s.
-// 6. The floor under the same load: a server doing no work on node:http, and on a naive node:net
+// 0. (First) the floor under the same load: a server doing no work on node:http, and on a naive node:net
 //    framer (floor-servers.ts) — req/s and CPU per request, what the HTTP exchange alone costs here.
 //
 // Env: BENCH_SECONDS (8), BENCH_ROUNDS (3), BENCH_CONNECTIONS (64), BENCH_WORKERS ("1,2"),
@@ -315,9 +315,9 @@ async function main() {
         env: { ...process.env, PORT: String(port) },
         stdio: ["ignore", "ignore", "inherit"],
       });
+      const url = `http://127.0.0.1:${port}/`;
       try {
-        await waitForHttp(`http://127.0.0.1:${port}/`);
-        const url = `http://127.0.0.1:${port}/`;
+        await waitForHttp(url);
         await wrk(url, decisionBody, {}, 2);
         const cpu0 = cpuSeconds([child.pid!]);
         const r = await wrk(url, decisionBody, {});
