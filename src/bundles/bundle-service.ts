@@ -889,9 +889,13 @@ export async function createBundleService(deps: BundleServiceDeps): Promise<Bund
 
   let subscriber: Redis | null = null;
   if (deps.redis) {
-    // A subscriber must queue while offline: ioredis resubscribes on reconnect, and with the
-    // cache client's no-offline-queue option that resubscribe rejects unhandled (seen in faults).
-    const sub = deps.redis.duplicate({ enableOfflineQueue: true, commandTimeout: undefined });
+    // A subscriber must queue while offline, and subscribes itself on every "ready" (below):
+    // ioredis's own resubscribe has no catch, so a close during it rejected unhandled (faults).
+    const sub = deps.redis.duplicate({
+      enableOfflineQueue: true,
+      commandTimeout: undefined,
+      autoResubscribe: false,
+    });
     subscriber = sub;
     sub.on("error", (err) => logger.warn({ err }, "redis bundle subscriber error"));
     sub.on("message", (from: string) => {

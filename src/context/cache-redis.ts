@@ -32,8 +32,16 @@ export function cacheRedisOptions(timeoutMs = 100): RedisOptions {
   };
 }
 
-/** The subscriber connection: queues its SUBSCRIBE until connected, and waits on messages forever. */
-export const subscriberRedisOptions: RedisOptions = { enableOfflineQueue: true, commandTimeout: undefined };
+/**
+ * The subscriber connection: queues its SUBSCRIBE until connected, and waits on messages forever.
+ * It subscribes itself on every "ready": ioredis's own resubscribe has no catch, so a client closed
+ * before that SUBSCRIBE is answered rejected it unhandled ("Connection is closed.").
+ */
+export const subscriberRedisOptions: RedisOptions = {
+  enableOfflineQueue: true,
+  commandTimeout: undefined,
+  autoResubscribe: false,
+};
 
 export type RedisCacheOptions = {
   redis: Redis;

@@ -3,7 +3,11 @@ import { once } from "node:events";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createMemoryCache } from "../../src/context/cache.ts";
-import { createRedisCache } from "../../src/context/cache-redis.ts";
+import {
+  cacheRedisOptions,
+  createRedisCache,
+  subscriberRedisOptions,
+} from "../../src/context/cache-redis.ts";
 import { createLocalGenerations, createStoreGenerations } from "../../src/context/generations.ts";
 import type { Db } from "../../src/store/db.ts";
 import { createPgliteDb } from "../../src/store/db-pglite.ts";
@@ -147,3 +151,69 @@ describe.skipIf(!REDIS_URL)("Redis that stops answering (hung, paused)", () => {
     }
   });
 });
+
+describe.skipIf(!REDIS_URL)("Redis subscriber closed while it resubscribes", () => {
+  // ioredis resubscribes on reconnect without a catch: a client closed before that SUBSCRIBE is
+  // answered rejected it unhandled ("Connection is closed."), which ends a process by default.
+  it("closing the cache right after a reconnection leaves no unhandled rejection", async () => {
+    const target = new URL(REDIS_URL!);
+    const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 6379) });
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on("unhandledRejection", onUnhandled);
+    const prefix = `residency-resub-test-${randomBytes(4).toString("hex")}:`;
+    const direct = new Redis(REDIS_URL!);
+    const redis = new Redis(proxy.url(REDIS_URL!), { ...cacheRedisOptions(100), lazyConnect: false });
+    const subscriber = redis.duplicate(subscriberRedisOptions);
+    for (const c of [redis, subscriber]) c.on("error", () => {});
+    try {
+      await once(redis, "ready");
+      const cache = await createRedisCache({
+        redis,
+        subscriber,
+        generations: createLocalGenerations(),
+        prefix,
+        timeoutMs: 100,
+      });
+      const subscribers = async () =>
+        ((await direct.call("PUBSUB", "NUMSUB", `${prefix}invalidate`)) as [string, number])[1];
+      const cut = async () => {
+        proxy.pause(); // both connections cut; ioredis retries
+        await until(() => subscriber.status !== "ready");
+        proxy.resume();
+        await once(subscriber, "ready"); // the reconnection; its SUBSCRIBE is on the wire now
+      };
+      await until(() => subscriber.status === "ready");
+      await eventually(async () => (await subscribers()) === 1);
+      // Without ioredis's own resubscribe, the cache's subscribes again after a reconnection…
+      await cut();
+      await eventually(async () => (await subscribers()) === 1);
+      // …and closing before that SUBSCRIBE is answered is quiet.
+      await cut();
+      await cache.close();
+      redis.disconnect();
+      await sleep(100);
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off("unhandledRejection", onUnhandled);
+      direct.disconnect();
+      await proxy.close();
+    }
+  });
+});
+
+async function eventually(condition: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await sleep(10);
+  }
+}
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+async function until(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await sleep(5);
+  }
+}
