@@ -172,22 +172,35 @@ export function createDecide(deps: DecideDeps) {
     return bundle;
   }
 
-  function evaluate<T>(bundle: LoadedBundle, entrypoint: Entrypoint, input: unknown): T {
+  /** The bundle's answer: at once for a memo hit, a promise when it runs on the evaluation thread. */
+  function evaluate<T>(bundle: LoadedBundle, entrypoint: Entrypoint, input: unknown): T | Promise<T> {
     const start = process.hrtime.bigint();
-    try {
-      const result = bundle.evaluate<T>(entrypoint, input);
-      assertDecisionShape(result);
-      return result;
-    } catch (err) {
-      // A bundle that cannot evaluate this input (or answers in a shape we cannot read) decides
-      // nothing: fail closed with a 503, never a 500 and never a guess.
-      throw new AppError("POLICY_UNAVAILABLE", `policy evaluation failed: ${toError(err).message}`, {
-        cause: err,
-      });
-    } finally {
+    const settle = (result: T): T => {
       deps.onEvaluated?.(entrypoint, Number(process.hrtime.bigint() - start) / 1e9);
+      try {
+        assertDecisionShape(result);
+      } catch (err) {
+        throw unavailable(err);
+      }
+      return result;
+    };
+    const fail = (err: unknown): never => {
+      deps.onEvaluated?.(entrypoint, Number(process.hrtime.bigint() - start) / 1e9);
+      throw unavailable(err);
+    };
+    let answer: T | Promise<T>;
+    try {
+      answer = bundle.evaluateServing<T>(entrypoint, input);
+    } catch (err) {
+      return fail(err);
     }
+    return answer instanceof Promise ? answer.then(settle, fail) : settle(answer);
   }
+
+  // A bundle that cannot evaluate this input (or answers in a shape we cannot read) decides
+  // nothing: fail closed with a 503, never a 500 and never a guess.
+  const unavailable = (err: unknown) =>
+    new AppError("POLICY_UNAVAILABLE", `policy evaluation failed: ${toError(err).message}`, { cause: err });
 
   function envelope(
     bundle: LoadedBundle,
@@ -347,7 +360,8 @@ export function createDecide(deps: DecideDeps) {
     options: AccessOptions,
   ) {
     const { context, input } = await loadInputs(request, now, { overrides: true });
-    const result = evaluate<AccessResult>(bundle, "residency/decision", input);
+    const answer = evaluate<AccessResult>(bundle, "residency/decision", input);
+    const result = answer instanceof Promise ? await answer : answer;
     let decision = accessDecision(
       envelope(bundle, context, now, result.target_region, result.allowed),
       result,
@@ -409,7 +423,8 @@ export function createDecide(deps: DecideDeps) {
     const bundle = activeBundle();
     const now = clock();
     const { context, input } = await loadInputs(request, now, { overrides: false });
-    const result = evaluate<InferenceResult>(bundle, "inference/route", input);
+    const answer = evaluate<InferenceResult>(bundle, "inference/route", input);
+    const result = answer instanceof Promise ? await answer : answer;
     const decision = inferenceDecision(
       envelope(bundle, context, now, result.provider_region, result.allowed),
       result,

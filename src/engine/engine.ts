@@ -5,7 +5,8 @@ import type { Evaluator } from "./evaluator.ts";
 // one assignment, so every decision, reading `current()` once, sees exactly one revision.
 
 /** What the engine can serve: an evaluator that knows which bundle it is. */
-export type Servable = Pick<Evaluator, "evaluate"> & { revision: string; sha256: string };
+export type Servable = Pick<Evaluator, "evaluate"> &
+  Partial<Pick<Evaluator, "close">> & { revision: string; sha256: string };
 
 export type PolicyEngine<B extends Servable = Servable> = {
   /** The serving bundle, or null before the first activation. Read it once per decision. */
@@ -23,6 +24,8 @@ export function createPolicyEngine<B extends Servable>(
     activate(candidate) {
       const previous = live;
       live = candidate; // the one atomic swap: decisions read `live` once each
+      // The replaced bundle may be kept (to fall back to) and still answers, on its own instance.
+      if (previous !== candidate) previous?.close?.();
       events.onActivated?.(candidate, previous);
       return previous;
     },

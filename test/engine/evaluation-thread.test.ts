@@ -1,0 +1,112 @@
+import { describe, expect, it } from "vitest";
+import { loadBundle } from "../../src/bundles/candidate.ts";
+import { createPolicyEngine } from "../../src/engine/index.ts";
+import { spinningForVictim } from "../bundles/hostile-support.ts";
+import { buildBundle } from "../bundles/support.ts";
+
+// With a hard limit, a bundle's serving evaluations go to its evaluation thread once that is up:
+// the same answers as its own instance, the event loop free meanwhile, a never-ending one stopped
+// at the limit by ending the thread — the evaluations queued behind it answered on the bundle's
+// own instance — and a new thread taking over.
+
+const input = (tenant: string, operation = "read", region?: string) => ({
+  now_ms: Date.UTC(2026, 0, 1),
+  region_health: {},
+  settings: { required_approvals: 2 },
+  overrides: [],
+  policy: {
+    tenant_id: tenant,
+    primary_region: "eu-west",
+    allowed_regions: ["eu-central", "ca-central"],
+    compliance_frameworks: ["gdpr"],
+  },
+  request: {
+    tenant_id: tenant,
+    operation_type: operation,
+    resource_type: "document",
+    resource_id: "r",
+    ...(region ? { requested_region: region } : {}),
+  },
+});
+
+async function until(check: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+describe("evaluation thread", () => {
+  it("answers as the bundle's own instance does, and a never-ending evaluation ends its thread, not the bundle", async () => {
+    const seen: boolean[] = [];
+    const bundle = await loadBundle(buildBundle("rev-thread", { edit: spinningForVictim }), {
+      evaluationTimeoutMs: 200,
+      memoEntries: 0,
+      onEvaluation: (_e, _ms, timedOut) => seen.push(timedOut),
+    });
+    expect(bundle.servesOnThread()).toBe(false);
+    await bundle.evaluateServing("residency/decision", input("acme")); // the first one starts the thread
+    await until(() => bundle.servesOnThread(), "the evaluation thread");
+
+    const inputs = [
+      input("acme"),
+      input("acme", "write", "eu-central"),
+      input("acme", "read", "us-east"),
+      input("beta", "write", "ca-central"),
+      input("beta", "delete"),
+    ];
+    const expected = inputs.map((i) => bundle.evaluate("residency/decision", i, { fresh: true }));
+    const answers = inputs.map((i) => bundle.evaluateServing("residency/decision", i));
+    expect(bundle.servesOnThread()).toBe(true);
+    expect(await Promise.all(answers)).toEqual(expected);
+
+    // The never-ending one, with two sent after it: the event loop runs timers meanwhile.
+    let ticks = 0;
+    const ticking = setInterval(() => ticks++, 10);
+    const started = performance.now();
+    const victim = bundle.evaluateServing("residency/decision", input("victim-tenant"));
+    const behind = [inputs[1]!, inputs[3]!].map((i) => bundle.evaluateServing("residency/decision", i));
+    await expect(victim).rejects.toThrow("the evaluation exceeded its 200 ms budget and was stopped");
+    const tookMs = performance.now() - started;
+    clearInterval(ticking);
+    expect(tookMs).toBeLessThan(1_000);
+    expect(ticks).toBeGreaterThan(5);
+    expect(bundle.servesOnThread()).toBe(false);
+    expect(seen.filter(Boolean)).toHaveLength(1);
+    // Queued behind it, they were answered on the bundle's own instance.
+    expect(await Promise.all(behind)).toEqual([expected[1], expected[3]]);
+
+    // Meanwhile the bundle answers on its own instance, under the vm deadline, while a new thread starts.
+    expect(await bundle.evaluateServing("residency/decision", inputs[2]!)).toEqual(expected[2]);
+    await until(() => bundle.servesOnThread(), "a new evaluation thread");
+    expect(await bundle.evaluateServing("residency/decision", inputs[2]!)).toEqual(expected[2]);
+    await expect(bundle.evaluateServing("residency/decision", input("victim-tenant"))).rejects.toThrow(
+      "200 ms budget",
+    );
+    bundle.close();
+    console.log(`never-ending evaluation on the thread stopped after ${tookMs.toFixed(0)} ms (limit 200 ms)`);
+  });
+
+  it("the bundle an activation replaces ends its thread; without a limit there is none", async () => {
+    const engine = createPolicyEngine();
+    const first = await loadBundle(buildBundle("rev-first"), { evaluationTimeoutMs: 500 });
+    const second = await loadBundle(buildBundle("rev-second"), { evaluationTimeoutMs: 500 });
+    engine.activate(first);
+    await first.evaluateServing("residency/decision", input("acme"));
+    await until(() => first.servesOnThread(), "the first bundle's thread");
+    engine.activate(second);
+    expect(first.servesOnThread()).toBe(false);
+    // Kept to fall back to, it still answers (on its own instance, then on a thread again).
+    expect(await first.evaluateServing("residency/decision", input("acme"))).toEqual(
+      second.evaluate("residency/decision", input("acme"), { fresh: true }),
+    );
+    first.close();
+    second.close();
+
+    const unlimited = await loadBundle(buildBundle("rev-unlimited"), { evaluationTimeoutMs: 0 });
+    await unlimited.evaluateServing("residency/decision", input("acme"));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(unlimited.servesOnThread()).toBe(false);
+  });
+});
