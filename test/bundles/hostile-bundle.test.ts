@@ -167,7 +167,16 @@ describe("hostile bundles", () => {
       revision: fileRev,
       source: "watchdog",
     });
-    const history = (await publisher().get("/api/v1/bundles")).body;
+    // The retirement is recorded after the swap, which no decision waits for.
+    const recordedFrom = performance.now();
+    let history = (await publisher().get("/api/v1/bundles")).body;
+    while (history.activations[0]?.source !== "watchdog" && performance.now() - recordedFrom < 10_000) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      history = (await publisher().get("/api/v1/bundles")).body;
+    }
+    console.log(
+      `retirement recorded ${(performance.now() - recordedFrom).toFixed(0)} ms after the swap was seen`,
+    );
     expect(history.activations[0]).toMatchObject({
       revision: fileRev,
       previous_revision: "rev-hostile-victim",
