@@ -12,7 +12,7 @@ import { EvaluationTimeout } from "./deadline.ts";
 // - the event loop goes on serving while the wasm runs, on another core when there is one.
 // Evaluations run one after another in the order they were sent. When the thread ends (a limit,
 // a crash, close()), the evaluations still waiting on it are answered `ThreadEnded`: they did
-// nothing wrong, and the evaluator answers them on its own instance.
+// nothing wrong; the evaluator sends them to the next thread (after a limit) or answers them itself.
 
 // The thread's own heap (the wasm memory is separate and has its own maximum).
 const HEAP_MB = 256;
@@ -54,6 +54,12 @@ loadPolicy(wasm, memory).then((policy) => {
 /** The thread ended before this evaluation ran (another's limit, a crash, close()): not its fault. */
 export class ThreadEnded extends Error {
   readonly code = "EVALUATION_THREAD_ENDED";
+  /** Whether another evaluation on the thread was stopped at its limit (not a close or a crash). */
+  readonly stopped: boolean;
+  constructor(message: string, stopped = false) {
+    super(message);
+    this.stopped = stopped;
+  }
 }
 
 export type ThreadAnswer = { resultSet: unknown; ms: number };
@@ -106,7 +112,7 @@ export function startEvaluationThread(
     if (id !== 0 && performance.timeOrigin + performance.now() - startedAt[0]! > limitMs) {
       const guilty = pending.get(id);
       pending.delete(id);
-      end(() => new ThreadEnded("another evaluation on this thread was stopped at its limit"));
+      end(() => new ThreadEnded("another evaluation on this thread was stopped at its limit", true));
       guilty?.reject(new EvaluationTimeout(limitMs));
     } else if (pending.size === 0 && watch) {
       clearInterval(watch);

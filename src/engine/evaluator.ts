@@ -19,8 +19,10 @@ import { type DeclaredFields, inputJson, inputKey, learnerOf } from "./input-jso
 // With a hard limit on evaluations, `evaluateServing` (the decision routes) sends what the memo
 // does not answer to a second instance on a thread of the evaluator's own once that has started
 // (evaluation-thread.ts): the limit is enforced by terminating the thread, which costs far less
-// per call than `vm`'s watchdog, and the event loop serves on meanwhile. Until the thread is ready,
-// and after one was stopped, the evaluator answers on its own instance under the `vm` deadline.
+// per call than `vm`'s watchdog, and the event loop serves on meanwhile. Until the first thread is
+// ready the evaluator answers on its own instance under the `vm` deadline; after one was stopped,
+// serving evaluations (those queued behind the stopped one too) wait for the next thread instead,
+// so a bundle that hangs for some input never holds the event loop once it has served on a thread.
 
 export type EvaluateOptions = {
   /** Evaluate in the wasm, neither reading nor filling the memo (dry runs, self-checks). */
@@ -80,6 +82,9 @@ export type InstantiateOptions = {
 /** The default ceiling of a bundle's wasm memory: the shipped bundle uses under 5 MiB. */
 export const WASM_MEMORY_MB = 256;
 
+/** How many threads an evaluation queued behind stopped ones is sent to before it runs here. */
+const MAX_THREAD_TRIES = 3;
+
 /** The entrypoints whose answers are reused: the per-request decisions, not policy validation. */
 const MEMOIZED: readonly Entrypoint[] = ["residency/decision", "inference/route"];
 
@@ -110,27 +115,38 @@ export async function instantiate(
   const limitMs = options.evaluationTimeoutMs ?? 0;
   const deadline: Deadline | null = limitMs > 0 ? createDeadline(limitMs) : null;
   const held: Held = { thread: null, generation: 0 };
-  let starting = false;
-  /** The serving thread when it is up; else starts one (once at a time) and answers null. */
-  function servingThread(): EvaluationThread | null {
-    if (held.thread?.alive) return held.thread;
-    held.thread = null;
+  let starting: Promise<EvaluationThread | null> | null = null;
+  // Set when a thread was stopped at the limit: until the next is up, serving evaluations wait for
+  // it rather than run here, where one that never ends would hold the event loop to the limit.
+  let restarting = false;
+  /** The next serving thread, started once at a time; null when it cannot start (or was closed meanwhile). */
+  function startThread(): Promise<EvaluationThread | null> {
     if (!starting) {
-      starting = true;
       const generation = held.generation;
-      startEvaluationThread(wasm, data, memory, limitMs).then(
+      starting = startEvaluationThread(wasm, data, memory, limitMs).then(
         (thread) => {
-          starting = false;
-          if (generation === held.generation) held.thread = thread;
-          else thread.close(); // closed (or dropped) while it started
+          starting = null;
+          restarting = false;
+          if (generation === held.generation) return (held.thread = thread);
+          thread.close(); // closed (or dropped) while it started
+          return null;
         },
         () => {
           // Not fatal: this instance keeps answering under the vm deadline; the next serving call retries.
-          starting = false;
+          starting = null;
+          restarting = false;
+          return null;
         },
       );
     }
-    return null;
+    return starting;
+  }
+  /** The serving thread when it is up; its start when one is being replaced after a stop; else null (here). */
+  function servingThread(): EvaluationThread | Promise<EvaluationThread | null> | null {
+    if (held.thread?.alive) return held.thread;
+    held.thread = null;
+    const next = startThread();
+    return restarting ? next : null;
   }
 
   /** The wasm's answer: the first result of the result set `[{"result": ...}]`. */
@@ -153,24 +169,48 @@ export async function instantiate(
     return firstResult<T>(entrypoint, resultSet);
   }
 
-  /** On the evaluation thread when it is up; else (or when it ended under this call) here, at once. */
+  /** On the evaluation thread when it is up (or being replaced after a stop); else here, at once. */
   function runServing<T>(entrypoint: Entrypoint, input: unknown): T | Promise<T> {
     const thread = deadline ? servingThread() : null;
-    return thread ? runOnThread<T>(thread, entrypoint, input) : run<T>(entrypoint, input);
+    if (thread === null) return run<T>(entrypoint, input);
+    if (thread instanceof Promise) return thread.then((t) => onThreadOrHere<T>(t, entrypoint, input, 1));
+    return runOnThread<T>(thread, entrypoint, input, 0);
+  }
+
+  function onThreadOrHere<T>(
+    thread: EvaluationThread | null,
+    entrypoint: Entrypoint,
+    input: unknown,
+    tries: number,
+  ): T | Promise<T> {
+    return thread ? runOnThread<T>(thread, entrypoint, input, tries) : run<T>(entrypoint, input);
   }
 
   async function runOnThread<T>(
     thread: EvaluationThread,
     entrypoint: Entrypoint,
     input: unknown,
+    tries: number,
   ): Promise<T> {
     const sent = performance.now();
     let answer: ThreadAnswer;
     try {
       answer = await thread.evaluate(entrypoint, inputJson(input, declared, "wasm"));
     } catch (err) {
-      if (err instanceof ThreadEnded) return run<T>(entrypoint, input);
+      if (err instanceof ThreadEnded) {
+        // Queued behind an evaluation stopped at the limit: on to the next thread, so that one of
+        // these that never ends either is stopped there too. A closed thread (its bundle replaced),
+        // or one that keeps ending, leaves the rest to this instance.
+        if (!err.stopped || tries >= MAX_THREAD_TRIES) return run<T>(entrypoint, input);
+        restarting = true;
+        const next = held.thread?.alive ? held.thread : await startThread();
+        return onThreadOrHere<T>(next, entrypoint, input, tries + 1);
+      }
       const timedOut = (err as { code?: unknown })?.code === "EVALUATION_TIMEOUT";
+      if (timedOut) {
+        restarting = true;
+        void startThread();
+      }
       options.onEvaluation?.(entrypoint, performance.now() - sent, timedOut);
       throw toError(err);
     }
