@@ -127,9 +127,12 @@ export async function instantiate(
         (thread) => {
           starting = null;
           restarting = false;
-          if (generation === held.generation) return (held.thread = thread);
-          thread.close(); // closed (or dropped) while it started
-          return null;
+          if (generation !== held.generation) {
+            thread.close(); // closed (or dropped) while it started
+            return null;
+          }
+          held.thread = thread;
+          return thread;
         },
         () => {
           // Not fatal: this instance keeps answering under the vm deadline; the next serving call retries.
