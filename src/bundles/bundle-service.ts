@@ -441,6 +441,9 @@ export async function createBundleService(deps: BundleServiceDeps): Promise<Bund
     // "none" when the cluster activation was already recorded with the activation itself.
     audit: "loaded" | "none" = "loaded",
   ): Promise<LoadedBundle> {
+    // Its evaluation thread up first (~50 ms): else its first misses (its memo starts empty) run
+    // on the event loop under vm's costlier limit until the thread is ready.
+    await bundle.warm();
     const previous = engine.activate(bundle);
     localSource = source;
     // Kept loaded (its wasm, a few MiB, and its memo) so the watchdog can return to it at once.

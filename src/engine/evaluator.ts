@@ -52,6 +52,11 @@ export type Evaluator = {
   close(): void;
   /** Whether serving evaluations go to the evaluation thread now (false while it starts). */
   servesOnThread(): boolean;
+  /**
+   * Starts the evaluation thread (with a hard limit) and resolves once it is up, or could not
+   * start: a bundle about to serve, so its first misses do not run here under `vm`'s limit.
+   */
+  warm(): Promise<void>;
 };
 
 // A bundle dropped without close() (a refused candidate, a test) still ends its thread: keyed by
@@ -264,6 +269,9 @@ export async function instantiate(
       held.thread = null;
     },
     servesOnThread: () => held.thread?.alive === true,
+    async warm() {
+      if (deadline && !held.thread?.alive) await startThread();
+    },
   };
 }
 

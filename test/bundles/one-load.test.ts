@@ -52,6 +52,20 @@ describe("one load per activation", () => {
     expect([(await instances()) - i0, (await activations()) - a0]).toEqual([2, 2]);
   });
 
+  it("an activated bundle answers on its own evaluation thread from its first decision", async () => {
+    // The thread is started before the swap (bundle-service swapIn), so no miss of the new bundle
+    // runs on the event loop under vm's costlier limit while it starts.
+    const pushed = await putBundle(t.handler, ADMIN_KEY, buildBundle("rev-one-load-warm"));
+    expect(pushed.status).toBe(201);
+    const serving = t.service.bundles.engine.current();
+    expect(serving?.revision).toBe("rev-one-load-warm");
+    expect(serving?.servesOnThread()).toBe(true);
+    const back = await api(t.handler, ADMIN_KEY).post(`/api/v1/bundles/${fileRevision()}/activate`);
+    expect(back.status).toBe(200);
+    expect(t.service.bundles.engine.current()?.servesOnThread()).toBe(true);
+    expect(serving?.servesOnThread()).toBe(false); // the replaced bundle's thread is ended
+  });
+
   it("re-pushing the serving bundle loads nothing", async () => {
     const i0 = await instances();
     const same = await putBundle(t.handler, ADMIN_KEY, await servingBytes());
