@@ -10,7 +10,9 @@
 //    not wait for answers, latency measured from the scheduled send time, so a stall is not hidden),
 //    after 2 s at that rate that are not counted (the client's connections are opened then).
 // 4. CPU per audited decision from /proc: the service process(es), and the Postgres backends serving
-//    them (by application_name); on Postgres, the WAL written per decision and its full-page images.
+//    them (by application_name); on Postgres, the WAL written per decision and its full-page images;
+//    and what bounds the rate: the service's event loop (main thread) as a share of one core, and
+//    the whole machine's idle share during the round.
 // 5. WORKERS=1..N on Postgres + Redis (the node:cluster mode): scaling of req/s.
 // 0. (First) the floor under the same load: a server doing no work on node:http, and on a naive node:net
 //    framer (floor-servers.ts) — req/s and CPU per request, what the HTTP exchange alone costs here.
@@ -116,7 +118,7 @@ async function wrk(
 }
 
 /** utime + stime of these pids, in seconds. */
-function cpuSeconds(pids: number[]): number {
+function cpuSeconds(pids: Array<number | string>): number {
   let ticks = 0;
   for (const pid of pids) {
     try {
@@ -127,6 +129,17 @@ function cpuSeconds(pids: number[]): number {
     }
   }
   return ticks / CLK_TCK;
+}
+
+/** utime + stime of these pids' main threads (the event loops), in seconds. */
+function mainThreadSeconds(pids: number[]): number {
+  return cpuSeconds(pids.map((pid) => `${pid}/task/${pid}`));
+}
+
+/** The whole machine's idle and total CPU time (/proc/stat), in ticks. */
+function machineTicks(): { idle: number; total: number } {
+  const fields = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number);
+  return { idle: fields[3]! + fields[4]!, total: fields.slice(0, 8).reduce((a, b) => a + b, 0) };
 }
 
 function descendants(pid: number): number[] {
@@ -358,7 +371,14 @@ async function main() {
           const cpu0 = cpuSeconds(servicePids);
           const db0 = cpuSeconds(backends);
           const wal0 = backends.length ? await walTotals(CHECKPOINT_EACH_ROUND) : null;
+          const main0 = mainThreadSeconds(servicePids);
+          const machine0 = machineTicks();
+          const wall0 = performance.now();
           const r = await wrk(url, decisionBody, auth);
+          // What bounds the rate: the event loop's share of one core, and how idle the machine was.
+          const mainBusy = (mainThreadSeconds(servicePids) - main0) / ((performance.now() - wall0) / 1000);
+          const machine1 = machineTicks();
+          const idle = (machine1.idle - machine0.idle) / (machine1.total - machine0.total);
           const cpuUs = ((cpuSeconds(servicePids) - cpu0) / r.requests) * 1e6;
           const dbUs = ((cpuSeconds(backends) - db0) / r.requests) * 1e6;
           if (wal0) await new Promise((resolve) => setTimeout(resolve, 1_100)); // pg_stat_wal catches up
@@ -373,6 +393,7 @@ async function main() {
               `Residency ${fmt(r.rps)} req/s p50 ${fmt(r.p50, 2)} ms p99 ${fmt(r.p99, 2)} ms | ` +
               `ratio ${fmt(r.rps / o.rps, 2)}× req/s, p99 ${fmt(r.p99 / o.p99, 2)}× | ` +
               `CPU/decision service ${fmt(cpuUs)} µs${backends.length ? `, postgres ${fmt(dbUs)} µs` : ""}${wal} | ` +
+              `event loop ${fmt(mainBusy * 100)}% of a core, machine ${fmt(idle * 100)}% idle | ` +
               `errors OPA ${o.bad}, Residency ${r.bad}${r.why ? ` (${r.why})` : ""}`,
           );
           summary.push(

@@ -24,7 +24,7 @@ import {
   GENESIS_CHECKPOINT_HASH,
   makeCheckpoint,
 } from "./checkpoint.ts";
-import { storeCitations } from "./citations.ts";
+import { citationKey, storeCitations } from "./citations.ts";
 import { compactPayload, type StoredContext, storeContexts } from "./contexts.ts";
 import { type AuditAppender, type AuditEventInput, RECORD_COLUMNS } from "./types.ts";
 
@@ -39,7 +39,12 @@ export type AuditLogOptions = {
   maxBatch?: number;
   /** Transactions in flight at once (default 2): one inserting, one queued at the chain lock. */
   lanes?: number;
-  onFlush?: (info: { size: number; ms: number }) => void;
+  /**
+   * A batch committed: its size, how long its transaction took, and how it was linked ("ahead":
+   * migration 010's one statement; "locked": under the lock, after reading the head; "single": a
+   * record retried alone or the per-row writer).
+   */
+  onFlush?: (info: { size: number; ms: number; path: "ahead" | "locked" | "single" }) => void;
   /** A batch (or a per-row write) failed; its waiters were rejected with AUDIT_UNAVAILABLE. */
   onError?: (err: Error, info: { size: number }) => void;
   /** When to write checkpoints (docs/decisions/0007). Default: every 10,000 records, unsigned. */
@@ -49,6 +54,12 @@ export type AuditLogOptions = {
    * it inline in every record, as before (the benchmark's "before").
    */
   compactContexts?: boolean;
+  /**
+   * On Postgres, link a batch to the head this writer last wrote before taking the lock, and send
+   * it as one statement that inserts only if that is still the head (migration 010). Default true;
+   * false takes the lock, reads the head and then links, for every batch.
+   */
+  linkAhead?: boolean;
 };
 
 export type CheckpointOptions = {
@@ -159,6 +170,18 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
   const lanes = new Set<Promise<void>>();
   let closed = false;
 
+  // Linking ahead (Postgres): the head after the last batch sent, when this writer knows it — null
+  // at the start, after any failure and after a batch found the head moved. A batch found it moved
+  // by another writer (another instance or worker) turns linking ahead off for a while: each such
+  // batch costs a transaction that inserts nothing.
+  const ahead = db.kind === "postgres" && options.linkAhead !== false;
+  let planned: Head | null = null;
+  let aheadInFlight = 0;
+  let lockedInFlight = 0;
+  let failures = 0; // batches linked ahead that failed (theirs followers then find the head moved)
+  let lockedUntil = 0;
+  const LOCKED_AFTER_MOVE_MS = 5_000;
+
   // A lane is one transaction after another. It takes its batch only once it holds the chain lock,
   // so with two lanes one is inserting while the other already waits at the lock, and takes
   // everything that queued meanwhile the moment the first commits: the database never idles
@@ -167,23 +190,42 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
     // Let every request handled in this turn of the event loop join the first batch.
     await new Promise<void>((resolve) => setImmediate(resolve));
     while (queue.length > 0) {
+      if (ahead && Date.now() >= lockedUntil) {
+        if (planned && lockedInFlight === 0) {
+          await linkAhead(planned);
+          continue;
+        }
+        // The head is being learnt (or will be, by a batch in flight): one locked batch at a time.
+        if (planned || aheadInFlight > 0 || lockedInFlight > 0) return;
+      }
       let batch: Waiter[] = [];
       const started = performance.now();
+      lockedInFlight++;
       try {
         const cited: string[] = [];
+        let end: Head | null = null;
         const written = await db.transaction(async (tx) => {
           const head = await lockAndReadHead(tx);
           batch = takeBatch(queue, maxBatch);
           return batch.length > 0
-            ? writeLocked(tx, recordsOf(batch), policy, { cited, locked: head, last: true })
+            ? writeLocked(tx, recordsOf(batch), policy, {
+                cited,
+                locked: head,
+                last: true,
+                end: (h) => {
+                  end = h;
+                },
+              })
             : [];
         });
+        if (ahead && end && aheadInFlight === 0 && lockedInFlight === 1) planned = end;
         settle(batch, written);
         for (const record of recordsOf(batch))
           if (record.context) policy.knownContexts?.set(record.context.sha256, true);
         for (const key of cited) policy.knownCitations?.set(key, true);
         const size = recordsOf(batch).length;
-        if (size > 0) report(() => options.onFlush?.({ size, ms: performance.now() - started }));
+        if (size > 0)
+          report(() => options.onFlush?.({ size, ms: performance.now() - started, path: "locked" }));
       } catch (err) {
         if (batch.length > 1 && isDataError(err)) {
           // The store refused a record (say, a reused event_id), not the batch: retry each record
@@ -199,11 +241,78 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
         }
         report(() => options.onError?.(cause, { size: recordsOf(batch).length }));
         for (const waiter of batch) waiter.reject(unavailable(cause));
+      } finally {
+        lockedInFlight--;
       }
     }
   }
 
+  /**
+   * One batch linked after `after` before the lock is taken, sent as one statement with its BEGIN
+   * (migration 010): while the lock is held, only the COMMIT waits for this process's event loop.
+   */
+  async function linkAhead(after: Head): Promise<void> {
+    const today = policy.clock().toISOString().slice(0, 10);
+    const day = after.day;
+    if (day === null || today > day) {
+      planned = null; // a new day: the locked path closes the old partition
+      return;
+    }
+    const batch = takeBatch(queue, maxBatch);
+    const records = recordsOf(batch);
+    // A context or citation not stored yet goes in after the lock, as on the locked path: stored
+    // before it, its row would wait for (and deadlock with) another writer's holding the lock.
+    const fresh =
+      newContexts(records, policy.knownContexts).length > 0 ||
+      records.some(
+        (r) => r.bundle_revision !== null && !policy.knownCitations?.has(citationKey(day, r.bundle_revision)),
+      );
+    const { rows, written, seq, hash } = fresh
+      ? { rows: "", written: [], seq: 0, hash: "" }
+      : link(records, after, day);
+    const end: Head = { seq, hash, day, checkpoint: after.checkpoint };
+    if (fresh || dueCheckpoint(end, policy)) {
+      queue.unshift(...batch); // the locked path writes them (or the checkpoint) with the records
+      planned = null;
+      return;
+    }
+    planned = end;
+    aheadInFlight++;
+    const failedBefore = failures;
+    const started = performance.now();
+    try {
+      await db.transaction((tx) => tx.query(appendAfterText(after, day, rows), [], { commits: true }));
+      settle(batch, written);
+      report(() =>
+        options.onFlush?.({ size: records.length, ms: performance.now() - started, path: "ahead" }),
+      );
+    } catch (err) {
+      planned = null;
+      const e = err as { code?: unknown; detail?: unknown };
+      if (e?.code === HEAD_MOVED) {
+        // Past the head it followed, and not after a failure of ours: another writer moved it. (Behind
+        // it: the batch before this one, sent first, had not reached the lock yet.)
+        const found = Number(e.detail);
+        if (failures === failedBefore && !(found < after.seq))
+          lockedUntil = Date.now() + LOCKED_AFTER_MOVE_MS;
+        queue.unshift(...batch);
+        return;
+      }
+      failures++;
+      if (batch.length > 1 && isDataError(err)) {
+        for (const waiter of batch) await flushOne(waiter);
+        return;
+      }
+      const cause = toError(err);
+      report(() => options.onError?.(cause, { size: records.length }));
+      for (const waiter of batch) waiter.reject(unavailable(cause));
+    } finally {
+      aheadInFlight--;
+    }
+  }
+
   async function flushOne(waiter: Waiter): Promise<void> {
+    planned = null; // the head moves outside the batches linked ahead
     try {
       waiter.resolve(await db.transaction((tx) => writeChain(tx, waiter.records, policy)));
     } catch (err) {
@@ -299,7 +408,9 @@ export function createPerRowAuditLog(options: Omit<AuditLogOptions, "maxBatch">)
     inFlight.add(write);
     try {
       const written = await write;
-      report(() => options.onFlush?.({ size: prepared.length, ms: performance.now() - started }));
+      report(() =>
+        options.onFlush?.({ size: prepared.length, ms: performance.now() - started, path: "single" }),
+      );
       return written;
     } catch (err) {
       const cause = toError(err);
@@ -499,6 +610,8 @@ async function writeLocked(
     locked?: Head;
     /** The transaction ends with these records (its insert, or the checkpoint after it, is last). */
     last?: boolean;
+    /** Receives the head after these records (and the checkpoint written with them, if any). */
+    end?: (head: Head) => void;
   } = {},
 ): Promise<Appended[]> {
   const { cited, locked } = options;
@@ -512,9 +625,38 @@ async function writeLocked(
     policy.knownCitations,
   );
   cited?.push(...keys);
+  const { rows, written, seq, hash: prevHash } = link(records, head, day);
+  // Known before the insert (the hashes are computed here), so the insert knows whether it is the
+  // transaction's last statement.
+  const checkpoint = dueCheckpoint({ ...head, seq, hash: prevHash }, policy);
+  const commits = options.last === true && checkpoint === null;
+  if (policy.rowsInText) await tx.query(insertLiteral(rows), [], { commits });
+  else await tx.query(INSERT_FROM_JSON, [rows], { named: "residency_audit_insert", commits });
+  if (checkpoint) await insertCheckpoint(tx, checkpoint);
+  options.end?.({
+    seq,
+    hash: prevHash,
+    day,
+    checkpoint: checkpoint
+      ? {
+          id: checkpoint.id,
+          last_seq: checkpoint.last_seq,
+          hash: checkpoint.hash,
+          created_at: new Date(checkpoint.created_at),
+        }
+      : head.checkpoint,
+  });
+  return written;
+}
+
+/** The records linked after `head`, as the batch's rows (JSON) and what each was written as. */
+function link(
+  records: readonly Prepared[],
+  head: Pick<Head, "seq" | "hash">,
+  day: string,
+): { rows: string; written: Appended[]; seq: number; hash: string } {
   let seq = head.seq;
   let prevHash = head.hash;
-
   const written: Appended[] = [];
   const params: unknown[] = [];
   for (const record of records) {
@@ -540,15 +682,22 @@ async function writeLocked(
     written.push({ seq, hash });
     prevHash = hash;
   }
-  const rows = rowsAsJson(params, records.length);
-  // Known before the insert (the hashes are computed here), so the insert knows whether it is the
-  // transaction's last statement.
-  const checkpoint = dueCheckpoint({ ...head, seq, hash: prevHash }, policy);
-  const commits = options.last === true && checkpoint === null;
-  if (policy.rowsInText) await tx.query(insertLiteral(rows), [], { commits });
-  else await tx.query(INSERT_FROM_JSON, [rows], { named: "residency_audit_insert", commits });
-  if (checkpoint) await insertCheckpoint(tx, checkpoint);
-  return written;
+  return { rows: rowsAsJson(params, records.length), written, seq, hash: prevHash };
+}
+
+/** Raised by audit_append_after (migration 010) when the head is not the one the batch follows. */
+const HEAD_MOVED = "RZ001";
+const HEX = /^[0-9a-f]{64}$/;
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+/**
+ * The batch as one statement that inserts it only if the head under the lock is still `after`:
+ * a parameterless simple query (the rows dollar-quoted in its text, see insertLiteral), so it goes
+ * out with the transaction's BEGIN in one round trip.
+ */
+function appendAfterText(after: Head, day: string, rowsJson: string): string {
+  if (!HEX.test(after.hash) || !DAY.test(day)) throw new Error("audit: a head that cannot be written out");
+  return `SELECT audit_append_after(${CHAIN_LOCK}, ${after.seq}, '${after.hash}', '${day}', ${dollarQuoted(rowsJson)}::json)`;
 }
 
 /** The distinct contexts of a batch not known to be stored already. */
@@ -594,10 +743,14 @@ const [LITERAL_BEFORE, LITERAL_AFTER] = INSERT_FROM_JSON.split("$1") as [string,
  * caller cannot fill its records with the tags that would be tried (each try scans the batch).
  */
 function insertLiteral(rowsJson: string): string {
+  return `${LITERAL_BEFORE}${dollarQuoted(rowsJson)}${LITERAL_AFTER}`;
+}
+
+function dollarQuoted(text: string): string {
   let tag: string;
   do tag = `$r${randomBytes(8).toString("hex")}$`;
-  while (rowsJson.includes(tag));
-  return `${LITERAL_BEFORE}${tag}${rowsJson}${tag}${LITERAL_AFTER}`;
+  while (text.includes(tag));
+  return `${tag}${text}${tag}`;
 }
 const JSON_KEYS = COLUMNS.map((c) => `${JSON.stringify(c)}:`);
 

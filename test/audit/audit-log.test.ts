@@ -266,6 +266,66 @@ describe.each(testBackends())("audit log on $name", (backend) => {
       }),
   );
 
+  // Linking ahead (migration 010): a batch linked to the head this writer last wrote, sent as one
+  // statement that inserts only if that is still the head under the lock.
+  it.runIf(backend.name === "postgres")(
+    "links a steady stream's batches ahead of the lock, in call order, the chain intact",
+    async () => {
+      const paths: string[] = [];
+      const log = createAuditLog({ db, onFlush: ({ path }) => paths.push(path) });
+      const seqs: number[] = [];
+      for (let wave = 0; wave < 20; wave++) {
+        const written = await Promise.all(range(1, 25).map(() => log.append(decisionEvent())));
+        seqs.push(...written.map((w) => w.seq));
+      }
+      await log.close();
+      expect(seqs).toEqual(range(1, 500));
+      await expectIntactChain(500);
+      expect(paths[0]).toBe("locked"); // learns the head
+      expect(paths.filter((p) => p === "ahead").length).toBeGreaterThan(paths.length / 2);
+    },
+  );
+
+  it.runIf(backend.name === "postgres")(
+    "links again under the lock when another writer moved the head, and then stays under it a while",
+    async () => {
+      const paths: string[] = [];
+      const a = createAuditLog({ db, onFlush: ({ path }) => paths.push(path) });
+      const b = createAuditLog({ db });
+      expect((await a.append(decisionEvent())).seq).toBe(1); // A knows the head: 1
+      expect((await b.append(decisionEvent())).seq).toBe(2); // B moves it
+      // A's next batch follows 1, finds 2 under the lock, inserts nothing, and is linked again.
+      expect((await a.append(decisionEvent())).seq).toBe(3);
+      expect(paths).toEqual(["locked", "locked"]);
+      // Interleaved writers: every record written once, the chain whole.
+      const both = await Promise.all(range(1, 200).map((i) => (i % 2 === 0 ? a : b).append(decisionEvent())));
+      expect(new Set(both.map((w) => w.seq)).size).toBe(200);
+      await Promise.all([a.close(), b.close()]);
+      await expectIntactChain(203);
+    },
+  );
+
+  it.runIf(backend.name === "postgres")(
+    "a batch linked ahead after one that failed finds the head moved and is written after the survivors",
+    async () => {
+      const log = createAuditLog({ db });
+      await log.append(decisionEvent());
+      // Two batches linked ahead, the first refused by the database (a reused event_id): the second,
+      // linked after it, must not be stored after a head that never was.
+      const first = [decisionEvent({ event_id: "dup-1" }), decisionEvent({ event_id: "dup-1" })].map((e) =>
+        log.append(e),
+      );
+      // A turn later the first batch is in flight, and the second lane links after it.
+      await new Promise((resolve) => setImmediate(resolve));
+      await new Promise((resolve) => setImmediate(resolve));
+      const second = range(1, 5).map(() => log.append(decisionEvent()));
+      const outcomes = await Promise.allSettled([...first, ...second]);
+      await log.close();
+      expect(outcomes.filter((o) => o.status === "fulfilled")).toHaveLength(6);
+      await expectIntactChain(7);
+    },
+  );
+
   // A connection dropped mid-transaction (or a stale pooled connection that dies as a transaction
   // starts) must reject the batch, not kill the process (db-postgres.ts listens on the client).
   it.runIf(backend.name === "postgres")(
