@@ -718,6 +718,7 @@ export async function createBundleService(deps: BundleServiceDeps): Promise<Bund
     const local = previousBundle && !refused.has(previousBundle.sha256) ? previousBundle : null;
     if (local) {
       engine.activate(local);
+      void local.warm(); // closed when it was replaced: on its own instance until its thread is up
       localSource = "watchdog";
       metrics.bundleInfo.reset();
       metrics.bundleInfo.set({ revision: local.revision }, 1);
@@ -966,6 +967,9 @@ export async function createBundleService(deps: BundleServiceDeps): Promise<Bund
         subscriber.removeAllListeners("ready");
         await subscriber.quit().catch(() => subscriber?.disconnect());
       }
+      // Their evaluation threads end once what was sent to them is answered.
+      engine.current()?.close?.();
+      previousBundle?.close();
     },
   };
 }

@@ -10,9 +10,10 @@ import { EvaluationTimeout } from "./deadline.ts";
 //   evaluation past its limit is stopped by terminating the thread (V8 stops wasm at its next loop
 //   back-edge).
 // - the event loop goes on serving while the wasm runs, on another core when there is one.
-// Evaluations run one after another in the order they were sent. When the thread ends (a limit,
-// a crash, close()), the evaluations still waiting on it are answered `ThreadEnded`: they did
-// nothing wrong; the evaluator sends them to the next thread (after a limit) or answers them itself.
+// Evaluations run one after another in the order they were sent. close() takes no more and ends
+// the thread once those sent are answered. When the thread ends at a limit or a crash, the
+// evaluations still waiting on it are answered `ThreadEnded`: they did nothing wrong; the
+// evaluator sends them to the next thread (after a limit) or answers them itself (see evaluator.ts).
 
 // The thread's own heap (the wasm memory is separate and has its own maximum).
 const HEAP_MB = 256;
@@ -67,10 +68,17 @@ export type ThreadAnswer = { resultSet: unknown; ms: number };
 export type EvaluationThread = {
   /** The wasm's result set for `json` (the input as JSON text) and how long it ran. */
   evaluate(entrypoint: string, json: string): Promise<ThreadAnswer>;
+  /** Whether it takes evaluations (false once closing or ended). */
   readonly alive: boolean;
-  /** Ends the thread (an evaluator that stops serving); what waits on it gets ThreadEnded. */
+  /**
+   * Takes no more evaluations and ends once those sent are answered — each still stopped at the
+   * limit — so closing a bundle that is being replaced neither drops nor re-runs them.
+   */
   close(): void;
 };
+
+/** How long a thread may take to be ready before it is given up (it normally takes ~50 ms). */
+const START_TIMEOUT_MS = 10_000;
 
 type Pending = { resolve: (a: ThreadAnswer) => void; reject: (e: Error) => void };
 
@@ -78,7 +86,7 @@ type Pending = { resolve: (a: ThreadAnswer) => void; reject: (e: Error) => void 
  * Starts a thread with its own instance of `wasm` and `data`, each evaluation limited to
  * `limitMs`; resolves once it can evaluate.
  */
-export function startEvaluationThread(
+export async function startEvaluationThread(
   wasm: Uint8Array,
   data: object,
   memory: { initial: number; maximum: number },
@@ -87,6 +95,7 @@ export function startEvaluationThread(
   const shared = new SharedArrayBuffer(16);
   const running = new Int32Array(shared, 0, 1);
   const startedAt = new Float64Array(shared, 8, 1);
+  // async: a Worker that cannot be created throws here, and that is a rejection, not a throw.
   const worker = new Worker(WORKER, {
     eval: true,
     workerData: { opaWasm, shared, wasm, data, memory },
@@ -95,6 +104,7 @@ export function startEvaluationThread(
   worker.unref(); // serving threads never keep the process alive
   const pending = new Map<number, Pending>();
   let alive = true;
+  let closing = false;
   let calls = 0;
   let watch: NodeJS.Timeout | null = null;
 
@@ -126,16 +136,20 @@ export function startEvaluationThread(
     pending.delete(m.id);
     if (m.error !== undefined) p.reject(new Error(m.error));
     else p.resolve({ resultSet: m.result, ms: m.ms });
+    if (closing && pending.size === 0) end(() => new ThreadEnded("the evaluation thread was closed"));
   });
   worker.on("exit", () => end(() => new ThreadEnded("the evaluation thread exited")));
 
   const thread: EvaluationThread = {
     get alive() {
-      return alive;
+      return alive && !closing;
     },
-    close: () => end(() => new ThreadEnded("the evaluation thread was closed")),
+    close() {
+      closing = true;
+      if (pending.size === 0) end(() => new ThreadEnded("the evaluation thread was closed"));
+    },
     evaluate(entrypoint, json) {
-      if (!alive) return Promise.reject(new ThreadEnded("the evaluation thread has ended"));
+      if (!alive || closing) return Promise.reject(new ThreadEnded("the evaluation thread has ended"));
       const id = ++calls;
       worker.postMessage({ id, entrypoint, json });
       if (!watch) watch = setInterval(check, Math.max(5, Math.min(50, limitMs / 4))).unref();
@@ -143,22 +157,31 @@ export function startEvaluationThread(
     },
   };
 
+  const abandon = () => end(() => new ThreadEnded("the evaluation thread did not start"));
   return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      abandon();
+      reject(new Error(`evaluation thread: not ready within ${START_TIMEOUT_MS} ms`));
+    }, START_TIMEOUT_MS);
+    timer.unref();
     const onReady = (m: { ready?: true; failed?: string }) => {
       if (m.ready) resolve(thread);
       else if (m.failed !== undefined) {
-        thread.close();
+        abandon();
         reject(new Error(`evaluation thread: ${m.failed}`));
       } else return;
+      clearTimeout(timer);
       worker.off("message", onReady);
     };
     worker.on("message", onReady);
     worker.once("error", (err) => {
-      thread.close();
+      clearTimeout(timer);
+      abandon();
       reject(err);
     });
-    worker.once("exit", (code) =>
-      reject(new Error(`evaluation thread exited (${code}) before it was ready`)),
-    );
+    worker.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`evaluation thread exited (${code}) before it was ready`));
+    });
   });
 }

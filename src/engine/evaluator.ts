@@ -46,8 +46,8 @@ export type Evaluator = {
   /** Hits, misses and size of the decision memo, per memoised entrypoint (empty when off). */
   memoStats(): Partial<Record<Entrypoint, MemoStats>>;
   /**
-   * Ends the evaluation thread, if one runs (a bundle that stops serving). The evaluator still
-   * answers; serving evaluations start a thread again.
+   * Ends the evaluation thread, if one runs (a bundle that stops serving), once what was sent to it
+   * is answered. The evaluator still answers, on its own instance, until warm() is called again.
    */
   close(): void;
   /** Whether serving evaluations go to the evaluation thread now (false while it starts). */
@@ -90,6 +90,9 @@ export const WASM_MEMORY_MB = 256;
 /** How many threads an evaluation queued behind stopped ones is sent to before it runs here. */
 const MAX_THREAD_TRIES = 3;
 
+/** After a thread failed to start, how long serving stays on the bundle's own instance. */
+const THREAD_RETRY_MS = 5_000;
+
 /** The entrypoints whose answers are reused: the per-request decisions, not policy validation. */
 const MEMOIZED: readonly Entrypoint[] = ["residency/decision", "inference/route"];
 
@@ -124,8 +127,14 @@ export async function instantiate(
   // Set when a thread was stopped at the limit: until the next is up, serving evaluations wait for
   // it rather than run here, where one that never ends would hold the event loop to the limit.
   let restarting = false;
+  // close(): serving answers here from then on and starts no thread (a replaced bundle still gets
+  // the decisions that read it before the swap); warm() serves on a thread again.
+  let closed = false;
+  // After a thread failed to start: none is tried again until then (each try costs a worker's boot).
+  let noThreadUntil = 0;
   /** The next serving thread, started once at a time; null when it cannot start (or was closed meanwhile). */
   function startThread(): Promise<EvaluationThread | null> {
+    if (!starting && Date.now() < noThreadUntil) return Promise.resolve(null);
     if (!starting) {
       const generation = held.generation;
       starting = startEvaluationThread(wasm, data, memory, limitMs).then(
@@ -140,9 +149,10 @@ export async function instantiate(
           return thread;
         },
         () => {
-          // Not fatal: this instance keeps answering under the vm deadline; the next serving call retries.
+          // Not fatal: this instance keeps answering under the vm deadline, and tries again later.
           starting = null;
           restarting = false;
+          noThreadUntil = Date.now() + THREAD_RETRY_MS;
           return null;
         },
       );
@@ -153,6 +163,7 @@ export async function instantiate(
   function servingThread(): EvaluationThread | Promise<EvaluationThread | null> | null {
     if (held.thread?.alive) return held.thread;
     held.thread = null;
+    if (closed) return null;
     const next = startThread();
     return restarting ? next : null;
   }
@@ -206,20 +217,24 @@ export async function instantiate(
       answer = await thread.evaluate(entrypoint, inputJson(input, declared, "wasm"));
     } catch (err) {
       if (err instanceof ThreadEnded) {
+        // The thread crashed or could not start: nothing here ran for too long, so this instance
+        // answers (under the vm limit).
+        if (!err.stopped) return run<T>(entrypoint, input);
         // Queued behind an evaluation stopped at the limit: on to the next thread, so that one of
-        // these that never ends either is stopped there too. A closed thread (its bundle replaced),
-        // or one that keeps ending, leaves the rest to this instance.
-        if (!err.stopped || tries >= MAX_THREAD_TRIES) return run<T>(entrypoint, input);
-        restarting = true;
+        // these that never ends either is stopped there too — never here, where it would hold the
+        // event loop. On a bundle no longer serving, or after several threads, it fails closed.
+        if (closed || tries >= MAX_THREAD_TRIES) throw new ThreadEnded(err.message, true);
+        if (!held.thread?.alive) restarting = true;
         const next = held.thread?.alive ? held.thread : await startThread();
         return onThreadOrHere<T>(next, entrypoint, input, tries + 1);
       }
       const timedOut = (err as { code?: unknown })?.code === "EVALUATION_TIMEOUT";
-      if (timedOut) {
-        restarting = true;
+      if (timedOut && !closed) {
+        if (!held.thread?.alive) restarting = true;
         void startThread();
       }
-      options.onEvaluation?.(entrypoint, performance.now() - sent, timedOut);
+      // A stopped one ran for the limit (the time since it was sent also counts its wait in the queue).
+      options.onEvaluation?.(entrypoint, timedOut ? limitMs : performance.now() - sent, timedOut);
       throw toError(err);
     }
     // The time the wasm ran, not the time this waited behind other evaluations on the thread.
@@ -264,12 +279,15 @@ export async function instantiate(
     evaluateServing,
     memoStats: () => Object.fromEntries([...memos].map(([e, m]) => [e, m.stats()])),
     close() {
+      closed = true;
+      restarting = false;
       if (held.generation >= 0) held.generation++;
-      held.thread?.close();
+      held.thread?.close(); // ends once what was sent to it is answered
       held.thread = null;
     },
     servesOnThread: () => held.thread?.alive === true,
     async warm() {
+      closed = false;
       if (deadline && !held.thread?.alive) await startThread();
     },
   };
