@@ -130,6 +130,8 @@ type Prepared = Omit<AuditEventInput, "occurred_at" | "payload"> & {
 // One caller's records: a decision and, say, its override.use record. They always share a batch,
 // so they commit together or not at all.
 type Waiter = {
+  /** When it was queued, among this writer's waiters: a batch put back goes back in this order. */
+  order: number;
   records: Prepared[];
   resolve: (value: Appended[]) => void;
   reject: (err: AppError) => void;
@@ -147,6 +149,14 @@ function takeBatch(queue: Waiter[], maxBatch: number): Waiter[] {
 }
 
 const recordsOf = (batch: Waiter[]) => batch.flatMap((w) => w.records);
+
+/** Puts a batch back where its waiters were queued: records keep their order, whoever retries first. */
+function putBack(queue: Waiter[], batch: Waiter[]): void {
+  if (batch.length === 0) return;
+  let at = 0;
+  while (at < queue.length && queue[at]!.order < batch[0]!.order) at++;
+  queue.splice(at, 0, ...batch);
+}
 
 function settle(batch: Waiter[], written: Appended[]) {
   let offset = 0;
@@ -180,6 +190,8 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
   let lockedInFlight = 0;
   let failures = 0; // batches linked ahead that failed (theirs followers then find the head moved)
   let lockedUntil = 0;
+  let aheadMissing = false; // migration 010 not applied (code deployed before its migration)
+  let queued = 0;
   const LOCKED_AFTER_MOVE_MS = 5_000;
 
   // A lane is one transaction after another. It takes its batch only once it holds the chain lock,
@@ -190,13 +202,16 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
     // Let every request handled in this turn of the event loop join the first batch.
     await new Promise<void>((resolve) => setImmediate(resolve));
     while (queue.length > 0) {
-      if (ahead && Date.now() >= lockedUntil) {
-        if (planned && lockedInFlight === 0) {
+      if (ahead && !aheadMissing) {
+        const linking = Date.now() >= lockedUntil;
+        if (linking && planned && lockedInFlight === 0) {
           await linkAhead(planned);
           continue;
         }
-        // The head is being learnt (or will be, by a batch in flight): one locked batch at a time.
-        if (planned || aheadInFlight > 0 || lockedInFlight > 0) return;
+        // A locked batch waits for those linked ahead still in flight: one of them may be put back,
+        // and must not be overtaken by records queued after it. While the head is being learnt (or
+        // will be, by a batch in flight), one locked batch at a time.
+        if (aheadInFlight > 0 || (linking && (planned || lockedInFlight > 0))) return;
       }
       let batch: Waiter[] = [];
       const started = performance.now();
@@ -260,23 +275,38 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
     }
     const batch = takeBatch(queue, maxBatch);
     const records = recordsOf(batch);
-    // A context or citation not stored yet goes in after the lock, as on the locked path: stored
-    // before it, its row would wait for (and deadlock with) another writer's holding the lock.
-    const fresh =
-      newContexts(records, policy.knownContexts).length > 0 ||
-      records.some(
-        (r) => r.bundle_revision !== null && !policy.knownCitations?.has(citationKey(day, r.bundle_revision)),
-      );
-    const { rows, written, seq, hash } = fresh
-      ? { rows: "", written: [], seq: 0, hash: "" }
-      : link(records, after, day);
-    const end: Head = { seq, hash, day, checkpoint: after.checkpoint };
-    if (fresh || dueCheckpoint(end, policy)) {
-      queue.unshift(...batch); // the locked path writes them (or the checkpoint) with the records
+    let linked: ReturnType<typeof link>;
+    try {
+      // A context or citation not stored yet goes in after the lock, as on the locked path: stored
+      // before it, its row would wait for (and deadlock with) another writer's holding the lock.
+      const fresh =
+        newContexts(records, policy.knownContexts).length > 0 ||
+        records.some(
+          (r) =>
+            r.bundle_revision !== null && !policy.knownCitations?.has(citationKey(day, r.bundle_revision)),
+        );
+      if (fresh) {
+        putBack(queue, batch);
+        planned = null;
+        return;
+      }
+      linked = link(records, after, day);
+      if (checkpointDue({ ...after, seq: linked.seq }, policy)) {
+        putBack(queue, batch); // the locked path writes (and signs) the checkpoint with them
+        planned = null;
+        return;
+      }
+    } catch (err) {
+      // Not the store's doing (the clock, a value that cannot be linked): fail closed, as the
+      // locked path would inside its transaction.
       planned = null;
+      const cause = toError(err);
+      report(() => options.onError?.(cause, { size: records.length }));
+      for (const waiter of batch) waiter.reject(unavailable(cause));
       return;
     }
-    planned = end;
+    const { rows, written, seq, hash } = linked;
+    planned = { seq, hash, day, checkpoint: after.checkpoint };
     aheadInFlight++;
     const failedBefore = failures;
     const started = performance.now();
@@ -295,7 +325,12 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
         const found = Number(e.detail);
         if (failures === failedBefore && !(found < after.seq))
           lockedUntil = Date.now() + LOCKED_AFTER_MOVE_MS;
-        queue.unshift(...batch);
+        putBack(queue, batch);
+        return;
+      }
+      if (e?.code === UNDEFINED_FUNCTION) {
+        aheadMissing = true; // the locked path needs no migration 010
+        putBack(queue, batch);
         return;
       }
       failures++;
@@ -331,7 +366,7 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
       return Promise.reject(err);
     }
     return new Promise<Appended[]>((resolve, reject) => {
-      queue.push({ records, resolve, reject });
+      queue.push({ order: ++queued, records, resolve, reject });
       if (lanes.size < maxLanes) startLane();
     });
   }
@@ -353,11 +388,20 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
   timer?.unref();
 
   function startLane() {
-    const running = lane().finally(() => {
-      lanes.delete(running);
-      // Appends that arrived as the last lane was leaving still need one.
-      if (queue.length > 0 && lanes.size === 0) startLane();
-    });
+    const running = lane()
+      .catch((err) => {
+        // Not a store failure (those are settled in the lane): fail what is queued, closed, rather
+        // than leave it waiting on a lane that is gone.
+        const cause = toError(err);
+        const stranded = queue.splice(0, queue.length);
+        report(() => options.onError?.(cause, { size: recordsOf(stranded).length }));
+        for (const waiter of stranded) waiter.reject(unavailable(cause));
+      })
+      .finally(() => {
+        lanes.delete(running);
+        // Appends that arrived as the last lane was leaving still need one.
+        if (queue.length > 0 && lanes.size === 0) startLane();
+      });
     lanes.add(running);
   }
 
@@ -532,18 +576,28 @@ async function maybeCheckpoint(
   };
 }
 
+/** Whether a checkpoint is due once the records up to `head` are written (nothing made or signed). */
+function checkpointDue(
+  head: Pick<Head, "seq" | "checkpoint">,
+  policy: CheckpointPolicy,
+  now = policy.clock(),
+): boolean {
+  const last = head.checkpoint;
+  const pending = head.seq - (last?.last_seq ?? 0);
+  if (pending <= 0) return false;
+  return (
+    pending >= policy.everyRecords ||
+    (policy.everyMs !== null && now.getTime() - (last?.created_at.getTime() ?? 0) >= policy.everyMs)
+  );
+}
+
 /** The checkpoint due once the records up to `head` are written, if any (made and signed, not stored). */
 function dueCheckpoint(head: Head, policy: CheckpointPolicy, force = false): Checkpoint | null {
   const last = head.checkpoint;
   const coveredTo = last?.last_seq ?? 0;
-  const pending = head.seq - coveredTo;
-  if (pending <= 0) return null;
+  if (head.seq - coveredTo <= 0) return null;
   const now = policy.clock();
-  const due =
-    force ||
-    pending >= policy.everyRecords ||
-    (policy.everyMs !== null && now.getTime() - (last?.created_at.getTime() ?? 0) >= policy.everyMs);
-  if (!due) return null;
+  if (!force && !checkpointDue(head, policy, now)) return null;
   return makeCheckpoint(
     (last?.id ?? 0) + 1,
     {
@@ -687,6 +741,7 @@ function link(
 
 /** Raised by audit_append_after (migration 010) when the head is not the one the batch follows. */
 const HEAD_MOVED = "RZ001";
+const UNDEFINED_FUNCTION = "42883";
 const HEX = /^[0-9a-f]{64}$/;
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vites
 import { createAuditLog, createPerRowAuditLog } from "../../src/audit/audit-log.ts";
 import { verifyChain } from "../../src/audit/verify.ts";
 import { AppError } from "../../src/errors.ts";
+import type { Queryable } from "../../src/store/db.ts";
 import { type TestDb, testBackends } from "../support/databases.ts";
 import { startTcpProxy, type TcpProxy } from "../support/tcp-proxy.ts";
 import { decisionEvent, resetAuditLog } from "./fixtures.ts";
@@ -302,6 +303,85 @@ describe.each(testBackends())("audit log on $name", (backend) => {
       expect(new Set(both.map((w) => w.seq)).size).toBe(200);
       await Promise.all([a.close(), b.close()]);
       await expectIntactChain(203);
+    },
+  );
+
+  it.runIf(backend.name === "postgres")(
+    "two batches linked ahead behind another writer's are linked again in the order they were appended",
+    async () => {
+      // The other writer holds the chain lock (its transaction paused after its first statement)
+      // while this one links two batches ahead, one after the other; it then commits, and both find
+      // the head moved.
+      const peer = await db.peer();
+      let open = () => {};
+      const gate = new Promise<void>((resolve) => {
+        open = resolve;
+      });
+      let holding = () => {};
+      const held = new Promise<void>((resolve) => {
+        holding = resolve;
+      });
+      const paused = {
+        kind: "postgres" as const,
+        transaction: <T>(fn: (tx: Queryable) => Promise<T>) =>
+          peer.transaction((tx) => {
+            let first = true;
+            return fn({
+              async query(sql, params, options) {
+                const result = await tx.query(sql, params, options);
+                if (first) {
+                  first = false;
+                  holding();
+                  await gate;
+                }
+                return result;
+              },
+            } as Queryable);
+          }),
+      };
+      const a = createAuditLog({ db });
+      const other = createAuditLog({ db: paused });
+      const tagged = (actor: string) => decisionEvent({ actor });
+      await a.append(tagged("a1")); // A knows the head
+      const moved = other.append(tagged("other"));
+      await held;
+      const second = a.append(tagged("a2"));
+      await sleep(30); // linked ahead and waiting at the lock
+      const third = a.append(tagged("a3"));
+      await sleep(30);
+      open();
+      expect((await moved).seq).toBe(2);
+      expect([(await second).seq, (await third).seq]).toEqual([3, 4]);
+      await Promise.all([a.close(), other.close(), peer.close()]);
+      const { rows } = await db.query<{ actor: string }>("SELECT actor FROM audit_log ORDER BY seq");
+      expect(rows.map((r) => r.actor)).toEqual(["a1", "other", "a2", "a3"]);
+      await expectIntactChain(4);
+    },
+  );
+
+  it.runIf(backend.name === "postgres")(
+    "a checkpoint signer that fails on the way to linking ahead fails those records closed, hanging none",
+    async () => {
+      let failing = false;
+      const signer = {
+        keyId: "k",
+        sign: (_text: string) => {
+          if (failing) throw new Error("signer unavailable");
+          return "sig";
+        },
+      };
+      const log = createAuditLog({ db, checkpoints: { everyRecords: 3, signer } });
+      await log.append(decisionEvent());
+      failing = true;
+      const outcomes = await Promise.allSettled(range(1, 3).map(() => log.append(decisionEvent())));
+      for (const outcome of outcomes) {
+        expect(outcome.status).toBe("rejected");
+        expect((outcome as PromiseRejectedResult).reason).toMatchObject(auditUnavailable);
+      }
+      failing = false;
+      expect((await log.append(decisionEvent())).seq).toBe(2);
+      await log.close();
+      await expectIntactChain(2);
     },
   );
 
