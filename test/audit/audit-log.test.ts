@@ -12,6 +12,15 @@ const range = (from: number, to: number) => Array.from({ length: to - from + 1 }
 
 const auditUnavailable = { name: "AppError", code: "AUDIT_UNAVAILABLE" };
 
+/** A promise the test resolves when it chooses. */
+function latch(): { open: () => void; done: Promise<void> } {
+  let open = () => {};
+  const done = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return { open, done };
+}
+
 describe.each(testBackends())("audit log on $name", (backend) => {
   let db: TestDb;
   beforeAll(async () => {
@@ -142,23 +151,20 @@ describe.each(testBackends())("audit log on $name", (backend) => {
     const holder = createAuditLog({ db });
     const flushed: number[] = [];
     const waiter = createAuditLog({ db: peer, onFlush: ({ size }) => flushed.push(size) });
-    let release!: () => void;
-    const held = new Promise<void>((r) => {
-      release = r;
-    });
+    const held = latch();
     // Today's partition exists before (creating it would lock the table and hide the race).
     await holder.append(decisionEvent());
     // The holder takes the lock and writes seq 2 in a transaction it keeps open…
     const holding = db.transaction(async (tx) => {
       await holder.appendInTx(tx, [decisionEvent()]);
-      await held;
+      await held.done;
     });
     await sleep(100);
     // …while the other instance's batch waits at the lock; it must read the head after the lock
     // is held (seq 2), not before (seq 1), or its record would collide with seq 2.
     const waiting = waiter.append(decisionEvent());
     await sleep(200);
-    release();
+    held.open();
     await holding;
     expect((await waiting).seq).toBe(3);
     expect(flushed).toEqual([1]); // linked the first time, not after a refused insert
@@ -313,14 +319,8 @@ describe.each(testBackends())("audit log on $name", (backend) => {
       // while this one links two batches ahead, one after the other; it then commits, and both find
       // the head moved.
       const peer = await db.peer();
-      let open = () => {};
-      const gate = new Promise<void>((resolve) => {
-        open = resolve;
-      });
-      let holding = () => {};
-      const held = new Promise<void>((resolve) => {
-        holding = resolve;
-      });
+      const gate = latch();
+      const held = latch();
       const paused = {
         kind: "postgres" as const,
         transaction: <T>(fn: (tx: Queryable) => Promise<T>) =>
@@ -331,8 +331,8 @@ describe.each(testBackends())("audit log on $name", (backend) => {
                 const result = await tx.query(sql, params, options);
                 if (first) {
                   first = false;
-                  holding();
-                  await gate;
+                  held.open();
+                  await gate.done;
                 }
                 return result;
               },
@@ -344,12 +344,12 @@ describe.each(testBackends())("audit log on $name", (backend) => {
       const tagged = (actor: string) => decisionEvent({ actor });
       await a.append(tagged("a1")); // A knows the head
       const moved = other.append(tagged("other"));
-      await held;
+      await held.done;
       const second = a.append(tagged("a2"));
       await sleep(30); // linked ahead and waiting at the lock
       const third = a.append(tagged("a3"));
       await sleep(30);
-      open();
+      gate.open();
       expect((await moved).seq).toBe(2);
       expect([(await second).seq, (await third).seq]).toEqual([3, 4]);
       await Promise.all([a.close(), other.close(), peer.close()]);
@@ -413,20 +413,14 @@ describe.each(testBackends())("audit log on $name", (backend) => {
     () =>
       cutAndRecover(async (log, proxy) => {
         // Another session holds INSERTs back, so the batch is caught inside its transaction.
-        let release = () => {};
-        const held = new Promise<void>((resolve) => {
-          release = resolve;
-        });
-        let locked = () => {};
-        const lockTaken = new Promise<void>((resolve) => {
-          locked = resolve;
-        });
+        const held = latch();
+        const lockTaken = latch();
         const blocker = db.transaction(async (tx) => {
           await tx.query("LOCK TABLE audit_log IN EXCLUSIVE MODE");
-          locked();
-          await held;
+          lockTaken.open();
+          await held.done;
         });
-        await lockTaken;
+        await lockTaken.done;
         const outcomes = Promise.allSettled(range(1, 20).map(() => log.append(decisionEvent())));
         await vi.waitFor(
           async () => {
@@ -442,7 +436,7 @@ describe.each(testBackends())("audit log on $name", (backend) => {
           expect(outcome.status).toBe("rejected");
           expect((outcome as PromiseRejectedResult).reason).toMatchObject(auditUnavailable);
         }
-        release();
+        held.open();
         await blocker;
       }),
   );

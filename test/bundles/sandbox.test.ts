@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { BundleError } from "../../src/bundles/bundle-error.ts";
 import { checkInSandbox, replayInSandbox } from "../../src/bundles/sandbox.ts";
+import { watchEventLoop } from "../support/event-loop.ts";
 import { allocatingDecision, spinningDecision, spinningForVictim } from "./hostile-support.ts";
 import { buildBundle, FILE_BUNDLE } from "./support.ts";
 
@@ -21,19 +22,9 @@ async function refusal(p: Promise<unknown>): Promise<BundleError> {
 
 /** The longest gap between ticks of a 5 ms timer while `p` runs: how long this thread was blocked. */
 async function worstStall<T>(p: Promise<T>): Promise<{ result: T | Error; stallMs: number }> {
-  let last = performance.now();
-  let worst = 0;
-  const tick = setInterval(() => {
-    const now = performance.now();
-    worst = Math.max(worst, now - last);
-    last = now;
-  }, 5);
-  try {
-    const result = await p.catch((e: Error) => e);
-    return { result, stallMs: worst };
-  } finally {
-    clearInterval(tick);
-  }
+  const watch = watchEventLoop(5);
+  const result = await p.catch((e: Error) => e);
+  return { result, stallMs: watch.stop() };
 }
 
 describe("sandboxed candidate checks", () => {

@@ -3,6 +3,7 @@ import { loadBundle } from "../../src/bundles/candidate.ts";
 import { createPolicyEngine } from "../../src/engine/index.ts";
 import { spinningForVictim } from "../bundles/hostile-support.ts";
 import { buildBundle } from "../bundles/support.ts";
+import { watchEventLoop } from "../support/event-loop.ts";
 
 // With a hard limit, a bundle's serving evaluations go to its evaluation thread once that is up:
 // the same answers as its own instance, the event loop free meanwhile, a never-ending one stopped
@@ -80,13 +81,7 @@ describe("evaluation thread", () => {
 
     // Queued behind a stopped one, another that never ends is stopped on the next thread too: the
     // event loop keeps ticking throughout, and the innocent ones behind both are answered.
-    let last = performance.now();
-    let longestGapMs = 0;
-    const ticking2 = setInterval(() => {
-      const now = performance.now();
-      longestGapMs = Math.max(longestGapMs, now - last);
-      last = now;
-    }, 10);
+    const watch = watchEventLoop(10);
     const started2 = performance.now();
     const first = bundle.evaluateServing("residency/decision", input("victim-tenant"));
     const second = bundle.evaluateServing("residency/decision", input("victim-tenant"));
@@ -95,7 +90,7 @@ describe("evaluation thread", () => {
     await expect(second).rejects.toThrow("200 ms budget");
     expect(await after).toEqual(expected[2]);
     const took2Ms = performance.now() - started2;
-    clearInterval(ticking2);
+    const longestGapMs = watch.stop();
     // 400+ ms of wasm that never ends, none of it on the event loop (in-process, a gap of 200 ms).
     expect(longestGapMs).toBeLessThan(200);
     expect(seen.filter(Boolean)).toHaveLength(3);
@@ -117,13 +112,7 @@ describe("evaluation thread", () => {
     await bundle.warm();
     expect(bundle.servesOnThread()).toBe(true);
     const expected = bundle.evaluate("residency/decision", input("acme"), { fresh: true });
-    let last = performance.now();
-    let longestGapMs = 0;
-    const ticking = setInterval(() => {
-      const now = performance.now();
-      longestGapMs = Math.max(longestGapMs, now - last);
-      last = now;
-    }, 10);
+    const watch = watchEventLoop(10);
     const innocent = bundle.evaluateServing("residency/decision", input("acme"));
     const victims = [1, 2].map(() => bundle.evaluateServing("residency/decision", input("victim-tenant")));
     const behind = bundle.evaluateServing("residency/decision", input("acme"));
@@ -133,8 +122,7 @@ describe("evaluation thread", () => {
     // Behind a stop on a bundle no longer serving: refused (fail closed), not re-run here.
     await expect(victims[1]).rejects.toThrow("stopped at its limit");
     await expect(behind).rejects.toThrow("stopped at its limit");
-    clearInterval(ticking);
-    expect(longestGapMs).toBeLessThan(200); // the limit: what a run on the event loop would hold it for
+    expect(watch.stop()).toBeLessThan(200); // the limit: what a run on the event loop would hold it for
     expect(seen.filter(Boolean)).toHaveLength(1);
     expect(bundle.servesOnThread()).toBe(false);
     // Still answers, on its own instance.
