@@ -2,6 +2,12 @@ import pg from "pg";
 import { AppError } from "../errors.ts";
 import type { Db, QueryOptions, QueryResult, Row } from "./db.ts";
 
+// Every transaction READ COMMITTED, whatever the server's default: the audit chain's functions
+// (migrations 009, 010) read the head after taking the chain lock, and only READ COMMITTED gives a
+// statement a snapshot taken then — under REPEATABLE READ or SERIALIZABLE a writer that waited at
+// the lock would link to the head its snapshot saw before (test/audit/audit-log.test.ts).
+const BEGIN = "BEGIN ISOLATION LEVEL READ COMMITTED";
+
 export type PostgresOptions = {
   connectionString: string;
   /** Schema to work in (tests isolate themselves this way); created if missing. */
@@ -147,10 +153,10 @@ export async function createPostgresDb(options: PostgresOptions): Promise<Db> {
       if (!begun) {
         begun = true;
         if (params.length === 0 && !options?.named) {
-          const results = (await client.query(`BEGIN; ${sql}`)) as unknown as pg.QueryResult[];
+          const results = (await client.query(`${BEGIN}; ${sql}`)) as unknown as pg.QueryResult[];
           return toResult<R>(results[results.length - 1]!);
         }
-        void client.query("BEGIN").catch(() => undefined); // its failure fails the next query too
+        void client.query(BEGIN).catch(() => undefined); // its failure fails the next query too
       }
       return toResult<R>(await client.query(config(sql, params, options)));
     };

@@ -172,6 +172,46 @@ describe.each(testBackends())("audit log on $name", (backend) => {
     await expectIntactChain(3);
   });
 
+  // The chain functions read the head after the lock, which only READ COMMITTED guarantees: a server
+  // whose default isolation is stricter must not make a writer link to the head its snapshot saw.
+  it.runIf(backend.name === "postgres")(
+    "a writer on a server defaulting to SERIALIZABLE still links to what the holder committed meanwhile",
+    async () => {
+      const url = new URL(process.env.DATABASE_URL!);
+      // The test schema spelled out too: these options replace the pool's own search_path option.
+      url.searchParams.set(
+        "options",
+        `-c search_path=${db.schema} -c default_transaction_isolation=serializable`,
+      );
+      const peer = await db.peer({ connectionString: url.toString() });
+      const { rows } = await peer.query<{ iso: string }>(
+        "SELECT current_setting('default_transaction_isolation') AS iso",
+      );
+      expect(rows[0]?.iso).toBe("serializable");
+      const holder = createAuditLog({ db });
+      const paths: string[] = [];
+      const waiter = createAuditLog({ db: peer, onFlush: ({ path }) => paths.push(path) });
+      await holder.append(decisionEvent());
+      // Locked path (the waiter knows no head), then linked ahead (it knows seq 3, the holder moves it).
+      for (const expected of [3, 5]) {
+        const held = latch();
+        const holding = db.transaction(async (tx) => {
+          await holder.appendInTx(tx, [decisionEvent()]);
+          await held.done;
+        });
+        await sleep(100);
+        const waiting = waiter.append(decisionEvent());
+        await sleep(200);
+        held.open();
+        await holding;
+        expect((await waiting).seq).toBe(expected);
+      }
+      expect(paths).toEqual(["locked", "locked"]); // each linked once: no refused insert, no retry alone
+      await Promise.all([holder.close(), waiter.close()]);
+      await expectIntactChain(5);
+    },
+  );
+
   it("writes the same chain one transaction per record, alongside group commit", async () => {
     const perRow = createPerRowAuditLog({ db });
     const grouped = createAuditLog({ db });
