@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { createAuditLog, createPerRowAuditLog } from "../../src/audit/audit-log.ts";
+import { type AuditLog, createAuditLog, createPerRowAuditLog } from "../../src/audit/audit-log.ts";
 import { verifyChain } from "../../src/audit/verify.ts";
 import { AppError } from "../../src/errors.ts";
 import type { Queryable } from "../../src/store/db.ts";
@@ -146,27 +146,34 @@ describe.each(testBackends())("audit log on $name", (backend) => {
     await expectIntactChain(1000);
   });
 
-  it("a writer waiting for the chain lock links to what the holder committed meanwhile", async () => {
-    const peer = await db.peer();
-    const holder = createAuditLog({ db });
-    const flushed: number[] = [];
-    const waiter = createAuditLog({ db: peer, onFlush: ({ size }) => flushed.push(size) });
+  /**
+   * `holder` takes the chain lock and writes a record in a transaction it keeps open while
+   * `waiter`'s append waits at the lock; then the holder commits. What the waiter's append was.
+   */
+  async function appendWhileHeld(holder: AuditLog, waiter: AuditLog) {
     const held = latch();
-    // Today's partition exists before (creating it would lock the table and hide the race).
-    await holder.append(decisionEvent());
-    // The holder takes the lock and writes seq 2 in a transaction it keeps open…
     const holding = db.transaction(async (tx) => {
       await holder.appendInTx(tx, [decisionEvent()]);
       await held.done;
     });
     await sleep(100);
-    // …while the other instance's batch waits at the lock; it must read the head after the lock
-    // is held (seq 2), not before (seq 1), or its record would collide with seq 2.
     const waiting = waiter.append(decisionEvent());
     await sleep(200);
     held.open();
     await holding;
-    expect((await waiting).seq).toBe(3);
+    return waiting;
+  }
+
+  it("a writer waiting for the chain lock links to what the holder committed meanwhile", async () => {
+    const peer = await db.peer();
+    const holder = createAuditLog({ db });
+    const flushed: number[] = [];
+    const waiter = createAuditLog({ db: peer, onFlush: ({ size }) => flushed.push(size) });
+    // Today's partition exists before (creating it would lock the table and hide the race).
+    await holder.append(decisionEvent());
+    // The other instance's batch waits at the lock while the holder writes seq 2; it must read the
+    // head after the lock is held (seq 2), not before (seq 1), or its record would collide with seq 2.
+    expect((await appendWhileHeld(holder, waiter)).seq).toBe(3);
     expect(flushed).toEqual([1]); // linked the first time, not after a refused insert
     await Promise.all([holder.close(), waiter.close()]);
     await expectIntactChain(3);
@@ -194,17 +201,7 @@ describe.each(testBackends())("audit log on $name", (backend) => {
       await holder.append(decisionEvent());
       // Locked path (the waiter knows no head), then linked ahead (it knows seq 3, the holder moves it).
       for (const expected of [3, 5]) {
-        const held = latch();
-        const holding = db.transaction(async (tx) => {
-          await holder.appendInTx(tx, [decisionEvent()]);
-          await held.done;
-        });
-        await sleep(100);
-        const waiting = waiter.append(decisionEvent());
-        await sleep(200);
-        held.open();
-        await holding;
-        expect((await waiting).seq).toBe(expected);
+        expect((await appendWhileHeld(holder, waiter)).seq).toBe(expected);
       }
       expect(paths).toEqual(["locked", "locked"]); // each linked once: no refused insert, no retry alone
       await Promise.all([holder.close(), waiter.close()]);

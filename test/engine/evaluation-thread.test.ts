@@ -38,14 +38,20 @@ async function until(check: () => boolean, what: string): Promise<void> {
   }
 }
 
+/** A bundle that never ends for "victim-tenant", limited to 200 ms, memo off; `seen`: each evaluation stopped or not. */
+async function hostile(revision: string) {
+  const seen: boolean[] = [];
+  const bundle = await loadBundle(buildBundle(revision, { edit: spinningForVictim }), {
+    evaluationTimeoutMs: 200,
+    memoEntries: 0,
+    onEvaluation: (_e, _ms, timedOut) => seen.push(timedOut),
+  });
+  return { bundle, seen };
+}
+
 describe("evaluation thread", () => {
   it("answers as the bundle's own instance does, and a never-ending evaluation ends its thread, not the bundle", async () => {
-    const seen: boolean[] = [];
-    const bundle = await loadBundle(buildBundle("rev-thread", { edit: spinningForVictim }), {
-      evaluationTimeoutMs: 200,
-      memoEntries: 0,
-      onEvaluation: (_e, _ms, timedOut) => seen.push(timedOut),
-    });
+    const { bundle, seen } = await hostile("rev-thread");
     expect(bundle.servesOnThread()).toBe(false);
     await bundle.evaluateServing("residency/decision", input("acme")); // the first one starts the thread
     await until(() => bundle.servesOnThread(), "the evaluation thread");
@@ -103,12 +109,7 @@ describe("evaluation thread", () => {
   });
 
   it("closing a bundle lets its thread answer what it was sent, stops what never ends there, and never runs it on the event loop", async () => {
-    const seen: boolean[] = [];
-    const bundle = await loadBundle(buildBundle("rev-thread-close", { edit: spinningForVictim }), {
-      evaluationTimeoutMs: 200,
-      memoEntries: 0,
-      onEvaluation: (_e, _ms, timedOut) => seen.push(timedOut),
-    });
+    const { bundle, seen } = await hostile("rev-thread-close");
     await bundle.warm();
     expect(bundle.servesOnThread()).toBe(true);
     const expected = bundle.evaluate("residency/decision", input("acme"), { fresh: true });
