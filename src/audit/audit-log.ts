@@ -34,7 +34,7 @@ export type AuditLog = AuditAppender & {
 };
 
 export type AuditLogOptions = {
-  db: Pick<Db, "transaction"> & Partial<Pick<Db, "kind">>;
+  db: Pick<Db, "transaction" | "query"> & Partial<Pick<Db, "kind">>;
   /** Most records per transaction (default 500). */
   maxBatch?: number;
   /** Transactions in flight at once (default 2): one inserting, one queued at the chain lock. */
@@ -263,8 +263,10 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
   }
 
   /**
-   * One batch linked after `after` before the lock is taken, sent as one statement with its BEGIN
-   * (migration 010): while the lock is held, only the COMMIT waits for this process's event loop.
+   * One batch linked after `after` before the lock is taken, sent as one statement the server
+   * commits on its own (migration 010): while the lock is held, nothing waits for this process. A
+   * connection lost on the way leaves the outcome unknown: its callers are told 503 (fail closed),
+   * and the batch may still be in the log, whole (README, "What a 503 means for the log").
    */
   async function linkAhead(after: Head): Promise<void> {
     const today = policy.clock().toISOString().slice(0, 10);
@@ -311,7 +313,9 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
     const failedBefore = failures;
     const started = performance.now();
     try {
-      await db.transaction((tx) => tx.query(appendAfterText(after, day, rows), [], { commits: true }));
+      await db.query(APPEND_AFTER, [CHAIN_LOCK, after.seq, after.hash, day, rows], {
+        named: "audit_append_after",
+      });
       settle(batch, written);
       report(() =>
         options.onFlush?.({ size: records.length, ms: performance.now() - started, path: "ahead" }),
@@ -742,18 +746,16 @@ function link(
 /** Raised by audit_append_after (migration 010) when the head is not the one the batch follows. */
 const HEAD_MOVED = "RZ001";
 const UNDEFINED_FUNCTION = "42883";
-const HEX = /^[0-9a-f]{64}$/;
-const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
 /**
- * The batch as one statement that inserts it only if the head under the lock is still `after`:
- * a parameterless simple query (the rows dollar-quoted in its text, see insertLiteral), so it goes
- * out with the transaction's BEGIN in one round trip.
+ * The batch as one bound statement that inserts it only if the head under the lock is still the
+ * one it follows. Sent outside any BEGIN, it is its own transaction: Parse (once per connection),
+ * Bind, Execute and Sync in one round trip, and the server commits at the Sync without waiting for
+ * this process — the lock is held for the insert and its commit alone. The rows go as one bound
+ * json value, never through the SQL lexer (scanning them in a statement's text cost Postgres more
+ * than the insert's indexes: docs/decisions/0015, eighth pass).
  */
-function appendAfterText(after: Head, day: string, rowsJson: string): string {
-  if (!HEX.test(after.hash) || !DAY.test(day)) throw new Error("audit: a head that cannot be written out");
-  return `SELECT audit_append_after(${CHAIN_LOCK}, ${after.seq}, '${after.hash}', '${day}', ${dollarQuoted(rowsJson)}::json)`;
-}
+const APPEND_AFTER = "SELECT audit_append_after($1, $2, $3, $4, $5::json)";
 
 /** The distinct contexts of a batch not known to be stored already. */
 function newContexts(records: readonly Prepared[], known: LRUCache<string, true> | null): StoredContext[] {

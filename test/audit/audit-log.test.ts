@@ -90,7 +90,13 @@ describe.each(testBackends())("audit log on $name", (backend) => {
   ] as const)("stores every byte of a record with the batch's rows %s", async (_form, kind) => {
     // The embedded store's insert carries the rows dollar-quoted in its text: text that holds the
     // quote tags, quotes, backslashes and escapes must come back exactly as it was hashed.
-    const log = createAuditLog({ db: { kind, transaction: (fn) => db.transaction(fn) } });
+    const log = createAuditLog({
+      db: {
+        kind,
+        transaction: (fn) => db.transaction(fn),
+        query: (sql, params, o) => db.query(sql, params, o),
+      },
+    });
     const tricky = [
       "$r$",
       "$r1$ $r2$",
@@ -191,8 +197,9 @@ describe.each(testBackends())("audit log on $name", (backend) => {
         `-c search_path=${db.schema} -c default_transaction_isolation=serializable`,
       );
       const peer = await db.peer({ connectionString: url.toString() });
+      // What the connection starts with (the store then sets its session's default: db-postgres.ts).
       const { rows } = await peer.query<{ iso: string }>(
-        "SELECT current_setting('default_transaction_isolation') AS iso",
+        "SELECT reset_val AS iso FROM pg_settings WHERE name = 'default_transaction_isolation'",
       );
       expect(rows[0]?.iso).toBe("serializable");
       const holder = createAuditLog({ db });
@@ -360,6 +367,7 @@ describe.each(testBackends())("audit log on $name", (backend) => {
       const held = latch();
       const paused = {
         kind: "postgres" as const,
+        query: peer.query.bind(peer),
         transaction: <T>(fn: (tx: Queryable) => Promise<T>) =>
           peer.transaction((tx) => {
             let first = true;
@@ -473,6 +481,18 @@ describe.each(testBackends())("audit log on $name", (backend) => {
           expect(outcome.status).toBe("rejected");
           expect((outcome as PromiseRejectedResult).reason).toMatchObject(auditUnavailable);
         }
+        // The batch went out as one statement the server commits on its own (linked ahead) or
+        // inside a transaction: either way the server ends it, its client gone, before the lock
+        // frees (client_connection_check_interval) — it must not commit those records.
+        await vi.waitFor(
+          async () => {
+            const { rows } = await db.query<{ waiting: number }>(
+              "SELECT count(*)::int AS waiting FROM pg_locks WHERE relation = 'audit_log'::regclass AND NOT granted",
+            );
+            expect(rows[0]?.waiting).toBe(0);
+          },
+          { timeout: 5_000, interval: 50 },
+        );
         held.open();
         await blocker;
       }),
