@@ -7,10 +7,8 @@ import type { Db, QueryOptions, QueryResult, Row } from "./db.ts";
 // statement a snapshot taken then — under REPEATABLE READ or SERIALIZABLE a writer that waited at
 // the lock would link to the head its snapshot saw before (test/audit/audit-log.test.ts).
 const BEGIN = "BEGIN ISOLATION LEVEL READ COMMITTED";
-const SESSION_DEFAULTS = [
-  "SET default_transaction_isolation = 'read committed'",
-  "SET client_connection_check_interval = 1000",
-];
+const SESSION_ISOLATION = "SET default_transaction_isolation = 'read committed'";
+const CHECK_LOST_CLIENT = "SET client_connection_check_interval = 1000";
 
 export type PostgresOptions = {
   connectionString: string;
@@ -88,19 +86,19 @@ export async function createPostgresDb(options: PostgresOptions): Promise<Db> {
     keepAlive: true,
     idleTimeoutMillis: 30_000,
     types,
+    // Run on a new connection before it is used. READ COMMITTED for statements sent outside a
+    // transaction too (the audit writer's batch linked ahead is one, committed by the server on its
+    // own: audit-log.ts). And a statement whose client is gone is ended within a second instead of
+    // running to its commit (Postgres 14+; older servers refuse it, harmlessly): a batch waiting at
+    // the chain lock behind a stalled commit when its connection breaks is rolled back.
+    onConnect: async (client: pg.ClientBase) => {
+      await client.query(SESSION_ISOLATION);
+      await client.query(CHECK_LOST_CLIENT).catch(() => undefined);
+    },
     ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
   });
   // An idle client losing its server emits 'error' on the pool; unhandled it would kill the process.
   pool.on("error", (err) => options.onError?.(err));
-  // Queued on a new connection before anything else runs on it. READ COMMITTED for statements sent
-  // outside a transaction too (the audit writer's batch linked ahead is one, committed by the server
-  // on its own: audit-log.ts). And a statement whose client is gone is ended within a second
-  // instead of running to its commit (Postgres 14+; refused by older servers, harmlessly): a batch
-  // waiting at the chain lock behind a stalled commit when its connection breaks is rolled back.
-  pool.on("connect", (client) => {
-    for (const sql of SESSION_DEFAULTS) client.query(sql).catch(() => undefined);
-  });
-
   if (options.schema) {
     if (!/^[a-z_][a-z0-9_]{0,62}$/.test(options.schema))
       throw new Error(`invalid schema name ${options.schema}`);
