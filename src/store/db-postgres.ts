@@ -114,10 +114,28 @@ export async function createPostgresDb(options: PostgresOptions): Promise<Db> {
   return {
     kind: "postgres",
     async query<T extends Row = Row>(sql: string, params: readonly unknown[] = [], options?: QueryOptions) {
+      // Not pool.query: it closes the connection after any failed statement, and a refused
+      // statement (a unique violation, the audit writer's "head moved") leaves it perfectly usable;
+      // a new one costs a Postgres backend and the named statements parsed again.
+      let client: pg.PoolClient;
       try {
-        return toResult<T>(await pool.query(config(sql, params, options)));
+        client = await pool.connect();
       } catch (err) {
         throw typed(err);
+      }
+      let broken = false;
+      const onClientError = () => {
+        broken = true;
+      };
+      client.on("error", onClientError);
+      try {
+        return toResult<T>(await client.query(config(sql, params, options)));
+      } catch (err) {
+        if (isUnreachable(err)) broken = true;
+        throw typed(err);
+      } finally {
+        client.removeListener("error", onClientError);
+        client.release(broken);
       }
     },
     async exec(sql: string) {

@@ -127,4 +127,19 @@ describe.each(testBackends())("transactions on $name", (backend) => {
     await open;
     expect((await peer.query("SELECT count(*)::int AS n FROM tx_t WHERE id = 10")).rows).toEqual([{ n: 1 }]);
   });
+
+  it.skipIf(backend.name === "pglite")(
+    "keeps the connection of a statement the server refused outside a transaction",
+    async () => {
+      // A refused statement (a unique violation, the audit writer's "head moved") leaves the
+      // connection usable: closing it would cost a new backend and its named statements for each.
+      const peer = await db.peer();
+      const pid = async () =>
+        (await peer.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0]!.pid;
+      const before = await pid();
+      await expect(peer.query("INSERT INTO tx_t VALUES ($1)", [1])).rejects.toMatchObject({ code: "23505" });
+      await expect(peer.query("SELECT 1/0")).rejects.toMatchObject({ code: "22012" });
+      expect(await pid()).toBe(before);
+    },
+  );
 });
