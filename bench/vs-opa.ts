@@ -131,6 +131,27 @@ function cpuSeconds(pids: Array<number | string>): number {
   return ticks / CLK_TCK;
 }
 
+/**
+ * CPU seconds each of these pids has used so far; with `cpuSince`, the CPU they used in between,
+ * counting only those still alive (a pooled connection closed while idle takes its whole history
+ * with it, which would make a plain difference of sums negative).
+ */
+function cpuByPid(pids: number[]): Map<number, number> {
+  return new Map(pids.map((pid) => [pid, cpuSeconds([pid])]));
+}
+function cpuSince(before: Map<number, number>): number {
+  let seconds = 0;
+  for (const [pid, then] of before) {
+    try {
+      readFileSync(`/proc/${pid}/stat`);
+      seconds += cpuSeconds([pid]) - then;
+    } catch {
+      // gone: its share of the interval is lost with it (an idle connection's, near zero)
+    }
+  }
+  return seconds;
+}
+
 /** utime + stime of these pids' main threads (the event loops), in seconds. */
 function mainThreadSeconds(pids: number[]): number {
   return cpuSeconds(pids.map((pid) => `${pid}/task/${pid}`));
@@ -369,7 +390,7 @@ async function main() {
           const o = await wrk(opaUrl, opaBody, {});
           const backends = await postgresBackends();
           const cpu0 = cpuSeconds(servicePids);
-          const db0 = cpuSeconds(backends);
+          const db0 = cpuByPid(backends);
           const wal0 = backends.length ? await walTotals(CHECKPOINT_EACH_ROUND) : null;
           const main0 = mainThreadSeconds(servicePids);
           const machine0 = machineTicks();
@@ -380,7 +401,7 @@ async function main() {
           const machine1 = machineTicks();
           const idle = (machine1.idle - machine0.idle) / (machine1.total - machine0.total);
           const cpuUs = ((cpuSeconds(servicePids) - cpu0) / r.requests) * 1e6;
-          const dbUs = ((cpuSeconds(backends) - db0) / r.requests) * 1e6;
+          const dbUs = (cpuSince(db0) / r.requests) * 1e6;
           if (wal0) await new Promise((resolve) => setTimeout(resolve, 1_100)); // pg_stat_wal catches up
           const wal1 = wal0 ? await walTotals() : null;
           const wal =
