@@ -132,15 +132,16 @@ function cpuSeconds(pids: Array<number | string>): number {
 }
 
 /**
- * CPU seconds each of these pids has used so far; with `cpuSince`, the CPU they used in between,
- * counting only those still alive (a pooled connection closed while idle takes its whole history
- * with it, which would make a plain difference of sums negative).
+ * CPU seconds each of these pids has used so far; with `cpuSince`, the CPU used in between by
+ * those still alive, and all of it by those started since (a pooled connection closed while idle
+ * takes its whole history with it, which would make a plain difference of sums negative).
  */
 function cpuByPid(pids: number[]): Map<number, number> {
   return new Map(pids.map((pid) => [pid, cpuSeconds([pid])]));
 }
-function cpuSince(before: Map<number, number>): number {
+function cpuSince(before: Map<number, number>, now: number[]): number {
   let seconds = 0;
+  for (const pid of now) if (!before.has(pid)) seconds += cpuSeconds([pid]); // new since: all of it
   for (const [pid, then] of before) {
     try {
       readFileSync(`/proc/${pid}/stat`);
@@ -401,7 +402,7 @@ async function main() {
           const machine1 = machineTicks();
           const idle = (machine1.idle - machine0.idle) / (machine1.total - machine0.total);
           const cpuUs = ((cpuSeconds(servicePids) - cpu0) / r.requests) * 1e6;
-          const dbUs = (cpuSince(db0) / r.requests) * 1e6;
+          const dbUs = (cpuSince(db0, backends.length ? await postgresBackends() : []) / r.requests) * 1e6;
           if (wal0) await new Promise((resolve) => setTimeout(resolve, 1_100)); // pg_stat_wal catches up
           const wal1 = wal0 ? await walTotals() : null;
           const wal =
