@@ -55,9 +55,10 @@ export type AuditLogOptions = {
    */
   compactContexts?: boolean;
   /**
-   * On Postgres, link a batch to the head this writer last wrote before taking the lock, and send
-   * it as one statement that inserts only if that is still the head (migration 010). Default true;
-   * false takes the lock, reads the head and then links, for every batch.
+   * Link a batch to the head this writer last wrote before taking the lock, and send it as one
+   * statement that inserts only if that is still the head (migration 010), on either store (on the
+   * embedded one it is a hop to its thread instead of two). Default true; false takes the lock,
+   * reads the head and then links, for every batch.
    */
   linkAhead?: boolean;
 };
@@ -180,11 +181,11 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
   const lanes = new Set<Promise<void>>();
   let closed = false;
 
-  // Linking ahead (Postgres): the head after the last batch sent, when this writer knows it — null
+  // Linking ahead: the head after the last batch sent, when this writer knows it — null
   // at the start, after any failure and after a batch found the head moved. A batch found it moved
   // by another writer (another instance or worker) turns linking ahead off for a while: each such
   // batch costs a transaction that inserts nothing.
-  const ahead = db.kind === "postgres" && options.linkAhead !== false;
+  const ahead = db.kind !== undefined && options.linkAhead !== false;
   let planned: Head | null = null;
   let aheadInFlight = 0;
   let lockedInFlight = 0;

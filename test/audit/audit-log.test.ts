@@ -319,42 +319,36 @@ describe.each(testBackends())("audit log on $name", (backend) => {
 
   // Linking ahead (migration 010): a batch linked to the head this writer last wrote, sent as one
   // statement that inserts only if that is still the head under the lock.
-  it.runIf(backend.name === "postgres")(
-    "links a steady stream's batches ahead of the lock, in call order, the chain intact",
-    async () => {
-      const paths: string[] = [];
-      const log = createAuditLog({ db, onFlush: ({ path }) => paths.push(path) });
-      const seqs: number[] = [];
-      for (let wave = 0; wave < 20; wave++) {
-        const written = await Promise.all(range(1, 25).map(() => log.append(decisionEvent())));
-        seqs.push(...written.map((w) => w.seq));
-      }
-      await log.close();
-      expect(seqs).toEqual(range(1, 500));
-      await expectIntactChain(500);
-      expect(paths[0]).toBe("locked"); // learns the head
-      expect(paths.filter((p) => p === "ahead").length).toBeGreaterThan(paths.length / 2);
-    },
-  );
+  it("links a steady stream's batches ahead of the lock, in call order, the chain intact", async () => {
+    const paths: string[] = [];
+    const log = createAuditLog({ db, onFlush: ({ path }) => paths.push(path) });
+    const seqs: number[] = [];
+    for (let wave = 0; wave < 20; wave++) {
+      const written = await Promise.all(range(1, 25).map(() => log.append(decisionEvent())));
+      seqs.push(...written.map((w) => w.seq));
+    }
+    await log.close();
+    expect(seqs).toEqual(range(1, 500));
+    await expectIntactChain(500);
+    expect(paths[0]).toBe("locked"); // learns the head
+    expect(paths.filter((p) => p === "ahead").length).toBeGreaterThan(paths.length / 2);
+  });
 
-  it.runIf(backend.name === "postgres")(
-    "links again under the lock when another writer moved the head, and then stays under it a while",
-    async () => {
-      const paths: string[] = [];
-      const a = createAuditLog({ db, onFlush: ({ path }) => paths.push(path) });
-      const b = createAuditLog({ db });
-      expect((await a.append(decisionEvent())).seq).toBe(1); // A knows the head: 1
-      expect((await b.append(decisionEvent())).seq).toBe(2); // B moves it
-      // A's next batch follows 1, finds 2 under the lock, inserts nothing, and is linked again.
-      expect((await a.append(decisionEvent())).seq).toBe(3);
-      expect(paths).toEqual(["locked", "locked"]);
-      // Interleaved writers: every record written once, the chain whole.
-      const both = await Promise.all(range(1, 200).map((i) => (i % 2 === 0 ? a : b).append(decisionEvent())));
-      expect(new Set(both.map((w) => w.seq)).size).toBe(200);
-      await Promise.all([a.close(), b.close()]);
-      await expectIntactChain(203);
-    },
-  );
+  it("links again under the lock when another writer moved the head, and then stays under it a while", async () => {
+    const paths: string[] = [];
+    const a = createAuditLog({ db, onFlush: ({ path }) => paths.push(path) });
+    const b = createAuditLog({ db });
+    expect((await a.append(decisionEvent())).seq).toBe(1); // A knows the head: 1
+    expect((await b.append(decisionEvent())).seq).toBe(2); // B moves it
+    // A's next batch follows 1, finds 2 under the lock, inserts nothing, and is linked again.
+    expect((await a.append(decisionEvent())).seq).toBe(3);
+    expect(paths).toEqual(["locked", "locked"]);
+    // Interleaved writers: every record written once, the chain whole.
+    const both = await Promise.all(range(1, 200).map((i) => (i % 2 === 0 ? a : b).append(decisionEvent())));
+    expect(new Set(both.map((w) => w.seq)).size).toBe(200);
+    await Promise.all([a.close(), b.close()]);
+    await expectIntactChain(203);
+  });
 
   it.runIf(backend.name === "postgres")(
     "two batches linked ahead behind another writer's are linked again in the order they were appended",
