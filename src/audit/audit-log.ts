@@ -13,6 +13,7 @@ import { AppError, toError } from "../errors.ts";
 import type { Db, Queryable } from "../store/db.ts";
 import {
   canonicalJsonReusing,
+  canonicalRecordParts,
   chainHashPreSerialized,
   GENESIS_HASH,
   isStorableText,
@@ -41,10 +42,11 @@ export type AuditLogOptions = {
   lanes?: number;
   /**
    * A batch committed: its size, how long its transaction took, and how it was linked ("ahead":
-   * migration 010's one statement; "locked": under the lock, after reading the head; "single": a
+   * migration 010's one statement; "chained": linked by the database, migration 011, while another
+   * writer moves the head too; "locked": under the lock, after reading the head; "single": a
    * record retried alone or the per-row writer).
    */
-  onFlush?: (info: { size: number; ms: number; path: "ahead" | "locked" | "single" }) => void;
+  onFlush?: (info: { size: number; ms: number; path: "ahead" | "chained" | "locked" | "single" }) => void;
   /** A batch (or a per-row write) failed; its waiters were rejected with AUDIT_UNAVAILABLE. */
   onError?: (err: Error, info: { size: number }) => void;
   /** When to write checkpoints (docs/decisions/0007). Default: every 10,000 records, unsigned. */
@@ -192,6 +194,8 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
   let failures = 0; // batches linked ahead that failed (theirs followers then find the head moved)
   let lockedUntil = 0;
   let aheadMissing = false; // migration 010 not applied (code deployed before its migration)
+  let chainedInFlight = 0;
+  let chainedMissing = false; // migration 011 not applied
   let queued = 0;
   const LOCKED_AFTER_MOVE_MS = 5_000;
 
@@ -209,10 +213,16 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
           await linkAhead(planned);
           continue;
         }
+        // Another writer moves the head too: the database links the batch (migration 011). One such
+        // batch of this writer's at a time, behind nothing of its own, so its records keep call order.
+        if (!linking && !chainedMissing) {
+          if (chainedInFlight > 0 || lockedInFlight > 0 || aheadInFlight > 0) return;
+          if (await appendChained()) continue;
+        }
         // A locked batch waits for those linked ahead still in flight: one of them may be put back,
         // and must not be overtaken by records queued after it. While the head is being learnt (or
         // will be, by a batch in flight), one locked batch at a time.
-        if (aheadInFlight > 0 || (linking && (planned || lockedInFlight > 0))) return;
+        if (aheadInFlight > 0 || chainedInFlight > 0 || (linking && (planned || lockedInFlight > 0))) return;
       }
       let batch: Waiter[] = [];
       const started = performance.now();
@@ -282,13 +292,7 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
     try {
       // A context or citation not stored yet goes in after the lock, as on the locked path: stored
       // before it, its row would wait for (and deadlock with) another writer's holding the lock.
-      const fresh =
-        newContexts(records, policy.knownContexts).length > 0 ||
-        records.some(
-          (r) =>
-            r.bundle_revision !== null && !policy.knownCitations?.has(citationKey(day, r.bundle_revision)),
-        );
-      if (fresh) {
+      if (storesFirst(records, day, policy)) {
         putBack(queue, batch);
         planned = null;
         return;
@@ -348,6 +352,66 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
       for (const waiter of batch) waiter.reject(unavailable(cause));
     } finally {
       aheadInFlight--;
+    }
+  }
+
+  /**
+   * One batch linked by the database under the lock (migration 011), as one statement it commits
+   * itself. False when the batch must take the locked path instead (put back): it stores a context
+   * or citation first, or the head is on another day.
+   */
+  async function appendChained(): Promise<boolean> {
+    const batch = takeBatch(queue, maxBatch);
+    const records = recordsOf(batch);
+    let day: string;
+    let rows: string;
+    try {
+      day = policy.clock().toISOString().slice(0, 10);
+      if (storesFirst(records, day, policy)) {
+        putBack(queue, batch);
+        return false;
+      }
+      rows = chainedRowsJson(records);
+    } catch (err) {
+      const cause = toError(err); // not the store's doing: fail closed, as linkAhead does
+      report(() => options.onError?.(cause, { size: records.length }));
+      for (const waiter of batch) waiter.reject(unavailable(cause));
+      return true;
+    }
+    chainedInFlight++;
+    const started = performance.now();
+    try {
+      const { rows: answer } = await db.query<{ first_seq: number | bigint; hashes: string[] }>(
+        APPEND_CHAINED,
+        [CHAIN_LOCK, day, rows],
+        { named: "audit_append_chained" },
+      );
+      const first = Number(answer[0]!.first_seq);
+      settle(
+        batch,
+        answer[0]!.hashes.map((hash, i) => ({ seq: first + i, hash })),
+      );
+      report(() =>
+        options.onFlush?.({ size: records.length, ms: performance.now() - started, path: "chained" }),
+      );
+      return true;
+    } catch (err) {
+      const code = (err as { code?: unknown })?.code;
+      if (code === HEAD_MOVED || code === UNDEFINED_FUNCTION) {
+        if (code === UNDEFINED_FUNCTION) chainedMissing = true; // the locked path needs no migration 011
+        putBack(queue, batch); // a new day (or an empty log): the locked path opens its partition
+        return false;
+      }
+      if (batch.length > 1 && isDataError(err)) {
+        for (const waiter of batch) await flushOne(waiter);
+        return true;
+      }
+      const cause = toError(err);
+      report(() => options.onError?.(cause, { size: records.length }));
+      for (const waiter of batch) waiter.reject(unavailable(cause));
+      return true;
+    } finally {
+      chainedInFlight--;
     }
   }
 
@@ -757,6 +821,42 @@ const UNDEFINED_FUNCTION = "42883";
  * than the insert's indexes: docs/decisions/0015, eighth pass).
  */
 const APPEND_AFTER = "SELECT audit_append_after($1, $2, $3, $4, $5::json)";
+
+/**
+ * Linked by the database under the lock, when another writer moves the head too (migration 011):
+ * numbered, hashed and inserted there, the seq of the first and every record's hash returned.
+ */
+const APPEND_CHAINED = "SELECT first_seq, hashes FROM audit_append_chained($1, $2, $3::json)";
+
+/**
+ * A batch holding a context or a citation not stored yet goes in under the lock, on the locked
+ * path: stored before it, the row would wait for (and deadlock with) another writer's holding it.
+ */
+function storesFirst(records: readonly Prepared[], day: string, policy: CheckpointPolicy): boolean {
+  return (
+    newContexts(records, policy.knownContexts).length > 0 ||
+    records.some(
+      (r) => r.bundle_revision !== null && !policy.knownCitations?.has(citationKey(day, r.bundle_revision)),
+    )
+  );
+}
+
+/** The batch's rows for audit_append_chained: each record's columns and its canonical text around its payload and seq. */
+function chainedRowsJson(records: readonly Prepared[]): string {
+  let out = "[";
+  for (const r of records) {
+    const [beforePayload, beforeSeq, afterSeq] = canonicalRecordParts(r);
+    out +=
+      `${out.length > 1 ? "," : ""}{"event_id":${JSON.stringify(r.event_id)},"type":${JSON.stringify(r.type)},` +
+      `"occurred_at":${JSON.stringify(r.occurred_at)},"tenant_id":${JSON.stringify(r.tenant_id)},` +
+      `"learner_id":${JSON.stringify(r.learner_id)},"actor":${JSON.stringify(r.actor)},` +
+      `"request_id":${JSON.stringify(r.request_id)},"bundle_revision":${JSON.stringify(r.bundle_revision)},` +
+      `"policy_id":${JSON.stringify(r.policy_id)},"policy_version":${JSON.stringify(r.policy_version)},` +
+      `"payload":${r.payloadJson},"before_payload":${JSON.stringify(beforePayload)},` +
+      `"before_seq":${JSON.stringify(beforeSeq)},"after_seq":${JSON.stringify(afterSeq)}}`;
+  }
+  return `${out}]`;
+}
 
 /** The distinct contexts of a batch not known to be stored already. */
 function newContexts(records: readonly Prepared[], known: LRUCache<string, true> | null): StoredContext[] {

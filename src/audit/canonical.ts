@@ -240,18 +240,30 @@ export function chainHashPreSerialized(
  * every record written and verified. A test holds it equal to the generic form.
  */
 export function canonicalRecordJson(record: Omit<ChainFields, "payload">, payloadJson: string): string {
+  if (!Number.isFinite(record.seq)) throw new TypeError("canonical JSON: non-finite seq");
+  const [beforePayload, beforeSeq, afterSeq] = canonicalRecordParts(record);
+  return `${beforePayload}${payloadJson}${beforeSeq}${JSON.stringify(record.seq)}${afterSeq}`;
+}
+
+/**
+ * The record's canonical text around its payload and its seq: `beforePayload ‖ payload ‖
+ * beforeSeq ‖ seq ‖ afterSeq`. What does not depend on the chain, so the database can number and
+ * hash a batch itself under the lock (migration 011).
+ */
+export function canonicalRecordParts(
+  record: Omit<ChainFields, "payload" | "seq">,
+): [beforePayload: string, beforeSeq: string, afterSeq: string] {
   const version = record.policy_version ?? null;
   if (version !== null && !Number.isFinite(version))
     throw new TypeError("canonical JSON: non-finite policy_version");
-  if (!Number.isFinite(record.seq)) throw new TypeError("canonical JSON: non-finite seq");
-  return (
+  return [
     `{"actor":${text(record.actor)},"bundle_revision":${text(record.bundle_revision)},` +
-    `"event_id":${text(record.event_id)},"learner_id":${text(record.learner_id)},` +
-    `"occurred_at":"${toIsoMillis(record.occurred_at)}","payload":${payloadJson},` +
-    `"policy_id":${text(record.policy_id)},"policy_version":${version === null ? "null" : JSON.stringify(version)},` +
-    `"request_id":${text(record.request_id)},"seq":${JSON.stringify(record.seq)},` +
-    `"tenant_id":${text(record.tenant_id)},"type":${text(record.type)}}`
-  );
+      `"event_id":${text(record.event_id)},"learner_id":${text(record.learner_id)},` +
+      `"occurred_at":"${toIsoMillis(record.occurred_at)}","payload":`,
+    `,"policy_id":${text(record.policy_id)},"policy_version":${version === null ? "null" : JSON.stringify(version)},` +
+      `"request_id":${text(record.request_id)},"seq":`,
+    `,"tenant_id":${text(record.tenant_id)},"type":${text(record.type)}}`,
+  ];
 }
 
 // An omitted field is read back as NULL: hash it as null, never as absent.

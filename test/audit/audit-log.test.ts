@@ -210,7 +210,9 @@ describe.each(testBackends())("audit log on $name", (backend) => {
       for (const expected of [3, 5]) {
         expect((await appendWhileHeld(holder, waiter)).seq).toBe(expected);
       }
-      expect(paths).toEqual(["locked", "locked"]); // each linked once: no refused insert, no retry alone
+      // Each linked once (no refused insert, no retry alone): the head learnt under the lock, then,
+      // the holder having moved it, linked by the database.
+      expect(paths).toEqual(["locked", "chained"]);
       await Promise.all([holder.close(), waiter.close()]);
       await expectIntactChain(5);
     },
@@ -334,19 +336,44 @@ describe.each(testBackends())("audit log on $name", (backend) => {
     expect(paths.filter((p) => p === "ahead").length).toBeGreaterThan(paths.length / 2);
   });
 
-  it("links again under the lock when another writer moved the head, and then stays under it a while", async () => {
+  it("links again when another writer moved the head, then lets the database link its batches a while", async () => {
     const paths: string[] = [];
     const a = createAuditLog({ db, onFlush: ({ path }) => paths.push(path) });
     const b = createAuditLog({ db });
     expect((await a.append(decisionEvent())).seq).toBe(1); // A knows the head: 1
     expect((await b.append(decisionEvent())).seq).toBe(2); // B moves it
-    // A's next batch follows 1, finds 2 under the lock, inserts nothing, and is linked again.
+    // A's next batch follows 1, finds 2 under the lock, inserts nothing, and is linked again — by
+    // the database (migration 011), as A's batches are for a while now.
     expect((await a.append(decisionEvent())).seq).toBe(3);
-    expect(paths).toEqual(["locked", "locked"]);
-    // Interleaved writers: every record written once, the chain whole.
-    const both = await Promise.all(range(1, 200).map((i) => (i % 2 === 0 ? a : b).append(decisionEvent())));
+    expect(paths).toEqual(["locked", "chained"]);
+    // Interleaved writers: every record written once, each writer's in its call order, the chain
+    // whole — hashed by the database exactly as canonical.ts hashes, whatever the text holds.
+    const tricky = [
+      "it's",
+      'say "hi"',
+      "C:\\temp\\n",
+      "tab\there\nline",
+      "é ü 漢字 😀",
+      "$$ $r$",
+      "\u2028\u0001",
+    ];
+    const both = await Promise.all(
+      range(1, 200).map((i) =>
+        (i % 2 === 0 ? a : b).append(
+          decisionEvent({
+            actor: tricky[i % tricky.length]!,
+            payload: { note: tricky[(i + 3) % tricky.length], n: i, deep: [null, 1.5, { k: tricky[i % 3] }] },
+          }),
+        ),
+      ),
+    );
     expect(new Set(both.map((w) => w.seq)).size).toBe(200);
+    for (const writer of [0, 1]) {
+      const seqs = both.filter((_, i) => (i + 1) % 2 === writer).map((w) => w.seq);
+      expect(seqs).toEqual([...seqs].sort((x, y) => x - y));
+    }
     await Promise.all([a.close(), b.close()]);
+    expect(paths.filter((p) => p === "chained").length).toBeGreaterThan(1);
     await expectIntactChain(203);
   });
 
