@@ -13,13 +13,15 @@
 //    them (by application_name); on Postgres, the WAL written per decision and its full-page images;
 //    and what bounds the rate: the service's event loop (main thread) as a share of one core, and
 //    the whole machine's idle share during the round.
-// 5. WORKERS=1..N on Postgres + Redis (the node:cluster mode): scaling of req/s.
+// 5. WORKERS=1..N on Postgres + Redis (the node:cluster mode): scaling of req/s, rounds alternating
+//    the worker counts, each on a freshly started service.
 // 0. (First) the floor under the same load: a server doing no work on node:http, and on a naive node:net
 //    framer (floor-servers.ts) — req/s and CPU per request, what the HTTP exchange alone costs here.
 //
 // Env: BENCH_SECONDS (8), BENCH_ROUNDS (3), BENCH_CONNECTIONS (64), BENCH_WORKERS ("1,2"),
 // BENCH_CHECKPOINT (1: a Postgres CHECKPOINT before each Residency round, so every round includes
-// what follows one — as a long run does every few minutes — instead of only the rounds one falls in).
+// what follows one — as a long run does every few minutes — instead of only the rounds one falls in),
+// BENCH_WORKERS_ONLY (1: only step 5).
 
 import { execFile, spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -44,6 +46,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
 const WORKER_COUNTS = (process.env.BENCH_WORKERS ?? "1,2").split(",").map(Number);
 const CHECKPOINT_EACH_ROUND = process.env.BENCH_CHECKPOINT === "1";
+const WORKERS_ONLY = process.env.BENCH_WORKERS_ONLY === "1";
 const ADMIN = "bench-admin-key-0123456789abcdefghij";
 const APP_NAME = "residency-bench";
 const CLK_TCK = 100;
@@ -340,11 +343,14 @@ async function main() {
 
   const summary: string[] = [];
   try {
-    console.log("\n[floor] the same POST answered by a server doing no work (bench/floor-servers.ts)");
-    for (const [name, source] of [
-      ["node:http", BARE_NODE_HTTP],
-      ["node:net framer", BARE_NET_FRAMER],
-    ] as const) {
+    if (!WORKERS_ONLY)
+      console.log("\n[floor] the same POST answered by a server doing no work (bench/floor-servers.ts)");
+    for (const [name, source] of WORKERS_ONLY
+      ? []
+      : ([
+          ["node:http", BARE_NODE_HTTP],
+          ["node:net framer", BARE_NET_FRAMER],
+        ] as const)) {
       const port = await freePort();
       const child = spawn(process.execPath, ["-e", source], {
         env: { ...process.env, PORT: String(port) },
@@ -365,7 +371,7 @@ async function main() {
       }
     }
 
-    for (const config of configs) {
+    for (const config of WORKERS_ONLY ? [] : configs) {
       const svc = await startLocalService(ADMIN, { ...config.env, LOG_LEVEL: "error" });
       try {
         const { serviceKey, decision, input } = await prepare(svc.base);
@@ -440,32 +446,44 @@ async function main() {
 
     const pgRedis = configs.find((c) => c.name === "Postgres + Redis");
     if (pgRedis) {
-      console.log("\n[workers] Postgres + Redis, memo on, closed loop");
-      let one = 0;
-      for (const workers of WORKER_COUNTS) {
-        const svc = await startLocalService(ADMIN, {
-          ...pgRedis.env,
-          WORKERS: String(workers),
-          LOG_LEVEL: "error",
-        });
-        try {
-          const { serviceKey } = await prepare(svc.base);
-          const auth = { Authorization: `Bearer ${serviceKey}` };
-          const url = `${svc.base}/api/v1/access/resolve`;
-          await wrk(url, decisionBody, auth, 2);
-          const r = await wrk(url, decisionBody, auth);
-          if (workers === WORKER_COUNTS[0]) one = r.rps;
-          console.log(
-            `  WORKERS=${workers}: ${fmt(r.rps)} req/s p50 ${fmt(r.p50, 2)} ms p99 ${fmt(r.p99, 2)} ms (${fmt(r.rps / one, 2)}× of ${WORKER_COUNTS[0]}), errors ${r.bad}${r.why ? ` (${r.why})` : ""}`,
-          );
-        } finally {
-          await svc.stop();
+      console.log("\n[workers] Postgres + Redis, memo on, closed loop, rounds alternating worker counts");
+      // One service at a time, started afresh each round (so no writer finds the chain moved by an
+      // idle sibling's last round), warmed up for 3 s: each worker has its own JIT to warm.
+      const rates = new Map<number, number[]>(WORKER_COUNTS.map((w) => [w, []]));
+      for (let round = 1; round <= ROUNDS; round++) {
+        for (const workers of WORKER_COUNTS) {
+          const svc = await startLocalService(ADMIN, {
+            ...pgRedis.env,
+            WORKERS: String(workers),
+            LOG_LEVEL: "error",
+          });
+          try {
+            const { serviceKey } = await prepare(svc.base);
+            const auth = { Authorization: `Bearer ${serviceKey}` };
+            const url = `${svc.base}/api/v1/access/resolve`;
+            await wrk(url, decisionBody, auth, 3);
+            const r = await wrk(url, decisionBody, auth);
+            rates.get(workers)!.push(r.rps);
+            console.log(
+              `  round ${round} WORKERS=${workers}: ${fmt(r.rps)} req/s p50 ${fmt(r.p50, 2)} ms p99 ${fmt(r.p99, 2)} ms, errors ${r.bad}${r.why ? ` (${r.why})` : ""}`,
+            );
+          } finally {
+            await svc.stop();
+          }
         }
+      }
+      const base = rates.get(WORKER_COUNTS[0]!)!;
+      for (const workers of WORKER_COUNTS.slice(1)) {
+        const ratios = rates.get(workers)!.map((rps, i) => rps / base[i]!);
+        console.log(
+          `  WORKERS=${workers} vs ${WORKER_COUNTS[0]}, round by round: ${ratios.map((x) => `${fmt(x, 2)}×`).join(", ")}`,
+        );
       }
     }
   } finally {
     await stopChild(opaProc);
   }
+  if (summary.length === 0) return;
   console.log(
     "\nconfig\tround\tOPA req/s\tResidency req/s\tratio\tOPA p99 ms\tResidency p99 ms\tservice µs/decision\tpostgres µs/decision",
   );
