@@ -1,11 +1,12 @@
 // The durable, hash-chained audit writer (SPEC §7): a decision is answered only once its record
 // is committed, so the write path is on every request's critical path.
 //
-// Group commit: callers queue their records; a transaction holding the chain lock takes everything
-// queued (up to maxBatch) and writes it with one multi-row INSERT, then settles every waiter. Two
-// such transactions are in flight (one inserting, the next waiting at the lock), so newcomers
-// queue for the next batch, batches grow with load and no timer adds latency when idle. A batch
-// commits whole or not at all, and its waiters learn the same outcome.
+// Group commit: callers queue their records; a batch takes everything queued (up to maxBatch) and
+// is written by one statement or transaction, then every waiter is settled. Up to two batches are
+// in flight (one inserting, the next waiting at the chain lock), so newcomers queue for the next
+// batch, batches grow with load and no timer adds latency when idle. A batch commits whole or not
+// at all, and its waiters learn the same outcome. How a batch is linked to the chain (after the
+// head this writer last wrote, by the database, or under the lock) is decided per batch in lane().
 
 import { randomBytes } from "node:crypto";
 import { LRUCache } from "lru-cache";
@@ -59,8 +60,9 @@ export type AuditLogOptions = {
   /**
    * Link a batch to the head this writer last wrote before taking the lock, and send it as one
    * statement that inserts only if that is still the head (migration 010), on either store (on the
-   * embedded one it is a hop to its thread instead of two). Default true; false takes the lock,
-   * reads the head and then links, for every batch.
+   * embedded one it is a hop to its thread instead of two); while another writer moves the head,
+   * let the database link batches (migration 011). Default true; false takes the lock, reads the
+   * head and then links, for every batch.
    */
   linkAhead?: boolean;
 };
@@ -196,6 +198,14 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
   let aheadMissing = false; // migration 010 not applied (code deployed before its migration)
   let chainedInFlight = 0;
   let chainedMissing = false; // migration 011 not applied
+  // The furthest head this writer has seen (after its own batches) and the latest checkpoint it
+  // knows of: what a batch linked by the database, which learns no head beforehand, decides by.
+  let seen: { seq: number; day: string | null; checkpoint: Head["checkpoint"] } | null = null;
+  const learn = (seq: number, day: string | null, checkpoint: Head["checkpoint"] = null) => {
+    if (!seen || seq > seen.seq) seen = { seq, day, checkpoint: seen?.checkpoint ?? null };
+    if (checkpoint && (!seen.checkpoint || checkpoint.last_seq > seen.checkpoint.last_seq))
+      seen.checkpoint = checkpoint;
+  };
   let queued = 0;
   const LOCKED_AFTER_MOVE_MS = 5_000;
 
@@ -209,7 +219,7 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
     while (queue.length > 0) {
       if (ahead && !aheadMissing) {
         const linking = Date.now() >= lockedUntil;
-        if (linking && planned && lockedInFlight === 0) {
+        if (linking && planned && lockedInFlight === 0 && chainedInFlight === 0) {
           await linkAhead(planned);
           continue;
         }
@@ -245,6 +255,7 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
             : [];
         });
         if (ahead && end && aheadInFlight === 0 && lockedInFlight === 1) planned = end;
+        if (end) learn((end as Head).seq, (end as Head).day, (end as Head).checkpoint);
         settle(batch, written);
         for (const record of recordsOf(batch))
           if (record.context) policy.knownContexts?.set(record.context.sha256, true);
@@ -321,6 +332,7 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
       await db.query(APPEND_AFTER, [CHAIN_LOCK, after.seq, after.hash, day, rows], {
         named: "audit_append_after",
       });
+      learn(seq, day, after.checkpoint);
       settle(batch, written);
       report(() =>
         options.onFlush?.({ size: records.length, ms: performance.now() - started, path: "ahead" }),
@@ -337,8 +349,8 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
         putBack(queue, batch);
         return;
       }
-      if (e?.code === UNDEFINED_FUNCTION) {
-        aheadMissing = true; // the locked path needs no migration 010
+      if (e?.code === UNDEFINED_FUNCTION || e?.code === NOT_READ_COMMITTED) {
+        aheadMissing = true; // the locked path needs no migration 010, and sets its own isolation
         putBack(queue, batch);
         return;
       }
@@ -358,7 +370,7 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
   /**
    * One batch linked by the database under the lock (migration 011), as one statement it commits
    * itself. False when the batch must take the locked path instead (put back): it stores a context
-   * or citation first, or the head is on another day.
+   * or citation first, a checkpoint may be due after it, or the head is on another day.
    */
   async function appendChained(): Promise<boolean> {
     const batch = takeBatch(queue, maxBatch);
@@ -366,8 +378,16 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
     let day: string;
     let rows: string;
     try {
-      day = policy.clock().toISOString().slice(0, 10);
-      if (storesFirst(records, day, policy)) {
+      const today = policy.clock().toISOString().slice(0, 10);
+      // Never before the head's day (another instance's clock may be ahead), as on the locked path.
+      day = seen?.day && seen.day > today ? seen.day : today;
+      // Due by what this writer knows: the head is at least seen.seq + this batch. Another writer
+      // may have written the checkpoint meanwhile: the locked path then writes none, and tells.
+      if (
+        !seen ||
+        storesFirst(records, day, policy) ||
+        checkpointDue({ seq: seen.seq + records.length, checkpoint: seen.checkpoint }, policy)
+      ) {
         putBack(queue, batch);
         return false;
       }
@@ -379,6 +399,7 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
       return true;
     }
     chainedInFlight++;
+    planned = null; // the head moves under any guess of it
     const started = performance.now();
     try {
       const { rows: answer } = await db.query<{ first_seq: number | bigint; hashes: string[] }>(
@@ -387,6 +408,7 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
         { named: "audit_append_chained" },
       );
       const first = Number(answer[0]!.first_seq);
+      learn(first + records.length - 1, day);
       settle(
         batch,
         answer[0]!.hashes.map((hash, i) => ({ seq: first + i, hash })),
@@ -397,8 +419,10 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
       return true;
     } catch (err) {
       const code = (err as { code?: unknown })?.code;
-      if (code === HEAD_MOVED || code === UNDEFINED_FUNCTION) {
-        if (code === UNDEFINED_FUNCTION) chainedMissing = true; // the locked path needs no migration 011
+      if (code === HEAD_MOVED || code === UNDEFINED_FUNCTION || code === NOT_READ_COMMITTED) {
+        // Migration 011 not applied, or a session whose snapshot would read a stale head: the
+        // locked path needs neither.
+        if (code !== HEAD_MOVED) chainedMissing = true;
         putBack(queue, batch); // a new day (or an empty log): the locked path opens its partition
         return false;
       }
@@ -811,6 +835,8 @@ function link(
 /** Raised by audit_append_after (migration 010) when the head is not the one the batch follows. */
 const HEAD_MOVED = "RZ001";
 const UNDEFINED_FUNCTION = "42883";
+/** Raised by both chain functions (migration 011) in a session that is not READ COMMITTED. */
+const NOT_READ_COMMITTED = "RZ002";
 
 /**
  * The batch as one bound statement that inserts it only if the head under the lock is still the
@@ -852,7 +878,7 @@ function chainedRowsJson(records: readonly Prepared[]): string {
       `"learner_id":${JSON.stringify(r.learner_id)},"actor":${JSON.stringify(r.actor)},` +
       `"request_id":${JSON.stringify(r.request_id)},"bundle_revision":${JSON.stringify(r.bundle_revision)},` +
       `"policy_id":${JSON.stringify(r.policy_id)},"policy_version":${JSON.stringify(r.policy_version)},` +
-      `"payload":${r.payloadJson},"before_payload":${JSON.stringify(beforePayload)},` +
+      `"payload":[${r.payloadJson}],"before_payload":${JSON.stringify(beforePayload)},` +
       `"before_seq":${JSON.stringify(beforeSeq)},"after_seq":${JSON.stringify(afterSeq)}}`;
   }
   return `${out}]`;

@@ -377,6 +377,133 @@ describe.each(testBackends())("audit log on $name", (backend) => {
     await expectIntactChain(203);
   });
 
+  it("writes checkpoints by record count while the database links the batches", async () => {
+    const a = createAuditLog({ db, checkpoints: { everyRecords: 5 } });
+    const b = createAuditLog({ db, checkpoints: { everyRecords: 5 } });
+    await a.append(decisionEvent());
+    await b.append(decisionEvent()); // A's batches are linked by the database from now on
+    for (let i = 0; i < 40; i++) await a.append(decisionEvent());
+    await Promise.all([a.close(), b.close()]);
+    const { rows } = await db.query<{ last_seq: number }>(
+      "SELECT last_seq::int AS last_seq FROM audit_checkpoints ORDER BY id",
+    );
+    // A batch a checkpoint may be due after takes the locked path, which writes it: none is skipped.
+    const ends = [0, ...rows.map((r) => r.last_seq)];
+    for (let i = 1; i < ends.length; i++) expect(ends[i]! - ends[i - 1]!).toBeLessThanOrEqual(5);
+    expect(42 - ends.at(-1)!).toBeLessThan(5);
+    await expectIntactChain(42);
+  });
+
+  it("keeps a writer's call order when its linking by the database ends with a batch still in flight", async () => {
+    // A's batch linked by the database is held before it reaches the server; meanwhile the 5 s are
+    // over and A's next record would be linked ahead — it must wait for the one in flight.
+    let gate: Promise<void> | null = null;
+    let entered = () => {};
+    const paths: string[] = [];
+    const held = {
+      kind: db.kind,
+      transaction: <T>(fn: (tx: Queryable) => Promise<T>) => db.transaction(fn),
+      query: (async (sql, params, options) => {
+        if (sql.includes("audit_append_chained") && gate) {
+          entered();
+          await gate;
+        }
+        return db.query(sql, params, options);
+      }) as TestDb["query"],
+    };
+    const a = createAuditLog({ db: held, onFlush: ({ path }) => paths.push(path) });
+    const b = createAuditLog({ db });
+    expect((await a.append(decisionEvent())).seq).toBe(1);
+    expect((await b.append(decisionEvent())).seq).toBe(2);
+    expect((await a.append(decisionEvent())).seq).toBe(3); // the head moved: linked by the database
+    // A new citation goes in under the lock, and A learns the head there.
+    expect((await a.append(decisionEvent({ bundle_revision: "rev-new" }))).seq).toBe(4);
+    expect(paths).toEqual(["locked", "chained", "locked"]);
+    let release = () => {};
+    gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const inGate = new Promise<void>((resolve) => {
+      entered = resolve;
+    });
+    const first = a.append(decisionEvent());
+    await inGate;
+    const realNow = Date.now.bind(Date);
+    const later = vi.spyOn(Date, "now").mockImplementation(() => realNow() + 6_000);
+    try {
+      const second = a.append(decisionEvent());
+      await sleep(100);
+      release();
+      expect([(await first).seq, (await second).seq]).toEqual([5, 6]);
+    } finally {
+      later.mockRestore();
+    }
+    await Promise.all([a.close(), b.close()]);
+    await expectIntactChain(6);
+  });
+
+  it("hashes any payload the database links exactly as the verifier does", async () => {
+    const a = createAuditLog({ db });
+    const b = createAuditLog({ db });
+    await a.append(decisionEvent());
+    await b.append(decisionEvent());
+    const payloads: unknown[] = [
+      'top \u001f " \\ é 😀 \u2028 \u007f \ufeff',
+      null,
+      12345678901234567890,
+      1e21,
+      1e-7,
+      -0,
+      [],
+      {},
+      true,
+      { é: 1, e: 2, "😀": [1, "\b\f\n\r\t"] },
+      "",
+    ];
+    const written = [];
+    for (const payload of payloads) {
+      written.push(
+        await a.append(
+          decisionEvent({
+            payload,
+            policy_version: null,
+            actor: "\u0001\u007f\u0085",
+            tenant_id: "x\ufeff",
+          }),
+        ),
+      );
+    }
+    await Promise.all([a.close(), b.close()]);
+    await expectIntactChain(2 + payloads.length);
+    const { rows } = await db.query<{ hash: string }>(
+      "SELECT hash FROM audit_log WHERE seq > 2 ORDER BY seq",
+    );
+    expect(rows.map((r) => r.hash)).toEqual(written.map((w) => w.hash));
+  });
+
+  it.runIf(backend.name === "pglite")(
+    "keeps to the locked path in a session that is not READ COMMITTED",
+    async () => {
+      // Both chain functions refuse a stricter level (RZ002): their head read would use a snapshot
+      // taken before the lock. (On Postgres the store sets READ COMMITTED on every session.)
+      await db.exec("SET default_transaction_isolation = 'repeatable read'");
+      try {
+        const paths: string[] = [];
+        const a = createAuditLog({ db, onFlush: ({ path }) => paths.push(path) });
+        const b = createAuditLog({ db });
+        for (let i = 0; i < 5; i++) {
+          await a.append(decisionEvent());
+          await b.append(decisionEvent());
+        }
+        await Promise.all([a.close(), b.close()]);
+        expect(new Set(paths)).toEqual(new Set(["locked"]));
+        await expectIntactChain(10);
+      } finally {
+        await db.exec("SET default_transaction_isolation = 'read committed'");
+      }
+    },
+  );
+
   it.runIf(backend.name === "postgres")(
     "two batches linked ahead behind another writer's are linked again in the order they were appended",
     async () => {

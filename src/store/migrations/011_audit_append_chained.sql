@@ -7,7 +7,9 @@
 -- text, as canonical.ts does) and inserts them: one statement, committed by the server, whatever
 -- the other writers do. A head on another day (or none) raises RZ001 and inserts nothing: the
 -- writer's locked path creates the day's partition. Each statement of a VOLATILE PL/pgSQL function
--- takes its own snapshot under READ COMMITTED, so the head is read after the lock is held.
+-- takes its own snapshot under READ COMMITTED, so the head is read after the lock is held; under a
+-- stricter level the snapshot is older, so both chain functions refuse to run there (RZ002: the
+-- writer keeps to its locked path, which begins READ COMMITTED itself).
 CREATE FUNCTION audit_append_chained(lock_key integer, on_day date, batch json,
                                      OUT first_seq bigint, OUT hashes text[])
 LANGUAGE plpgsql VOLATILE AS $$
@@ -20,6 +22,10 @@ DECLARE
   h text;
   prev text;
 BEGIN
+  IF current_setting('transaction_isolation') <> 'read committed' THEN
+    RAISE EXCEPTION 'the audit chain is linked under READ COMMITTED only'
+      USING ERRCODE = 'RZ002';
+  END IF;
   PERFORM pg_advisory_xact_lock(lock_key, hashtext(current_schema()));
   SELECT l.seq, l.hash, l.logged_on INTO head_seq, head_hash, head_day
     FROM audit_log AS l ORDER BY l.seq DESC LIMIT 1;
@@ -32,8 +38,9 @@ BEGIN
   s := head_seq;
   h := head_hash;
   -- A row at a time: hashing in this loop and then one insert from arrays parsed the batch twice
-  -- and cost more (46 vs 51–62 µs a record, 25-record batches). A JSON null payload unpacks as SQL
-  -- NULL: it is put back as the JSON it was.
+  -- and cost more (46 vs 51–62 µs a record, 25-record batches). Each payload comes as the one
+  -- element of an array, as in audit_append_after: `->0` gives its exact text back (a bare JSON
+  -- null would unpack as SQL NULL, a bare string be unescaped and escaped again).
   FOR r IN SELECT * FROM json_to_recordset(batch) AS x(event_id text, type text,
                  occurred_at timestamptz, tenant_id text, learner_id text, actor text,
                  request_id text, bundle_revision text, policy_id text, policy_version integer,
@@ -41,15 +48,49 @@ BEGIN
   LOOP
     s := s + 1;
     prev := h;
-    h := encode(sha256(convert_to(prev || r.before_payload || coalesce(r.payload::text, 'null')
-                                  || r.before_seq || s::text || r.after_seq, 'UTF8')), 'hex');
+    h := encode(sha256(convert_to(prev || r.before_payload || (r.payload->0)::text || r.before_seq
+                                  || s::text || r.after_seq, 'UTF8')), 'hex');
     INSERT INTO audit_log (seq, event_id, type, occurred_at, tenant_id, learner_id, actor, request_id,
                            bundle_revision, policy_id, policy_version, payload, prev_hash, hash,
                            logged_on)
     VALUES (s, r.event_id, r.type, r.occurred_at, r.tenant_id, r.learner_id, r.actor, r.request_id,
-            r.bundle_revision, r.policy_id, r.policy_version, coalesce(r.payload, 'null'::json), prev,
-            h, on_day);
+            r.bundle_revision, r.policy_id, r.policy_version, r.payload->0, prev, h, on_day);
     hashes := hashes || h;
   END LOOP;
+END
+$$;
+
+-- Migration 010's function, unchanged but for the same refusal outside READ COMMITTED.
+CREATE OR REPLACE FUNCTION audit_append_after(lock_key integer, after_seq bigint, after_hash text,
+                                              on_day date, batch json)
+RETURNS void
+LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+  head_seq bigint;
+  head_hash text;
+  head_day date;
+BEGIN
+  IF current_setting('transaction_isolation') <> 'read committed' THEN
+    RAISE EXCEPTION 'the audit chain is linked under READ COMMITTED only'
+      USING ERRCODE = 'RZ002';
+  END IF;
+  PERFORM pg_advisory_xact_lock(lock_key, hashtext(current_schema()));
+  SELECT l.seq, l.hash, l.logged_on INTO head_seq, head_hash, head_day
+    FROM audit_log AS l ORDER BY l.seq DESC LIMIT 1;
+  IF head_seq IS DISTINCT FROM after_seq OR head_hash IS DISTINCT FROM after_hash
+     OR head_day IS DISTINCT FROM on_day THEN
+    RAISE EXCEPTION 'the audit head moved: expected seq %, found %', after_seq, head_seq
+      USING ERRCODE = 'RZ001', DETAIL = coalesce(head_seq, 0)::text;
+  END IF;
+  INSERT INTO audit_log (seq, event_id, type, occurred_at, tenant_id, learner_id, actor, request_id,
+                         bundle_revision, policy_id, policy_version, payload, prev_hash, hash,
+                         logged_on)
+  SELECT r.seq, r.event_id, r.type, r.occurred_at, r.tenant_id, r.learner_id, r.actor, r.request_id,
+         r.bundle_revision, r.policy_id, r.policy_version, r.payload->0, r.prev_hash, r.hash,
+         r.logged_on
+    FROM json_to_recordset(batch) AS r(seq bigint, event_id text, type text, occurred_at timestamptz,
+                                       tenant_id text, learner_id text, actor text, request_id text,
+                                       bundle_revision text, policy_id text, policy_version integer,
+                                       payload json, prev_hash text, hash text, logged_on date);
 END
 $$;
