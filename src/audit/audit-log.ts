@@ -402,9 +402,12 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
     planned = null; // the head moves under any guess of it
     const started = performance.now();
     try {
+      // The last seq before a checkpoint is due by count, checked under the lock: other writers'
+      // batches may have brought it nearer than `seen` knows.
+      const until = (seen.checkpoint?.last_seq ?? 0) + policy.everyRecords - 1;
       const { rows: answer } = await db.query<{ first_seq: number | bigint; hashes: string[] }>(
         APPEND_CHAINED,
-        [CHAIN_LOCK, day, rows],
+        [CHAIN_LOCK, day, until, rows],
         { named: "audit_append_chained" },
       );
       const first = Number(answer[0]!.first_seq);
@@ -419,11 +422,18 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
       return true;
     } catch (err) {
       const code = (err as { code?: unknown })?.code;
-      if (code === HEAD_MOVED || code === UNDEFINED_FUNCTION || code === NOT_READ_COMMITTED) {
+      if (
+        code === HEAD_MOVED ||
+        code === CHECKPOINT_WITHIN ||
+        code === UNDEFINED_FUNCTION ||
+        code === NOT_READ_COMMITTED
+      ) {
         // Migration 011 not applied, or a session whose snapshot would read a stale head: the
         // locked path needs neither.
-        if (code !== HEAD_MOVED) chainedMissing = true;
-        putBack(queue, batch); // a new day (or an empty log): the locked path opens its partition
+        if (code === UNDEFINED_FUNCTION || code === NOT_READ_COMMITTED) chainedMissing = true;
+        // A new day (or an empty log): the locked path opens its partition; a checkpoint due: it
+        // writes it.
+        putBack(queue, batch);
         return false;
       }
       if (batch.length > 1 && isDataError(err)) {
@@ -852,7 +862,9 @@ const APPEND_AFTER = "SELECT audit_append_after($1, $2, $3, $4, $5::json)";
  * Linked by the database under the lock, when another writer moves the head too (migration 011):
  * numbered, hashed and inserted there, the seq of the first and every record's hash returned.
  */
-const APPEND_CHAINED = "SELECT first_seq, hashes FROM audit_append_chained($1, $2, $3::json)";
+const APPEND_CHAINED = "SELECT first_seq, hashes FROM audit_append_chained($1, $2, $3, $4::json)";
+/** Raised by audit_append_chained when the batch would end past the seq it was allowed to reach. */
+const CHECKPOINT_WITHIN = "RZ003";
 
 /**
  * A batch holding a context or a citation not stored yet goes in under the lock, on the locked

@@ -504,6 +504,50 @@ describe.each(testBackends())("audit log on $name", (backend) => {
     },
   );
 
+  it("writes the checkpoint that other writers' batches made due, when the database links this writer's", async () => {
+    // A knows of none and thinks 4 records are written; B (no checkpoints of its own) writes three
+    // more meanwhile. A's next batch would end at 7, past the 4 allowed before a checkpoint is due
+    // every 5: the database refuses it (RZ003) and the locked path writes the checkpoint with it.
+    const paths: string[] = [];
+    const a = createAuditLog({
+      db,
+      checkpoints: { everyRecords: 5 },
+      onFlush: ({ path }) => paths.push(path),
+    });
+    const b = createAuditLog({ db, checkpoints: { everyRecords: 1_000_000 } });
+    await a.append(decisionEvent());
+    await b.append(decisionEvent());
+    expect((await a.append(decisionEvent())).seq).toBe(3); // linked by the database: A has seen 3
+    for (let i = 0; i < 3; i++) await b.append(decisionEvent());
+    expect((await a.append(decisionEvent())).seq).toBe(7);
+    await Promise.all([a.close(), b.close()]);
+    expect(paths).toEqual(["locked", "chained", "locked"]);
+    const { rows } = await db.query<{ last_seq: number }>(
+      "SELECT last_seq::int AS last_seq FROM audit_checkpoints",
+    );
+    expect(rows.map((r) => r.last_seq)).toEqual([7]);
+    await expectIntactChain(7);
+  });
+
+  it("links by the database on the head's day when another instance's clock is a day ahead", async () => {
+    const tomorrow = () => new Date(Date.now() + 86_400_000);
+    const paths: string[] = [];
+    const a = createAuditLog({ db, onFlush: ({ path }) => paths.push(path) });
+    const b = createAuditLog({ db, checkpoints: { clock: tomorrow } });
+    await a.append(decisionEvent());
+    await b.append(decisionEvent()); // opens tomorrow's partition
+    for (let i = 0; i < 4; i++) await a.append(decisionEvent());
+    await Promise.all([a.close(), b.close()]);
+    // The first finds the head moved, and on another day: under the lock, where A learns the day.
+    // The rest go to the database on that day, not to the lock each time.
+    expect(paths).toEqual(["locked", "locked", "chained", "chained", "chained"]);
+    const { rows } = await db.query<{ day: string }>(
+      "SELECT DISTINCT logged_on::text AS day FROM audit_log WHERE seq > 1",
+    );
+    expect(rows.map((r) => r.day)).toEqual([tomorrow().toISOString().slice(0, 10)]);
+    await expectIntactChain(6);
+  });
+
   it.runIf(backend.name === "postgres")(
     "two batches linked ahead behind another writer's are linked again in the order they were appended",
     async () => {

@@ -6,11 +6,13 @@
 -- numbers the records after the head, hashes each (sha256 of the previous hash and the canonical
 -- text, as canonical.ts does) and inserts them: one statement, committed by the server, whatever
 -- the other writers do. A head on another day (or none) raises RZ001 and inserts nothing: the
--- writer's locked path creates the day's partition. Each statement of a VOLATILE PL/pgSQL function
+-- writer's locked path creates the day's partition. So does a batch that would end past until_seq
+-- (RZ003): the last seq before a checkpoint is due by the writer's count, which other writers'
+-- batches may have brought nearer than it knows; the locked path writes the checkpoint. Each statement of a VOLATILE PL/pgSQL function
 -- takes its own snapshot under READ COMMITTED, so the head is read after the lock is held; under a
 -- stricter level the snapshot is older, so both chain functions refuse to run there (RZ002: the
 -- writer keeps to its locked path, which begins READ COMMITTED itself).
-CREATE FUNCTION audit_append_chained(lock_key integer, on_day date, batch json,
+CREATE FUNCTION audit_append_chained(lock_key integer, on_day date, until_seq bigint, batch json,
                                      OUT first_seq bigint, OUT hashes text[])
 LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
@@ -32,6 +34,9 @@ BEGIN
   IF head_day IS DISTINCT FROM on_day THEN
     RAISE EXCEPTION 'the audit head is not on %', on_day
       USING ERRCODE = 'RZ001', DETAIL = coalesce(head_seq, 0)::text;
+  END IF;
+  IF head_seq + json_array_length(batch) > until_seq THEN
+    RAISE EXCEPTION 'a checkpoint is due within this batch' USING ERRCODE = 'RZ003';
   END IF;
   first_seq := head_seq + 1;
   hashes := '{}';
