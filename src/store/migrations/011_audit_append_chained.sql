@@ -8,10 +8,12 @@
 -- the other writers do. A head on another day (or none) raises RZ001 and inserts nothing: the
 -- writer's locked path creates the day's partition. So does a batch that would end past until_seq
 -- (RZ003): the last seq before a checkpoint is due by the writer's count, which other writers'
--- batches may have brought nearer than it knows; the locked path writes the checkpoint. Each statement of a VOLATILE PL/pgSQL function
--- takes its own snapshot under READ COMMITTED, so the head is read after the lock is held; under a
--- stricter level the snapshot is older, so both chain functions refuse to run there (RZ002: the
--- writer keeps to its locked path, which begins READ COMMITTED itself).
+-- batches may have brought nearer than it knows; the locked path writes the checkpoint.
+-- The lock and the head come from migration 009's audit_lock_and_head, as on the locked path: each
+-- statement of a VOLATILE PL/pgSQL function takes its own snapshot under READ COMMITTED, so the
+-- head is read after the lock is held. Under a stricter level the snapshot is older, so both chain
+-- functions refuse to run there (RZ002: the writer keeps to its locked path, which begins READ
+-- COMMITTED itself).
 CREATE FUNCTION audit_append_chained(lock_key integer, on_day date, until_seq bigint, batch json,
                                      OUT first_seq bigint, OUT hashes text[])
 LANGUAGE plpgsql VOLATILE AS $$
@@ -28,9 +30,8 @@ BEGIN
     RAISE EXCEPTION 'the audit chain is linked under READ COMMITTED only'
       USING ERRCODE = 'RZ002';
   END IF;
-  PERFORM pg_advisory_xact_lock(lock_key, hashtext(current_schema()));
-  SELECT l.seq, l.hash, l.logged_on INTO head_seq, head_hash, head_day
-    FROM audit_log AS l ORDER BY l.seq DESC LIMIT 1;
+  SELECT h.seq, h.hash, h.day::date INTO head_seq, head_hash, head_day
+    FROM audit_lock_and_head(lock_key) AS h;
   IF head_day IS DISTINCT FROM on_day THEN
     RAISE EXCEPTION 'the audit head is not on %', on_day
       USING ERRCODE = 'RZ001', DETAIL = coalesce(head_seq, 0)::text;
@@ -65,7 +66,8 @@ BEGIN
 END
 $$;
 
--- Migration 010's function, unchanged but for the same refusal outside READ COMMITTED.
+-- Migration 010's function, unchanged but for the same refusal outside READ COMMITTED and the head
+-- read by audit_lock_and_head.
 CREATE OR REPLACE FUNCTION audit_append_after(lock_key integer, after_seq bigint, after_hash text,
                                               on_day date, batch json)
 RETURNS void
@@ -79,9 +81,8 @@ BEGIN
     RAISE EXCEPTION 'the audit chain is linked under READ COMMITTED only'
       USING ERRCODE = 'RZ002';
   END IF;
-  PERFORM pg_advisory_xact_lock(lock_key, hashtext(current_schema()));
-  SELECT l.seq, l.hash, l.logged_on INTO head_seq, head_hash, head_day
-    FROM audit_log AS l ORDER BY l.seq DESC LIMIT 1;
+  SELECT h.seq, h.hash, h.day::date INTO head_seq, head_hash, head_day
+    FROM audit_lock_and_head(lock_key) AS h;
   IF head_seq IS DISTINCT FROM after_seq OR head_hash IS DISTINCT FROM after_hash
      OR head_day IS DISTINCT FROM on_day THEN
     RAISE EXCEPTION 'the audit head moved: expected seq %, found %', after_seq, head_seq
