@@ -1,9 +1,10 @@
 import { PGlite } from "@electric-sql/pglite";
 import type { Db, QueryResult, Row } from "./db.ts";
+import { PGLITE_PARSERS } from "./pglite-parsers.ts";
 
 /** Embedded Postgres (WASM). `dataDir` undefined ⇒ in memory (tests). */
 export async function createPgliteDb(dataDir?: string): Promise<Db> {
-  const pg = await PGlite.create(dataDir);
+  const pg = await PGlite.create(dataDir, { parsers: PGLITE_PARSERS });
   let closed = false;
 
   const toResult = <T extends Row>(r: { rows: unknown[]; affectedRows?: number }): QueryResult<T> => ({

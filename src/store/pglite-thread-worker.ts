@@ -1,5 +1,6 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { PGlite, type Transaction } from "@electric-sql/pglite";
+import { PGLITE_PARSERS } from "./pglite-parsers.ts";
 import type { ThreadReply, ThreadRequest } from "./pglite-thread-protocol.ts";
 
 // The thread that owns the embedded database (db-pglite-thread.ts). PGlite runs one statement at a
@@ -23,7 +24,7 @@ type OpenTx = {
 };
 
 const port = parentPort!;
-const pg = await PGlite.create((workerData as { dataDir?: string }).dataDir);
+const pg = await PGlite.create((workerData as { dataDir?: string }).dataDir, { parsers: PGLITE_PARSERS });
 const open = new Map<number, OpenTx>();
 
 const reply = (message: ThreadReply) => port.postMessage(message);

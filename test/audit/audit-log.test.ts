@@ -469,6 +469,7 @@ describe.each(testBackends())("audit log on $name", (backend) => {
             policy_version: null,
             actor: "\u0001\u007f\u0085",
             tenant_id: "x\ufeff",
+            occurred_at: new Date("0001-01-01T00:00:00.001Z"),
           }),
         ),
       );

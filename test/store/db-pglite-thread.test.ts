@@ -17,6 +17,16 @@ describe("PGlite on its own thread", () => {
   });
   afterAll(() => db?.close());
 
+  it("reads a time before year 100 back as the year it is", async () => {
+    // JavaScript's legacy date parser would read Postgres's "0001-01-01 00:00:00.001+00" as 2001.
+    const { rows } = await db.query<{ a: Date; b: Date; c: Date }>(
+      "SELECT '0001-01-01T00:00:00.001Z'::timestamptz AS a, '0099-12-31T23:59:59.999Z'::timestamptz AS b, '2026-12-04T20:00:00.123456Z'::timestamptz AS c",
+    );
+    expect(rows[0]!.a.toISOString()).toBe("0001-01-01T00:00:00.001Z");
+    expect(rows[0]!.b.toISOString()).toBe("0099-12-31T23:59:59.999Z");
+    expect(rows[0]!.c.toISOString()).toBe("2026-12-04T20:00:00.123Z");
+  });
+
   it("answers rows, JSON and row counts like the in-process driver", async () => {
     expect(db.kind).toBe("pglite");
     await db.exec("CREATE TABLE t (id int PRIMARY KEY, v jsonb, at timestamptz)");
