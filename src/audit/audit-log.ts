@@ -254,8 +254,11 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
               })
             : [];
         });
-        if (ahead && end && aheadInFlight === 0 && lockedInFlight === 1) planned = end;
-        if (end) learn((end as Head).seq, (end as Head).day, (end as Head).checkpoint);
+        const after = end as Head | null; // set inside the transaction's callback
+        if (after) {
+          if (ahead && aheadInFlight === 0 && lockedInFlight === 1) planned = after;
+          learn(after.seq, after.day, after.checkpoint);
+        }
         settle(batch, written);
         for (const record of recordsOf(batch))
           if (record.context) policy.knownContexts?.set(record.context.sha256, true);

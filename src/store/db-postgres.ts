@@ -99,6 +99,7 @@ export async function createPostgresDb(options: PostgresOptions): Promise<Db> {
   });
   // An idle client losing its server emits 'error' on the pool; unhandled it would kill the process.
   pool.on("error", (err) => options.onError?.(err));
+
   if (options.schema) {
     if (!/^[a-z_][a-z0-9_]{0,62}$/.test(options.schema))
       throw new Error(`invalid schema name ${options.schema}`);

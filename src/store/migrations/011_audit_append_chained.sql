@@ -14,6 +14,19 @@
 -- head is read after the lock is held. Under a stricter level the snapshot is older, so both chain
 -- functions refuse to run there (RZ002: the writer keeps to its locked path, which begins READ
 -- COMMITTED itself).
+-- The chain lock and the head, for the two functions below: refused (RZ002) outside READ COMMITTED.
+CREATE FUNCTION audit_head_read_committed(lock_key integer, OUT seq bigint, OUT hash text,
+                                          OUT day date)
+LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+  IF current_setting('transaction_isolation') <> 'read committed' THEN
+    RAISE EXCEPTION 'the audit chain is linked under READ COMMITTED only'
+      USING ERRCODE = 'RZ002';
+  END IF;
+  SELECT h.seq, h.hash, h.day::date INTO seq, hash, day FROM audit_lock_and_head(lock_key) AS h;
+END
+$$;
+
 CREATE FUNCTION audit_append_chained(lock_key integer, on_day date, until_seq bigint, batch json,
                                      OUT first_seq bigint, OUT hashes text[])
 LANGUAGE plpgsql VOLATILE AS $$
@@ -26,12 +39,8 @@ DECLARE
   h text;
   prev text;
 BEGIN
-  IF current_setting('transaction_isolation') <> 'read committed' THEN
-    RAISE EXCEPTION 'the audit chain is linked under READ COMMITTED only'
-      USING ERRCODE = 'RZ002';
-  END IF;
-  SELECT h.seq, h.hash, h.day::date INTO head_seq, head_hash, head_day
-    FROM audit_lock_and_head(lock_key) AS h;
+  SELECT h.seq, h.hash, h.day INTO head_seq, head_hash, head_day
+    FROM audit_head_read_committed(lock_key) AS h;
   IF head_day IS DISTINCT FROM on_day THEN
     RAISE EXCEPTION 'the audit head is not on %', on_day
       USING ERRCODE = 'RZ001', DETAIL = coalesce(head_seq, 0)::text;
@@ -77,12 +86,8 @@ DECLARE
   head_hash text;
   head_day date;
 BEGIN
-  IF current_setting('transaction_isolation') <> 'read committed' THEN
-    RAISE EXCEPTION 'the audit chain is linked under READ COMMITTED only'
-      USING ERRCODE = 'RZ002';
-  END IF;
-  SELECT h.seq, h.hash, h.day::date INTO head_seq, head_hash, head_day
-    FROM audit_lock_and_head(lock_key) AS h;
+  SELECT h.seq, h.hash, h.day INTO head_seq, head_hash, head_day
+    FROM audit_head_read_committed(lock_key) AS h;
   IF head_seq IS DISTINCT FROM after_seq OR head_hash IS DISTINCT FROM after_hash
      OR head_day IS DISTINCT FROM on_day THEN
     RAISE EXCEPTION 'the audit head moved: expected seq %, found %', after_seq, head_seq
